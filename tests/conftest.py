@@ -1,0 +1,67 @@
+"""Shared fixtures: small synthetic pictures, a stand-in encoder, a private cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Never write to the user's cache: converted weights go to one session folder."""
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def picture(rng):
+    """A 64x80 RGB float32 picture with structure (gradients, a disc, noise)."""
+    yy, xx = np.mgrid[0:64, 0:80]
+    img = np.stack([xx * 3.0, yy * 4.0, 128 + 60 * np.sin(xx / 5.0)], axis=2)
+    img[((yy - 30) ** 2 + (xx - 40) ** 2) < 200] = (230, 40, 60)
+    img += rng.normal(0, 8, img.shape)
+    return np.clip(img, 0, 255).astype(np.float32)
+
+
+class TinyEncoder(torch.nn.Module):
+    """A stand-in backbone: two small convolutions with fixed random weights."""
+
+    name = "tiny"
+    layers = ("conv1", "relu1", "conv2")
+    default_layer = "conv2"
+    shallow_layers = layers
+
+    def __init__(self) -> None:
+        super().__init__()
+        gen = torch.Generator().manual_seed(0)
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(8, 8, 3, padding=1, stride=2)
+        with torch.no_grad():
+            for conv in (self.conv1, self.conv2):
+                conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * 0.1)
+                conv.bias.zero_()
+        self.requires_grad_(False)
+
+    def resolve_layer(self, name: str) -> str:
+        return name
+
+    def forward(self, image, layers):
+        out = {}
+        x = (image - 128.0) / 64.0
+        x = self.conv1(x)
+        out["conv1"] = x
+        x = torch.relu(x)
+        out["relu1"] = x
+        if "conv2" in layers:
+            out["conv2"] = self.conv2(x)
+        return {k: out[k] for k in layers}
+
+
+@pytest.fixture
+def tiny_encoder():
+    return TinyEncoder()
