@@ -36,16 +36,27 @@ WRITABLE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "W
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
+def _load(path: Path) -> Image.Image:
+    img = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.load()
+    except BaseException:
+        if img is not None:
+            img.close()
+        raise
+    return img
+
+
 def _open_checked(path: Path) -> Image.Image:
     if not path.exists():
         raise InvalidImageError(f"{path}: no such file; expected a picture file")
     if path.is_dir():
         raise InvalidImageError(f"{path}: is a folder; expected a picture file")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
-            img.load()
+        return _load(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidImageError(
             f"{path}: too many pixels ({exc}); expected at most {Image.MAX_IMAGE_PIXELS} pixels") from None
@@ -53,7 +64,6 @@ def _open_checked(path: Path) -> Image.Image:
         raise InvalidImageError(f"{path}: not a picture Pillow can read; expected PNG, JPEG, ...") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidImageError(f"{path}: broken or truncated picture ({exc})") from None
-    return img
 
 
 def _to_rgb_array(img: Image.Image) -> np.ndarray:

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.params import DreamParams, MixParams, params_from_dict
+
+
+@pytest.mark.parametrize("cls", [DreamParams, MixParams])
+def test_json_and_toml_round_trip(cls):
+    p = cls()
+    changed = p.replace(seed=7)
+    assert cls.from_json(changed.to_json()) == changed
+    assert cls.from_toml(changed.to_toml()) == changed
+    assert params_from_dict({"kind": cls.kind, **changed.to_dict()}) == changed
+
+
+def test_round_trip_keeps_none_and_tuples():
+    p = MixParams(layer=None, enhance="Sharpness", spots_keep=((1, 2, 3),), enhance_p=None)
+    q = MixParams.from_toml(p.to_toml())
+    assert q == p and q.layer is None and q.spots_keep == ((1, 2, 3),)
+    d = DreamParams(layers=("stem", "blocks.1"), layer_weights=(1.0, 0.5), channels=(3,))
+    assert DreamParams.from_json(d.to_json()) == d
+
+
+def test_frozen():
+    with pytest.raises(AttributeError):
+        DreamParams().iter_n = 3  # type: ignore[misc]
+
+
+def test_unknown_key_lists_valid_ones():
+    with pytest.raises(InvalidParameterError, match=r"unknown parameter\(s\) bogus for dream; expected some of: backbone"):
+        DreamParams.from_dict({"bogus": 1})
+
+
+def test_wrong_kind():
+    with pytest.raises(InvalidParameterError, match="expected parameters of kind 'mix', got 'dream'"):
+        MixParams.from_dict({"kind": "dream"})
+    with pytest.raises(InvalidParameterError, match="expected a parameter kind in"):
+        params_from_dict({"kind": "nope"})
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"iter_n": -1}, r"iter_n: expected a value in \[0, 100000\], got -1"),
+    ({"octave_scale": 0.5}, r"octave_scale: expected a value in \[1, 16\], got 0.5"),
+    ({"precision": "fp16"}, "precision: expected one of auto, fp32, bf16, got 'fp16'"),
+    ({"objective": "max"}, "objective: expected one of l2, guide, got 'max'"),
+    ({"iter_n": 2.5}, "iter_n: expected an integer, got 2.5"),
+    ({"step_size": float("nan")}, "step_size: expected a finite number, got nan"),
+    ({"layers": ("a",), "layer_weights": (1.0, 2.0)}, r"layer_weights: expected one weight per layer \(1\), got 2"),
+    ({"layers": ("",)}, "layers: expected a tuple of layer names"),
+    ({"tile_size": 8}, r"tile_size: expected a value in \[32, inf\], got 8"),
+    ({"channels": (-1,)}, r"channels: expected a value in \[0, inf\], got -1"),
+])
+def test_dream_params_validation(changes, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        DreamParams(**changes)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"n1": 0}, r"n1: expected a value in \[1, 100000\], got 0"),
+    ({"rb_rate": 0.0}, r"rb_rate: expected a value in \(0, 1\], got 0.0"),
+    ({"rb_rate": 1.5}, r"rb_rate: expected a value in \(0, 1\], got 1.5"),
+    ({"convd_median_factor": -1.0}, r"convd_median_factor: expected a value in \[0, 1000\], got -1.0"),
+    ({"dd": "yes"}, "dd: expected true or false, got 'yes'"),
+    ({"mask": " "}, "mask: expected a mask name"),
+    ({"spots_keep": ((1, 2),)}, r"spots_keep: expected \(y, x, size\) triples"),
+    ({"base_width": 4}, r"base_width: expected a value in \[8, 100000\], got 4"),
+    ({"force_iter_n": -2}, r"force_iter_n: expected a value in \[0, 100000\], got -2"),
+    ({"enhance_p": -1.0}, r"enhance_p: expected a value in \[0, 100\], got -1.0"),
+    ({"all_mask_rb_rate": 2.0}, r"all_mask_rb_rate: expected a value in \(0, 1\], got 2.0"),
+])
+def test_mix_params_validation(changes, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        MixParams(**changes)
+
+
+def test_invalid_json_and_toml():
+    with pytest.raises(InvalidParameterError, match="expected JSON parameters, got invalid JSON"):
+        DreamParams.from_json("{nope")
+    with pytest.raises(InvalidParameterError, match="expected a JSON object, got list"):
+        DreamParams.from_json("[1]")
+    with pytest.raises(InvalidParameterError, match="expected TOML parameters, got invalid TOML"):
+        DreamParams.from_toml("= =")
+
+
+def test_mix_dream_params_follow_the_original():
+    p = MixParams(layer="blocks.2", iter_n=10, seed=4)
+    d = p.dream_params()
+    assert d.layers == ("blocks.2",) and d.iter_n == 10 and d.seed == 4 and d.octave_n == 4
+    assert MixParams(force_iter_n=3).dream_params(iter_n=12).iter_n == 3  # force_iter_n wins
+    assert MixParams(layer="auto").dream_params().layers == ()
