@@ -16,8 +16,8 @@ coloured with a palette, or painterly pictures generated here:
 * :func:`swirl_guide` -- line-integral convolution (LIC) of a field of
   vortices over white noise, coloured like a starry night;
 * :func:`stained_glass_guide` -- a warped Voronoi mosaic with dark leading;
-* :func:`brush_strokes_guide` -- colour dabs smeared along a smooth flow field
-  (LIC of every colour channel) with a bristle texture.
+* :func:`brush_strokes_guide` -- thousands of brush strokes following a smooth
+  flow field, painted over each other, with LIC bristle marks.
 
 Every generator is an importable function taking ``size`` and ``seed`` and
 returning an ``(size, size, 3)`` ``uint8`` array, so the tests can check
@@ -532,7 +532,7 @@ def sample_photo(name: str, max_width: int = SAMPLE_MAX_WIDTH) -> RGB:
 def save_jpeg(rgb: RGB, path: Path, quality: int = JPEG_QUALITY) -> None:
     """Write ``rgb`` as a baseline JPEG with no metadata (reproducible bytes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb, mode=None).convert("RGB").save(
+    Image.fromarray(rgb).convert("RGB").save(
         path, format="JPEG", quality=quality, subsampling=2, optimize=False, progressive=False
     )
 
@@ -579,6 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     wanted = set(args.only) if args.only else None
+    if wanted is not None and not wanted <= set(SAMPLES) | set(GUIDES):
+        unknown = ", ".join(sorted(wanted - set(SAMPLES) - set(GUIDES)))
+        parser.error(f"unknown stem(s) {unknown}; expected: {', '.join([*SAMPLES, *GUIDES])}")
     for stem, fname in SAMPLES.items():
         if wanted is None or stem in wanted:
             path = args.root / "sample" / f"{stem}.jpg"
