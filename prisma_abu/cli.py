@@ -236,7 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")
     p.add_argument("backbone", choices=("googlenet", "vgg19"))
     p.set_defaults(func=_cmd_fetch_weights)
+
+    for register in _extra_commands():
+        register(sub)
     return parser
+
+
+def _extra_commands() -> list[Callable[[Any], None]]:
+    """Commands that live beside their engines: ``register(subparsers)`` in each module."""
+    import importlib
+
+    registers = []
+    for module in _EXTRA_COMMAND_MODULES:
+        try:
+            registers.append(importlib.import_module(module, __package__).register)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}{module}":
+                raise
+    return registers
+
+
+#: ``batch`` and ``style`` register their sub-commands from these modules.
+_EXTRA_COMMAND_MODULES = (".batch_cli", ".style_cli", ".gui_cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -129,6 +129,5 @@ def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True) -> 
 
 def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = None) -> Path:
     """Render ``job`` and write it atomically to ``out`` with its metadata."""
-    meta = job_metadata(job)
-    image = render(job, callback=callback)
-    return write_image(out, image, metadata=meta)
+    image = render(job, callback=callback)  # reads (and so checks) the inputs first
+    return write_image(out, image, metadata=job_metadata(job))

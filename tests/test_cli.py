@@ -1,0 +1,147 @@
+"""The command line as a user meets it: exit codes, one-line errors, no half-written files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from prisma_abu.cli import main
+from prisma_abu.io import read_image, read_metadata
+
+SAMPLE = "sample/chelsea.jpg"
+GUIDE = "prisma_gd/swirl.jpg"
+FAST = ["--iter-n", "2", "--octave-n", "2", "--width", "96", "-q"]
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch, request):
+    monkeypatch.chdir(request.config.rootpath)
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("prisma-abu: error: ")
+    return err[0]
+
+
+def test_dream_writes_picture_with_parameters(tmp_path, capsys):
+    out = tmp_path / "d.png"
+    assert main(["dream", SAMPLE, "--layer", "blocks.1", "--seed", "3", *FAST, "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    img = read_image(out)
+    assert img.shape[1] == 96
+    meta = read_metadata(out)
+    assert meta["command"] == "dream"
+    assert meta["params"]["layers"] == ["blocks.1"] and meta["params"]["seed"] == 3
+    assert meta["inputs"]["image"]["sha256"]
+
+
+def test_replay_gives_the_same_bytes(tmp_path):
+    first, again = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["dream", SAMPLE, "--layer", "stem", *FAST, "-o", str(first)]) == 0
+    assert main(["replay", str(first), "-o", str(again), "-q"]) == 0
+    assert first.read_bytes() == again.read_bytes()
+
+
+def test_replay_refuses_changed_input(tmp_path, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(src)
+    out = tmp_path / "a.png"
+    assert main(["dream", str(src), "--layer", "stem", *FAST, "-o", str(out)]) == 0
+    Image.fromarray(np.full((40, 40, 3), 91, np.uint8)).save(src)
+    assert main(["replay", str(out), "-o", str(tmp_path / "b.png")]) == 2
+    assert "changed since the picture was made" in _error_line(capsys)
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_guided_dream(tmp_path):
+    out = tmp_path / "g.png"
+    assert main(["dream", SAMPLE, "--guide", GUIDE, "--layer", "blocks.2", *FAST, "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["params"]["objective"] == "guide" and meta["inputs"]["guide"]["path"].endswith("swirl.jpg")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["dream", "nope.jpg"], "nope.jpg: no such file"),
+    (["dream", "sample"], "sample: is a folder"),
+    (["dream", "README.md"], "not a picture Pillow can read"),
+    (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of: stem"),
+    (["dream", SAMPLE, "--backbone", "resnet"], "expected one of"),
+    (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 100000\], got -3"),
+    (["dream", SAMPLE, "--octave-scale", "0.2"], "octave_scale: expected a value in"),
+    (["dream", SAMPLE, "--guide", "missing.jpg"], "missing.jpg: no such file"),
+    (["dream", SAMPLE, "--objective", "guide"], "objective 'guide' needs a guide image"),
+])
+def test_bad_input_is_one_line_exit_2_no_file(tmp_path, capsys, args, message):
+    out = tmp_path / "o.png"
+    assert main([*args, "-q", "-o", str(out)]) == 2
+    import re
+
+    assert re.search(message, _error_line(capsys))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_input(tmp_path, capsys):
+    from pathlib import Path
+
+    data = Path(SAMPLE).read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
+    out = tmp_path / "o.png"
+    assert main(["dream", str(tmp_path / "cut.jpg"), "-o", str(out)]) == 2
+    assert "broken or truncated" in _error_line(capsys)
+    assert not out.exists()
+
+
+def test_bad_output_suffix_fails_before_work(tmp_path, capsys):
+    assert main(["dream", SAMPLE, "-o", str(tmp_path / "o.gif")]) == 2
+    assert "cannot write a .gif file" in _error_line(capsys)
+
+
+def test_unknown_option_is_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["dream", SAMPLE, "--bogus"])
+    assert exc.value.code == 2
+
+
+def test_layers_lists_network_order(capsys):
+    assert main(["layers", "--backbone", "vgg16"]) == 0
+    names = capsys.readouterr().out.split()
+    assert names[:3] == ["conv1_1", "relu1_1", "conv1_2"] and names[-1] == "pool5"
+
+
+def test_layers_accepts_caffe_names_for_googlenet(capsys):
+    assert main(["layers", "--backbone", "googlenet"]) == 0
+    out = capsys.readouterr().out
+    assert "conv2/3x3_reduce" in out and "inception_4c/output" in out
+
+
+def test_doctor_reports_each_backbone(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("efficientnet_lite0", "vgg16", "googlenet", "vgg19"):
+        assert name in out
+    assert "bf16" in out and "threads" in out
+
+
+def test_params_file_is_the_starting_point(tmp_path):
+    from prisma_abu.params import DreamParams
+
+    pfile = tmp_path / "p.toml"
+    pfile.write_text(DreamParams(layers=("stem",), iter_n=1, octave_n=1, width=64, seed=9).to_toml())
+    out = tmp_path / "o.png"
+    assert main(["dream", SAMPLE, "--params", str(pfile), "--seed", "4", "-q", "-o", str(out)]) == 0
+    p = read_metadata(out)["params"]
+    assert p["seed"] == 4 and p["iter_n"] == 1 and p["layers"] == ["stem"]
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    exe = [sys.executable, "-m", "prisma_abu.cli"]
+    done = subprocess.run([*exe, "dream", "nope.jpg", "-o", str(tmp_path / "x.png")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("prisma-abu: error:")
