@@ -89,16 +89,16 @@ def box_sum(mask: np.ndarray, n: int) -> np.ndarray:
     n = _check_window(n, name="n")
     rows, cols = mask.shape
     integral = np.zeros((rows + 1, cols + 1), dtype=np.int64)
-    np.cumsum(mask, axis=0, dtype=np.int64, out=integral[1:, 1:])
-    np.cumsum(integral[1:, 1:], axis=1, out=integral[1:, 1:])
+    integral[1:, 1:] = mask
+    integral.cumsum(axis=0, out=integral)
+    integral.cumsum(axis=1, out=integral)
     r_lo, r_hi = _window_bounds(rows, n)
     c_lo, c_hi = _window_bounds(cols, n)
-    return (
-        integral[np.ix_(r_hi, c_hi)]
-        - integral[np.ix_(r_lo, c_hi)]
-        - integral[np.ix_(r_hi, c_lo)]
-        + integral[np.ix_(r_lo, c_lo)]
-    )
+    sums = integral[np.ix_(r_hi, c_hi)]
+    sums -= integral[np.ix_(r_lo, c_hi)]
+    sums -= integral[np.ix_(r_hi, c_lo)]
+    sums += integral[np.ix_(r_lo, c_lo)]
+    return sums
 
 
 def keep_rates(rb_rate: float) -> tuple[float, float, float]:
@@ -122,7 +122,7 @@ def keep_rates(rb_rate: float) -> tuple[float, float, float]:
     InvalidParameterError
         If `rb_rate` is not in (0, 1].
     """
-    rate = check_number(rb_rate, name="rb_rate")
+    rate = check_number(rb_rate, name="rb_rate", minimum=None)
     if not 0.0 < rate <= 1.0:
         raise InvalidParameterError(f"expected rb_rate in (0, 1], got {rb_rate!r}")
     rates = []
@@ -165,7 +165,9 @@ def _check_range(image: np.ndarray, *, name: str) -> None:
     """Raise unless every value of `image` is in 0..255."""
     low, high = float(image.min()), float(image.max())
     if low < 0 or high > 255:
-        raise InvalidImageError(f"expected {name} values in 0..255, got values in [{low:g}, {high:g}]")
+        raise InvalidImageError(
+            f"expected {name} values in 0..255, got values in [{low:g}, {high:g}]"
+        )
 
 
 def _check_blend_arrays(
@@ -180,9 +182,13 @@ def _check_blend_arrays(
     _check_range(guide, name="guide")
     mask = check_mask(mask)
     if guide.shape != source.shape:
-        raise InvalidImageError(f"expected guide of shape {source.shape} (the source's), got {guide.shape}")
+        raise InvalidImageError(
+            f"expected guide of shape {source.shape} (the source's), got {guide.shape}"
+        )
     if mask.shape != source.shape[:2]:
-        raise InvalidImageError(f"expected mask of shape {source.shape[:2]} (the source's), got {mask.shape}")
+        raise InvalidImageError(
+            f"expected mask of shape {source.shape[:2]} (the source's), got {mask.shape}"
+        )
     if mask.min() < 0:
         raise InvalidImageError(f"expected mask values >= 0, got a minimum of {mask.min()}")
     return source, guide, mask
@@ -215,7 +221,10 @@ def _check_rng(rng: np.random.Generator | None) -> np.random.Generator:
 
 
 def _draw_keep(rng: np.random.Generator, shape: tuple[int, int], rate: float) -> np.ndarray | None:
-    """The Bernoulli(`rate`) keep-mask ``rng.random(shape) < rate``; None (all True, no draw) at rate 1."""
+    """The Bernoulli(`rate`) keep-mask ``rng.random(shape) < rate``.
+
+    None (meaning all True) at rate 1, without drawing.
+    """
     if rate == 1:
         return None
     return rng.random(shape) < rate

@@ -116,6 +116,12 @@ def mask_stdmean(grey: np.ndarray, *, std_factor: float = 1.0, cb: bool = False)
     return np.uint8(np.clip(above.astype(np.int16) + below, 0, 255))
 
 
+def _harris_peaks(grey: np.ndarray) -> np.ndarray:
+    """``corner_peaks(corner_harris(grey), min_distance=5)`` as a (K, 2) int array."""
+    coords = corner_peaks(corner_harris(grey), min_distance=5)
+    return np.asarray(coords, dtype=np.intp).reshape(-1, 2)
+
+
 def find_corners(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Harris corners and their sub-pixel refinements, as the original found them.
 
@@ -140,8 +146,7 @@ def find_corners(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         If `grey` is not a finite ``(M, N)`` array in [0, 1].
     """
     grey = check_grey(grey)
-    coords = corner_peaks(corner_harris(grey), min_distance=5)
-    coords = np.asarray(coords, dtype=np.intp).reshape(-1, 2)
+    coords = _harris_peaks(grey)
     if len(coords) == 0:
         return coords, np.zeros((0, 2), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -173,7 +178,9 @@ def _check_coords(coords: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         )
     inside = (array >= 0).all() and (array < np.array(shape)).all()
     if not inside:
-        raise InvalidParameterError(f"expected coords inside an image of shape {shape}, got {array.tolist()}")
+        raise InvalidParameterError(
+            f"expected coords inside an image of shape {shape}, got {array.tolist()}"
+        )
     return array
 
 
@@ -244,7 +251,8 @@ def mask_features(image: np.ndarray, grey: np.ndarray, *, loop_factor: float = 1
 
     As the original: ``region * rgb`` per channel (float32), then
     ``Image.fromarray(np.uint8(that)).convert('L')``, where ``region`` is
-    :func:`feature_region` of :func:`find_corners`. The product is clipped
+    :func:`feature_region` of the corners of :func:`find_corners` (their
+    sub-pixel refinement is not needed here). The product is clipped
     to 0..255 before the cast (a no-op for pictures in 0..255).
 
     Parameters
@@ -274,8 +282,7 @@ def mask_features(image: np.ndarray, grey: np.ndarray, *, loop_factor: float = 1
         raise InvalidImageError(
             f"expected grey of shape {image.shape[:2]} (the image's), got {grey.shape}"
         )
-    coords, _ = find_corners(grey)
-    region = feature_region(grey, coords, loop_factor=loop_factor)
+    region = feature_region(grey, _harris_peaks(grey), loop_factor=loop_factor)
     product = region[..., np.newaxis].astype(np.float32) * image.astype(np.float32)
     luma = Image.fromarray(as_uint8(product)).convert("L")
     return np.array(luma, dtype=np.uint8)
