@@ -1,2 +1,27 @@
-"""prisma_abu: photos into paintings, the way abu's Prisma did."""
+"""prisma_abu: photos into paintings, the way abu's Prisma did.
+
+``PrismaWorker`` and ``PrismaMaster`` (the book's names) are imported lazily,
+so ``import prisma_abu`` loads no network and imports no torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["PrismaWorker", "PrismaWorkerClass", "PrismaMaster", "__version__"]
+
+_LAZY = {
+    "PrismaWorker": ("prisma_abu.worker", "PrismaWorker"),
+    "PrismaWorkerClass": ("prisma_abu.worker", "PrismaWorker"),
+    "PrismaMaster": ("prisma_abu.master", "PrismaMaster"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'prisma_abu' has no attribute {name!r}")

@@ -25,8 +25,18 @@ Command = Callable[[argparse.Namespace], int]
 
 # --- parameter objects <-> options -------------------------------------------------------------
 
-def _parse_none(text: str) -> str | None:
-    return None if text.lower() == "none" else text
+class _Explicit:
+    """An option given as ``none``: unlike an option not given, it sets the field to None."""
+
+    def __repr__(self) -> str:
+        return "none"
+
+
+NONE = _Explicit()
+
+
+def _parse_none(text: str) -> Any:
+    return NONE if text.lower() == "none" else text
 
 
 def _tuple_parser(item: Callable[[str], Any]) -> Callable[[str], tuple]:
@@ -57,7 +67,7 @@ def _option_type(hint: Any, name: str) -> dict[str, Any]:
         return {"type": _tuple_parser(item if item in (int, float) else str), "metavar": "A,B,..."}
     if base in (int, float):
         if optional:
-            return {"type": lambda t, b=base: None if t.lower() == "none" else b(t)}
+            return {"type": lambda t, b=base: NONE if t.lower() == "none" else b(t)}
         return {"type": base}
     return {"type": _parse_none if optional else str}
 
@@ -78,7 +88,8 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[_Params], *,
 
 def params_from_args(cls: type[_Params], args: argparse.Namespace, **overrides: Any) -> _Params:
     """The parameter object the options describe (unset options keep the defaults)."""
-    values = {k[2:]: v for k, v in vars(args).items() if k.startswith("p_") and v is not None}
+    values = {k[2:]: (None if v is NONE else v) for k, v in vars(args).items()
+              if k.startswith("p_") and v is not None}
     values.update(overrides)
     if getattr(args, "params", None):
         base = _load_params_file(cls, args.params)

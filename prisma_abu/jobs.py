@@ -52,6 +52,14 @@ def _render_mix(job: Job, callback: Callback | None) -> np.ndarray:
     return mix(job.input_image("source"), job.input_image("guide"), job.params, callback=callback).image
 
 
+def _render_mix_black_guide(job: Job, callback: Callback | None) -> np.ndarray:
+    """The original PrismaWorker's mix: no guide means a black guide, not a plain dream."""
+    from .pipeline import mix
+
+    return mix(job.input_image("source"), job.input_image("guide"), job.params,
+               plain_dream_without_guide=False, callback=callback).image
+
+
 def _render_mask(job: Job, callback: Callback | None) -> np.ndarray:
     from .pipeline import _prepare, mix_mask
 
@@ -74,6 +82,7 @@ def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
 RENDERERS: dict[str, Renderer] = {
     "dream": _render_dream,
     "mix": _render_mix,
+    "mix_black_guide": _render_mix_black_guide,
     "mask": _render_mask,
     "features": _render_features,
 }
@@ -131,3 +140,29 @@ def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = Non
     """Render ``job`` and write it atomically to ``out`` with its metadata."""
     image = render(job, callback=callback)  # reads (and so checks) the inputs first
     return write_image(out, image, metadata=job_metadata(job))
+
+
+def _style_roles(job: Job) -> list[str]:
+    """The style inputs' roles in order: ``style0``, ``style1``, ... (``style`` alone is the first)."""
+    import re
+
+    found = [(int(m.group(1) or -1), role) for role in job.inputs
+             if (m := re.fullmatch(r"style(\d*)", role)) and job.inputs[role] is not None]
+    return [role for _, role in sorted(found)]
+
+
+def _render_style(job: Job, callback: Callback | None) -> np.ndarray:
+    """Neural style transfer: roles ``content``, ``style0``..``styleN``, optional ``init_image``, ``mask_file``."""
+    from .params import StyleParams
+    from .style import stylize
+
+    assert isinstance(job.params, StyleParams)
+    roles = _style_roles(job)
+    if job.inputs.get("content") is None or not roles:
+        raise InvalidParameterError("style: expected a content picture and at least one style picture")
+    return stylize(job.input_image("content"), [job.input_image(r) for r in roles], job.params,
+                   mask=job.input_image("mask_file"), init_image=job.input_image("init_image"),
+                   callback=callback)
+
+
+RENDERERS["style"] = _render_style

@@ -134,13 +134,22 @@ def _check_windows(params: MixParams, shape: tuple[int, int]) -> None:
                 f"{name}: expected a window between 1 and {largest} (the picture's size), got {n}")
 
 
-def mix_mask(source: np.ndarray, params: MixParams) -> np.ndarray:
-    """The mask ``mix`` uses for an already resized ``source``: (M, N) uint8 0..255."""
+def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None = None) -> np.ndarray:
+    """The mask ``mix`` uses for an already resized ``source``: (M, N) uint8 0..255.
+
+    A given ``mask`` (same size as ``source``) replaces the computed one; the
+    spot masks still apply.
+    """
     from .ops.color import to_grey
     from .ops.masks import apply_spots, make_mask
 
     if params.all_mask:
         mask = np.full(source.shape[:2], 255, np.uint8)
+    elif mask is not None:
+        if mask.shape != source.shape[:2]:
+            raise InvalidParameterError(
+                f"mask: expected the picture's size {source.shape[:2]}, got {mask.shape}")
+        mask = np.uint8(np.clip(mask, 0, 255))
     else:
         mask = make_mask(source, to_grey(source), params.mask, dd=params.dd, cb=params.cb,
                          std_factor=params.std_factor, loop_factor=params.loop_factor)
@@ -171,7 +180,8 @@ def _amplify(image: np.ndarray, params: MixParams, iter_n: int, callback: Callba
 
 
 def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams = MixParams(), *,
-        plain_dream_without_guide: bool = True, callback: Callback | None = None) -> MixResult:
+        mask: np.ndarray | None = None, plain_dream_without_guide: bool = True,
+        callback: Callback | None = None) -> MixResult:
     """abu's Prisma: keep the photo where the mask says, take the guide elsewhere, then dream.
 
     Parameters
@@ -184,6 +194,8 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
         with ``plain_dream_without_guide=False`` (the original PrismaWorker) or
         without a layer, the guide is black.
     params : MixParams
+    mask : (M', N') ndarray, optional
+        A ready mask for the resized source (replaces ``params.mask``).
     callback : callable, optional
         Dream progress, ``callback(octave, step, objective_value)``.
 
@@ -197,11 +209,11 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
         raise InvalidParameterError(
             f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {params.enhance!r}")
     src, gd = _prepare(source, guide, params)
-    _check_windows(params, src.shape[:2])
-    mask = mix_mask(src, params)
+    mask = mix_mask(src, params, mask=mask)
     if gd is None and params.layer is not None and plain_dream_without_guide:
         image = _amplify(src, params, int(10 / params.rb_rate), callback)
         return MixResult(image, mask, _uint8(src), None, _uint8(src))
+    _check_windows(params, src.shape[:2])
     rng = np.random.default_rng(params.seed)
     blended = _blend(src, gd, mask, params, rng)
     image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)

@@ -145,3 +145,40 @@ def test_console_script_runs_as_a_process(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("prisma-abu: error:")
+
+
+def test_mix_mask_and_features_commands(tmp_path):
+    out = tmp_path / "m.png"
+    assert main(["mix", SAMPLE, "--guide", GUIDE, "--mask", "otsu+features", "--n1", "5", "--n2", "25",
+                 "--n3", "1", "--no-dd", "--rb-rate", "0.88", "--enhance", "Sharpness", "--layer", "none",
+                 "--base-width", "96", "--seed", "0", "-q", "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["command"] == "mix" and meta["params"]["dd"] is False and meta["params"]["layer"] is None
+    assert read_image(out).shape == (96, 96, 3)
+    mask = tmp_path / "mask.png"
+    assert main(["mask", SAMPLE, "--mask", "otsu", "--base-width", "96", "-o", str(mask)]) == 0
+    assert set(np.unique(read_image(mask))) <= {0.0, 255.0}
+    assert main(["features", SAMPLE, "--base-width", "96", "-o", str(tmp_path / "f.png")]) == 0
+    again = tmp_path / "again.png"
+    assert main(["replay", str(out), "-o", str(again), "-q"]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n3", "500", "--base-width", "96"], r"n3: expected a window between 1 and 96"),
+    (["--n1", "0"], r"n1: expected a value in \[1, 100000\], got 0"),
+    (["--rb-rate", "1.5"], r"rb_rate: expected a value in \(0, 1\], got 1.5"),
+    (["--convd-big-factor", "-1"], "convd_big_factor: expected a value in"),
+    (["--guide", "README.md"], "README.md: not a picture"),
+    (["--mask", "sobel"], "sobel"),
+])
+def test_mix_bad_input(tmp_path, capsys, args, message):
+    import re
+
+    out = tmp_path / "o.png"
+    argv = ["mix", SAMPLE, *args, "-q", "-o", str(out)]
+    if "--guide" not in args:
+        argv[2:2] = ["--guide", GUIDE]
+    assert main(argv) == 2
+    assert re.search(message, _error_line(capsys))
+    assert not out.exists()
