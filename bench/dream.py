@@ -1,0 +1,98 @@
+"""DeepDream speed: prisma_abu's engine beside a plain reference loop, same process.
+
+For each embedded backbone, a 480x480 dream (default layer, 10 iterations x 4
+octaves) runs through ``prisma_abu.neural.deepdream.deep_dream`` in fp32 and
+bf16, and through a plain port of the original loop (numpy roll, scipy zoom,
+fp32, no tiling) on the same network, layer and size. The machine is shared
+and noisy: read the ratios, each a median of ``--repeats`` interleaved runs.
+
+    python bench/dream.py [--size 480] [--repeats 3] [--backbones efficientnet_lite0,vgg16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import scipy.ndimage as nd
+import torch
+
+from prisma_abu.neural.backbones import load_backbone
+from prisma_abu.neural.deepdream import DreamObjective, bf16_supported, deep_dream
+
+ITER_N, OCTAVE_N, OCTAVE_SCALE = 10, 4, 1.4
+
+
+def reference_dream(net, image: np.ndarray, layer: str, seed: int = 0) -> np.ndarray:
+    """The original's do_prisma, transcribed plainly (numpy between every step)."""
+    rng = np.random.RandomState(seed)
+    base = image.transpose(2, 0, 1).astype(np.float32)
+    octaves = [base]
+    for _ in range(OCTAVE_N - 1):
+        octaves.append(nd.zoom(octaves[-1], (1, 1.0 / OCTAVE_SCALE, 1.0 / OCTAVE_SCALE), order=1))
+    detail = np.zeros_like(octaves[-1])
+    for octave_base in octaves[::-1]:
+        h, w = octave_base.shape[-2:]
+        h1, w1 = detail.shape[-2:]
+        detail = nd.zoom(detail, (1, h / h1, w / w1), order=1)
+        src = octave_base + detail
+        for _ in range(ITER_N):
+            ox, oy = rng.randint(-32, 33, 2)
+            src = np.roll(np.roll(src, ox, -1), oy, -2)
+            x = torch.from_numpy(src[None].copy()).requires_grad_(True)
+            act = net(x, [layer])[layer]
+            (0.5 * act.pow(2).sum()).backward()
+            g = x.grad[0].numpy()
+            src = src + 1.5 / np.abs(g).mean() * g
+            src = np.roll(np.roll(src, -ox, -1), -oy, -2)
+        detail = src - octave_base
+    return np.clip(src.transpose(1, 2, 0), 0, 255)
+
+
+def _time(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_backbone(name: str, size: int, repeats: int) -> None:
+    from skimage import data, transform
+
+    net = load_backbone(name)
+    layer = net.default_layer
+    image = (transform.resize(data.astronaut(), (size, size), anti_aliasing=True) * 255).astype(np.float32)
+    objective = DreamObjective((layer,), (1.0,))
+    runs = {
+        "reference fp32": lambda: reference_dream(net, image, layer),
+        "ours fp32": lambda: deep_dream(net, image, objective, precision="fp32"),
+    }
+    if bf16_supported():
+        runs["ours bf16"] = lambda: deep_dream(net, image, objective, precision="bf16")
+    runs["reference fp32"]()  # warm-up (allocators, oneDNN primitives)
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeats):
+        for key, fn in runs.items():
+            times[key].append(_time(fn))
+    steps = ITER_N * OCTAVE_N
+    ref = statistics.median(times["reference fp32"])
+    print(f"\n{name}  layer {layer}  {size}x{size}  {ITER_N} iterations x {OCTAVE_N} octaves "
+          f"(median of {repeats}, torch threads {torch.get_num_threads()})")
+    for key, values in times.items():
+        med = statistics.median(values)
+        print(f"  {key:15s} {med:7.2f} s  {steps / med:6.1f} steps/s  ratio to reference {med / ref:5.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=480)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backbones", default="efficientnet_lite0,vgg16")
+    args = parser.parse_args()
+    for name in args.backbones.split(","):
+        bench_backbone(name, args.size, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
