@@ -141,11 +141,33 @@ class SameConv2d(nn.Conv2d):
             bias=False,
         )
         self._dynamic = not symmetric
+        self._strided_depthwise = stride > 1 and groups == in_channels and groups > 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._dynamic:
             x = F.pad(x, _same_padding(x.shape[-2:], self.kernel_size, self.stride))
+        if self._strided_depthwise and STRIDED_DEPTHWISE_MODE != "native" and torch.is_autocast_enabled("cpu") \
+                and x.requires_grad:
+            return _depthwise_mode(self, x)
         return super().forward(x)
+
+
+#: how a strided depthwise convolution runs under bf16 autocast when a gradient
+#: is wanted: oneDNN's bf16 backward of strided depthwise convolutions is several
+#: times slower than the whole rest of a shallow block, so it runs as a stride-1
+#: convolution subsampled ("sliced", the same numbers) or in fp32 ("fp32").
+STRIDED_DEPTHWISE_MODE = "fp32"
+
+
+def _depthwise_mode(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    bias = conv.bias
+    if STRIDED_DEPTHWISE_MODE == "fp32":
+        with torch.autocast("cpu", enabled=False):
+            return F.conv2d(x.float(), conv.weight, None if bias is None else bias.float(),
+                            stride=conv.stride, groups=conv.groups)
+    s = conv.stride
+    y = F.conv2d(x, conv.weight, None, stride=1, groups=conv.groups)[..., :: s[0], :: s[1]]
+    return y if bias is None else y + bias.to(y.dtype).reshape(1, -1, 1, 1)
 
 
 def _same_padding(
