@@ -1,0 +1,67 @@
+"""Start the window: ``main(argv=None) -> int`` (``prisma-abu gui`` and ``python -m prisma_abu_gui``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Mapping, Sequence
+
+from prisma_abu.errors import PrismaAbuError
+
+__all__ = ["main", "build_parser", "create_controller", "display_problem"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The window's options (shared with ``prisma-abu gui``)."""
+    parser.add_argument("--source", metavar="FILE", help="the photo to start with (default: the first of sample/)")
+    parser.add_argument("--guide", metavar="FILE", help="the guide picture to start with (default: the first of "
+                        "prisma_gd/; 'none' for none)")
+    parser.add_argument("--params", metavar="FILE", help="start from the mix parameters in this .toml or .json file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prisma-abu gui", description="The prisma_abu window: every mix knob, "
+                                     "a live preview, batches and an arrow-key gallery.")
+    add_arguments(parser)
+    return parser
+
+
+def create_controller(source: str | None = None, guide: str | None = None, params: str | None = None):
+    """The main window's controller (no window yet); raises PrismaAbuError on a bad ``params`` file."""
+    from .controller import PrismaController, new_model, params_from_file
+
+    loaded = None if params is None else params_from_file(params)
+    model = new_model(source=source, guide=None if guide in (None, "none") else guide, params=loaded)
+    if guide == "none":
+        model.guide = None
+    return PrismaController(model=model)
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why Qt could not open a window here (Qt would abort the process), or None."""
+    environ = os.environ if environ is None else environ
+    if not (sys.platform if platform is None else platform).startswith("linux"):
+        return None
+    if any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        return None
+    return "no display: expected $DISPLAY or $WAYLAND_DISPLAY (or QT_QPA_PLATFORM=offscreen for no window)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window and run until it closes; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    problem = display_problem()
+    if problem is not None:
+        print(f"prisma-abu gui: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        controller = create_controller(args.source, args.guide, args.params)
+    except PrismaAbuError as exc:
+        print(f"prisma-abu gui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    controller.configure_traits()
+    controller.shutdown()
+    return EXIT_OK

@@ -1,0 +1,92 @@
+"""The ``prisma-abu mix`` command line equivalent to a set of parameters.
+
+Pure functions only (no Qt, no traits): the window's "Copy command" puts
+:func:`command_line`'s text on the clipboard, and a test parses it back with
+``prisma_abu.cli``'s own parser.
+
+Examples
+--------
+>>> from prisma_abu.params import MixParams
+>>> command_line(MixParams(n3=60, layer=None), "sample/chelsea.jpg", None, "out.png")
+'prisma-abu mix sample/chelsea.jpg -o out.png --n3 60 --layer none'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+from typing import Any
+
+from prisma_abu.params import MixParams
+
+__all__ = ["command_line", "option_words"]
+
+PROGRAM = "prisma-abu"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _number(value: float | int) -> str:
+    # repr of a float is the shortest text that parses back to the same float
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _value_text(name: str, value: Any) -> str:
+    """One option's value as ``prisma_abu.cli`` parses it."""
+    if value is None:
+        return "none"
+    if name.startswith("spots_"):
+        return ";".join(",".join(str(v) for v in spot) for spot in value)
+    if isinstance(value, tuple):
+        return ",".join(_number(v) if isinstance(v, (int, float)) else str(v) for v in value)
+    if isinstance(value, (int, float)):
+        return _number(value)
+    return str(value)
+
+
+def option_words(params: MixParams) -> list[str]:
+    """``--field value`` words for every field of ``params`` that is not its default.
+
+    Booleans are ``--x`` / ``--no-x``, None is ``none`` and spots are
+    ``y,x,size;y,x,size`` (the conventions of ``prisma-abu mix``).
+    """
+    words: list[str] = []
+    for f in dataclasses.fields(MixParams):
+        value = getattr(params, f.name)
+        if value == f.default:
+            continue
+        if isinstance(value, bool):
+            words.append(_flag(f.name) if value else "--no-" + f.name.replace("_", "-"))
+        else:
+            words += [_flag(f.name), _value_text(f.name, value)]
+    return words
+
+
+def command_line(params: MixParams, source: str | os.PathLike, guide: str | os.PathLike | None,
+                 output: str | os.PathLike) -> str:
+    """The ``prisma-abu mix`` line that renders ``params`` on these files.
+
+    Parameters
+    ----------
+    params : MixParams
+    source : path-like
+        The photo.
+    guide : path-like or None
+        The guide picture (None: no ``--guide``).
+    output : path-like
+        The picture to write.
+
+    Returns
+    -------
+    str
+        A shell-quoted line naming only the options that differ from
+        :class:`~prisma_abu.params.MixParams`'s defaults.
+    """
+    words = [PROGRAM, "mix", os.fspath(source)]
+    if guide is not None:
+        words += ["--guide", os.fspath(guide)]
+    words += ["-o", os.fspath(output), *option_words(params)]
+    return " ".join(shlex.quote(w) for w in words)

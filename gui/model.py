@@ -1,0 +1,293 @@
+"""The window's state as traits: every mix knob, the pictures, what is shown.
+
+:class:`MixModel` mirrors :class:`prisma_abu.params.MixParams` one trait per
+field (``to_params`` / ``from_params``); :class:`PrismaModel` adds the chosen
+pictures and the last result; :class:`BatchModel` is the grid of the "Batch"
+dialog. Nothing here touches Qt or renders anything.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from traits.api import (Any as AnyTrait, Bool, Dict, Directory, Enum, Float, HasStrictTraits, Instance, Int,
+                        List, Property, Range, Str, TraitError, Tuple, Union, cached_property, observe)
+
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.ops.enhance import ENHANCE_PRESETS
+from prisma_abu.ops.masks import MASK_COMBINATIONS, parse_mask_spec
+from prisma_abu.params import PRECISIONS, MixParams
+from prisma_abu.pipeline import MixResult
+
+__all__ = ["MASK_CHOICES", "MixModel", "PrismaModel", "BatchModel", "picture_choices", "layer_choices", "as_rgb"]
+
+_D = MixParams()
+#: the seven mask functions the original offered, as ``mask`` strings
+MASK_CHOICES = tuple("+".join(names) for names in MASK_COMBINATIONS)
+_BIG = 100_000
+
+
+def layer_choices(backbone: str) -> list[str | None]:
+    """``"auto"`` (the backbone's Prisma layer), None (no dream), then every layer in network order."""
+    from prisma_abu.neural.backbones import layer_names
+
+    return ["auto", None, *layer_names(backbone)]
+
+
+def _backbones() -> tuple[str, ...]:
+    from prisma_abu.neural.backbones import backbone_names
+
+    return backbone_names()
+
+
+class MixModel(HasStrictTraits):
+    """One trait per :class:`~prisma_abu.params.MixParams` field, same names and defaults.
+
+    The traits hold what a form can hold; :meth:`to_params` validates the
+    whole set (raising :class:`~prisma_abu.errors.InvalidParameterError`).
+
+    Examples
+    --------
+    >>> m = MixModel(n3=60, layer=None)
+    >>> m.to_params() == MixParams(n3=60, layer=None)
+    True
+    """
+
+    # -- mask --
+    mask = Enum(values="mask_choices")
+    dd = Bool(_D.dd)
+    cb = Bool(_D.cb)
+    std_factor = Range(0.0, 1000.0, _D.std_factor)
+    loop_factor = Range(0.0, 1000.0, _D.loop_factor)
+    spots_keep = List(Tuple(Int, Int, Int))
+    spots_drop = List(Tuple(Int, Int, Int))
+    # -- blend --
+    n1 = Range(1, _BIG, _D.n1)
+    n2 = Range(1, _BIG, _D.n2)
+    n3 = Range(1, _BIG, _D.n3)
+    convd_median_factor = Range(0.0, 1000.0, _D.convd_median_factor)
+    convd_big_factor = Range(0.0, 1000.0, _D.convd_big_factor)
+    rb_rate = Range(0.0, 1.0, _D.rb_rate, exclude_low=True)
+    all_mask = Bool(_D.all_mask)
+    all_mask_rb_rate = Range(0.0, 1.0, _D.all_mask_rb_rate, exclude_low=True)
+    # -- enhance --
+    enhance = Enum(*ENHANCE_PRESETS)
+    enhance_p = Union(None, Range(0.0, 100.0))
+    # -- dream --
+    layer = Enum(values="layer_choices")
+    backbone = Enum(values="backbone_choices")
+    iter_n = Range(0, _BIG, _D.iter_n)
+    force_iter_n = Union(None, Range(0, _BIG))
+    octave_n = Range(1, 64, _D.octave_n)
+    octave_scale = Range(1.0, 16.0, _D.octave_scale)
+    step_size = Range(0.0, None, _D.step_size)
+    jitter = Range(0, None, _D.jitter)
+    precision = Enum(*PRECISIONS)
+    weights = Union(None, Str)
+    # -- output --
+    base_width = Range(8, _BIG, _D.base_width)
+    keep_size = Bool(_D.keep_size)
+    seed = Range(0, 2**63 - 1, _D.seed)
+
+    # -- the choices the enumerations offer (not knobs) --
+    mask_choices = List(Str, list(MASK_CHOICES))
+    layer_choices = List(AnyTrait)
+    backbone_choices = List(Str)
+
+    def __init__(self, **traits: Any) -> None:
+        backbone = traits.pop("backbone", _D.backbone)
+        layer = traits.pop("layer", _D.layer)
+        super().__init__(backbone_choices=list(_backbones()), **traits)
+        self.backbone = backbone
+        self.layer_choices = layer_choices(self.backbone)
+        self._set_layer(layer)
+
+    # -- MixParams round trip -----------------------------------------------------------------------
+
+    @staticmethod
+    def knob_names() -> tuple[str, ...]:
+        """The knobs: the fields of :class:`~prisma_abu.params.MixParams`."""
+        return MixParams.field_names()
+
+    def to_params(self) -> MixParams:
+        """The :class:`~prisma_abu.params.MixParams` these knobs describe (validated)."""
+        values = {name: getattr(self, name) for name in self.knob_names()}
+        for name in ("spots_keep", "spots_drop"):
+            values[name] = tuple(tuple(int(v) for v in spot) for spot in values[name])
+        return MixParams(**values)
+
+    @classmethod
+    def from_params(cls, params: MixParams) -> "MixModel":
+        """A model holding ``params``."""
+        model = cls()
+        model.set_params(params)
+        return model
+
+    def set_params(self, params: MixParams) -> None:
+        """Take every knob from ``params`` (a mask or layer outside the lists is added to them).
+
+        All or nothing: on InvalidParameterError no knob has changed.
+        """
+        if not isinstance(params, MixParams):
+            raise InvalidParameterError(f"expected mix parameters, got {type(params).__name__}")
+        parse_mask_spec(params.mask)  # an unknown mask name fails here, with the valid names
+        if params.backbone not in self.backbone_choices:
+            raise InvalidParameterError(
+                f"backbone: expected one of {', '.join(self.backbone_choices)}, got {params.backbone!r}")
+        if params.enhance not in ENHANCE_PRESETS:
+            raise InvalidParameterError(
+                f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {params.enhance!r}")
+        try:
+            MixModel()._apply(params)  # a trial run: a value the form cannot hold fails before any change
+        except TraitError as exc:
+            raise InvalidParameterError(f"the window cannot hold these parameters: {exc}") from None
+        self._apply(params)
+
+    def _apply(self, params: MixParams) -> None:
+        if params.mask not in self.mask_choices:
+            self.mask_choices = [*self.mask_choices, params.mask]
+        self.backbone = params.backbone
+        self._set_layer(params.layer)
+        values = {name: getattr(params, name) for name in self.knob_names()
+                  if name not in ("backbone", "layer")}
+        for name in ("spots_keep", "spots_drop"):
+            values[name] = [tuple(spot) for spot in values[name]]
+        self.trait_set(**values)
+
+    def _set_layer(self, layer: str | None) -> None:
+        if layer not in self.layer_choices:
+            self.layer_choices = [*self.layer_choices, layer]
+        self.layer = layer
+
+    @observe("backbone", post_init=True)
+    def _layers_of_backbone(self, event) -> None:
+        keep = self.layer
+        self.layer_choices = layer_choices(self.backbone)
+        self.layer = keep if keep in self.layer_choices else "auto"
+
+
+def picture_choices(paths: Sequence[os.PathLike | str], *, none_label: str | None = None) -> dict[Any, str]:
+    """``{path: "NNN:label"}`` for an ``EnumEditor`` (the prefix keeps the order; None first if labelled)."""
+    paths = [str(p) for p in paths]
+    stems = [Path(p).stem for p in paths]
+    choices: dict[Any, str] = {}
+    offset = 0
+    if none_label is not None:
+        choices[None] = f"000:{none_label}"
+        offset = 1
+    for i, (path, stem) in enumerate(zip(paths, stems), offset):
+        label = stem if stems.count(stem) == 1 else f"{stem} ({Path(path).parent.name})"
+        choices[path] = f"{i:03d}:{label}"
+    return choices
+
+
+class PrismaModel(HasStrictTraits):
+    """The main window's state: knobs, pictures and the last result shown."""
+
+    #: every mix knob
+    knobs = Instance(MixModel, ())
+
+    #: the photo (a file path) and the guide (a file path or None)
+    source = Str()
+    guide = Union(None, Str())
+    #: what the pictures' lists offer: ``{path: "NNN:label"}`` (the guides' has None first)
+    source_choices = Dict(Str, Str)
+    guide_choices = Dict(AnyTrait, Str)
+
+    #: the last result shown and what made it (``preview`` or ``full``)
+    result = Instance(MixResult)
+    result_params = Instance(MixParams)
+    result_inputs = Tuple(Str, Union(None, Str))
+    result_kind = Enum("none", "preview", "full")
+
+    #: one-line state of the window, and the last error (empty: none)
+    status = Str("ready")
+    error = Str()
+    busy = Bool(False)
+    progress = Int(0)
+    progress_max = Int(1)
+
+    def add_source(self, path: os.PathLike | str) -> str:
+        """Offer ``path`` among the sources (a file picked in a dialog) and choose it."""
+        path = str(path)
+        if path not in self.source_choices:
+            self.source_choices = picture_choices([*self.source_choices, path])
+        self.source = path
+        return path
+
+    def add_guide(self, path: os.PathLike | str | None) -> str | None:
+        """Offer ``path`` among the guides and choose it (None: no guide)."""
+        if path is not None:
+            path = str(path)
+            if path not in self.guide_choices:
+                others = [p for p in self.guide_choices if p is not None]
+                self.guide_choices = picture_choices([*others, path], none_label="(none)")
+        self.guide = path
+        return path
+
+
+class BatchModel(HasStrictTraits):
+    """The grid the "Batch" dialog renders: sources x guides x layers x enhance presets x rb_rates.
+
+    The other knobs are fixed at the window's values (:attr:`params`).
+    """
+
+    #: fixed knobs (the window's) and the lists to choose from
+    params = Instance(MixParams, ())
+    source_options = List(Tuple(Str, Str))
+    guide_options = List(Tuple(Str, Str))
+    layer_options = List(Tuple(Str, Str))
+    enhance_options = List(Tuple(Str, Str))
+
+    #: the chosen grid (``"none"`` stands for None in guides, layers and enhance presets)
+    sources = List(Str)
+    guides = List(Str)
+    layers = List(Str)
+    enhances = List(Str)
+    rb_rates = List(Float)
+
+    #: pictures go to ``out/<date>/``; loky worker processes (1: in the window's process)
+    out = Directory("out/gui")
+    date = Str("today")
+    jobs = Range(1, 64, 1)
+
+    count = Property(Int, observe="sources.items,guides.items,layers.items,enhances.items,rb_rates.items")
+    status = Str()
+    error = Str()
+    running = Bool(False)
+    done = Int(0)
+    total = Int(1)
+    #: the batch folder of the last run (empty: none yet)
+    folder = Str()
+
+    @cached_property
+    def _get_count(self) -> int:
+        return len(self.sources) * len(self.guides) * len(self.layers) * len(self.enhances) * len(self.rb_rates)
+
+    @staticmethod
+    def none_or(value: str) -> str | None:
+        return None if value == "none" else value
+
+    def grid(self) -> tuple[dict[str, list], dict[str, list]]:
+        """``(inputs, grid)`` for :class:`prisma_abu.batch.Experiment`."""
+        if not self.count:
+            raise InvalidParameterError(
+                "batch: expected at least one source, guide, layer, enhance preset and rb_rate, got an empty list")
+        inputs = {"source": list(self.sources), "guide": [self.none_or(g) for g in self.guides]}
+        grid = {"layer": [self.none_or(v) for v in self.layers],
+                "enhance": [self.none_or(v) for v in self.enhances],
+                "rb_rate": [float(r) for r in self.rb_rates]}
+        return inputs, grid
+
+
+def as_rgb(array: np.ndarray | None) -> np.ndarray | None:
+    """An (M, N, 3) C-ordered uint8 copy for display ((M, N) masks become grey)."""
+    if array is None:
+        return None
+    array = np.asarray(array, dtype=np.uint8)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(array)

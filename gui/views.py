@@ -1,0 +1,270 @@
+"""The traitsui Views: the main window, the batch dialog and the gallery.
+
+Views only say where things go: the main window's Items name
+``object.*`` (the :class:`~prisma_abu_gui.model.PrismaModel`),
+``object.knobs.*`` (the mix knobs) and ``controller.*`` (buttons and the
+pictures shown). The knobs are grouped as in the original controller:
+commands; images, layer, enhance and mask; kernel sizes; threshold factors;
+then the dream, seed and output size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prisma_abu.ops.enhance import ENHANCE_PRESETS
+from traitsui.api import (CheckListEditor, CSVListEditor, EnumEditor, HGroup, HSplit, ImageEditor, Item,
+                          ProgressEditor, RangeEditor, TextEditor, UItem, VGroup, View)
+from traitsui.key_bindings import KeyBinding, KeyBindings
+
+__all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "parse_spots", "format_spots",
+           "parse_optional_float", "parse_optional_int", "format_optional"]
+
+ERROR_STYLE = "color: #b00020; font-weight: bold;"
+
+
+# --- text <-> value for the knobs a plain widget cannot hold -------------------------------------------
+
+def parse_spots(text: str) -> list[tuple[int, int, int]]:
+    """``"y,x,size;y,x,size"`` -> ``[(y, x, size), ...]`` (ValueError on anything else)."""
+    spots = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        values = tuple(int(v) for v in part.split(","))
+        if len(values) != 3:
+            raise ValueError(f"expected y,x,size, got {part!r}")
+        spots.append(values)
+    return spots
+
+
+def format_spots(spots: Any) -> str:
+    return ";".join(",".join(str(v) for v in spot) for spot in spots or ())
+
+
+def parse_optional_float(text: str) -> float | None:
+    return None if not text.strip() or text.strip().lower() == "none" else float(text)
+
+
+def parse_optional_int(text: str) -> int | None:
+    return None if not text.strip() or text.strip().lower() == "none" else int(text)
+
+
+def format_optional(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _layer_label(value: Any) -> str:
+    if value is None:
+        return "none (no dream)"
+    return "auto (the backbone's Prisma layer)" if value == "auto" else str(value)
+
+
+def _enhance_label(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+# --- main window ------------------------------------------------------------------------------------------
+
+def _knob(name: str, label: str, tooltip: str, **kw: Any) -> Item:
+    return Item(f"object.knobs.{name}", label=label, tooltip=tooltip, **kw)
+
+
+def _slider(low: float, high: float) -> RangeEditor:
+    return RangeEditor(low=low, high=high, mode="slider")
+
+
+def _spinner(low: int, high: int) -> RangeEditor:
+    return RangeEditor(low=low, high=high, mode="spinner")
+
+
+def _optional(parse, placeholder: str) -> TextEditor:
+    return TextEditor(evaluate=parse, format_func=format_optional, auto_set=False, enter_set=True,
+                      placeholder=placeholder)
+
+
+_commands = VGroup(
+    HGroup(UItem("controller.render_button", tooltip="render the full-size picture"),
+           UItem("controller.save_button", tooltip="render at full size into a picture that keeps its parameters"),
+           UItem("controller.batch_button", tooltip="render a grid of guides, layers, presets and rb_rates"),
+           UItem("controller.copy_button", tooltip="put the equivalent `prisma-abu mix` line on the clipboard")),
+    HGroup(UItem("controller.load_params_button", tooltip="set every knob from a .toml or .json file"),
+           UItem("controller.save_params_button", tooltip="write every knob to a .toml or .json file"),
+           UItem("controller.defaults_button", tooltip="every knob back to its default"),
+           Item("controller.live_preview", label="live preview",
+                tooltip="a small preview follows the knobs")),
+    label="Commands", show_border=True,
+)
+
+_images = VGroup(
+    HGroup(Item("object.source", label="Photo", editor=EnumEditor(name="object.source_choices"), springy=True,
+                tooltip="the photo (sample/) or any picture opened"),
+           UItem("controller.open_source_button", tooltip="open any picture as the photo")),
+    HGroup(Item("object.guide", label="Guide", editor=EnumEditor(name="object.guide_choices"), springy=True,
+                tooltip="the guide picture (prisma_gd/), or none: a plain dream"),
+           UItem("controller.open_guide_button", tooltip="open any picture as the guide")),
+    _knob("backbone", "Backbone", "the network that dreams",
+          editor=EnumEditor(name="object.knobs.backbone_choices")),
+    _knob("layer", "Layer", "the layer the dream amplifies (the original's nbk)",
+          editor=EnumEditor(name="object.knobs.layer_choices", format_func=_layer_label)),
+    HGroup(_knob("enhance", "Enhance", "preset applied before the dream",
+                 editor=EnumEditor(values=list(ENHANCE_PRESETS), format_func=_enhance_label)),
+           _knob("enhance_p", "factor", "the preset's factor (empty: the preset's own)",
+                 editor=_optional(parse_optional_float, "the preset's"), width=60)),
+    _knob("mask", "Mask", "which pixels keep the photo (the original's mask functions)",
+          editor=EnumEditor(name="object.knobs.mask_choices")),
+    label="Images", show_border=True,
+)
+
+_kernels = HGroup(
+    _knob("n1", "n1", "small convolution window (px)", editor=_spinner(1, 4096)),
+    _knob("n2", "n2", "medium convolution window (px)", editor=_spinner(1, 4096)),
+    _knob("n3", "n3", "large convolution window (px); at most the picture's size", editor=_spinner(1, 4096)),
+    label="Kernel sizes", show_border=True,
+)
+
+_thresholds = VGroup(
+    HGroup(_knob("dd", "inside Otsu (dd)", "keep the inside of the Otsu mask"),
+           _knob("cb", "clear border (cb)", "clear the mask's border")),
+    HGroup(_knob("all_mask", "all mask", "shallow edges only: the whole picture takes the guide"),
+           _knob("all_mask_rb_rate", "its rb_rate", "rb_rate of the all-mask render", editor=_slider(0.01, 1.0),
+                 springy=True)),
+    _knob("convd_median_factor", "medium threshold", "medium convolution threshold factor",
+          editor=_slider(0.0, 20.0)),
+    _knob("convd_big_factor", "large threshold", "large convolution threshold factor", editor=_slider(0.0, 5.0)),
+    _knob("rb_rate", "rb_rate", "RGB random rendering factor (without a guide: iter_n = 10 / rb_rate)",
+          editor=_slider(0.01, 1.0)),
+    _knob("std_factor", "std-mean factor", "the std-mean mask's factor", editor=_slider(0.0, 5.0)),
+    _knob("loop_factor", "features factor", "the features mask's factor", editor=_slider(0.0, 5.0)),
+    label="Threshold factors", show_border=True,
+)
+
+_dream = VGroup(
+    HGroup(_knob("iter_n", "iter_n", "dream steps per octave", editor=_spinner(0, 1000)),
+           _knob("force_iter_n", "force iter_n", "overrides every iter_n, the plain dream's too (empty: off)",
+                 editor=_optional(parse_optional_int, "off"), width=50),
+           _knob("octave_n", "octaves", "octaves of the dream pyramid", editor=_spinner(1, 64))),
+    HGroup(_knob("octave_scale", "scale", "size ratio between octaves", editor=RangeEditor(
+               low=1.0, high=16.0, mode="text")),
+           _knob("step_size", "step", "dream step size", editor=RangeEditor(low=0.0, high=1000.0, mode="text")),
+           _knob("jitter", "jitter", "random roll (px)", editor=_spinner(0, 512))),
+    HGroup(_knob("seed", "seed", "same seed, same bytes", editor=TextEditor(evaluate=int, auto_set=False,
+                                                                             enter_set=True)),
+           _knob("precision", "precision", "network precision")),
+    _knob("weights", "weights", "weights file for backbones that are not embedded (empty: none)",
+          editor=_optional(lambda t: None if not t.strip() else t.strip(), "embedded")),
+    label="Dream", show_border=True,
+)
+
+_output = VGroup(
+    HGroup(_knob("base_width", "output width", "the picture's width in pixels", editor=_spinner(8, 8192)),
+           _knob("keep_size", "keep aspect", "keep the photo's aspect ratio (else a square)")),
+    HGroup(_knob("spots_keep", "keep spots", "y,x,size;... circles where the photo stays",
+                 editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,
+                                   placeholder="y,x,size;...")),
+           _knob("spots_drop", "drop spots", "y,x,size;... circles where the guide shows",
+                 editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,
+                                   placeholder="y,x,size;..."))),
+    label="Output", show_border=True,
+)
+
+
+def _picture(name: str, label: str, size: int) -> VGroup:
+    editor = ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True, allow_clipping=True)
+    return VGroup(UItem(f"controller.{name}", editor=editor, width=size, height=size, resizable=True),
+                  label=label, show_border=True)
+
+
+_preview = VGroup(
+    HGroup(_picture("source_picture", "Photo", 150), _picture("guide_picture", "Guide", 150),
+           _picture("mask_picture", "Mask", 150)),
+    VGroup(UItem("controller.result_picture",
+                 editor=ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True,
+                                    allow_clipping=True), width=420, height=420, springy=True, resizable=True),
+           label="Result", show_border=True, springy=True),
+    UItem("object.progress", editor=ProgressEditor(min=0, max_name="object.progress_max")),
+    Item("object.status", style="readonly", label="Status"),
+    UItem("object.error", style="readonly", style_sheet=ERROR_STYLE),
+)
+
+main_view = View(
+    HSplit(
+        VGroup(_commands, _images, _kernels, _thresholds, _dream, _output),
+        _preview,
+    ),
+    title="prisma_abu — photos into paintings",
+    resizable=True,
+    width=1240,
+    height=900,
+)
+
+
+# --- batch dialog -------------------------------------------------------------------------------------------
+
+batch_view = View(
+    VGroup(
+        HGroup(
+            VGroup(UItem("sources", editor=CheckListEditor(name="object.source_options", cols=1), style="custom"),
+                   label="Photos", show_border=True),
+            VGroup(UItem("guides", editor=CheckListEditor(name="object.guide_options", cols=1), style="custom"),
+                   label="Guides", show_border=True),
+            VGroup(UItem("enhances", editor=CheckListEditor(name="object.enhance_options", cols=1),
+                         style="custom"),
+                   label="Enhance presets", show_border=True),
+        ),
+        VGroup(UItem("layers", editor=CheckListEditor(name="object.layer_options", cols=3), style="custom"),
+               label="Layers", show_border=True, scrollable=True),
+        HGroup(Item("rb_rates", editor=CSVListEditor(), label="rb_rates", tooltip="comma separated, in (0, 1]"),
+               Item("jobs", label="processes", editor=RangeEditor(low=1, high=64, mode="spinner"),
+                    tooltip="1 renders in this process; more start worker processes")),
+        HGroup(Item("out", label="Output folder", springy=True),
+               Item("date", label="date", tooltip="today, latest or YYYY-MM-DD", width=90)),
+        HGroup(Item("count", style="readonly", label="Pictures"),
+               UItem("controller.run_button", enabled_when="not object.running"),
+               UItem("controller.cancel_button", enabled_when="object.running"),
+               UItem("controller.gallery_button", enabled_when="not object.running",
+                     tooltip="the gallery of this batch, or of the folder and date above")),
+        UItem("done", editor=ProgressEditor(min=0, max_name="object.total")),
+        UItem("status", style="readonly"),
+        UItem("error", style="readonly", style_sheet=ERROR_STYLE),
+    ),
+    title="prisma_abu — batch",
+    resizable=True,
+    width=820,
+    height=760,
+)
+
+
+# --- gallery ------------------------------------------------------------------------------------------------
+
+#: the seed program's keys: Up/Down switch the photo, Left/Right the guide (style)
+gallery_keys = KeyBindings(
+    KeyBinding(binding1="Down", method_name="next_source", description="next photo"),
+    KeyBinding(binding1="Up", method_name="previous_source", description="previous photo"),
+    KeyBinding(binding1="Right", method_name="next_guide", description="next guide"),
+    KeyBinding(binding1="Left", method_name="previous_guide", description="previous guide"),
+)
+
+
+def _gallery_picture(name: str, label: str, size: int) -> VGroup:
+    editor = ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True, allow_clipping=True)
+    return VGroup(UItem(f"controller.{name}", editor=editor, width=size, height=size, springy=True,
+                        resizable=True),
+                  label=label, show_border=True, springy=True)
+
+
+gallery_view = View(
+    VGroup(
+        UItem("controller.caption", style="readonly"),
+        HGroup(
+            VGroup(_gallery_picture("guide_picture", "Guide", 240), _gallery_picture("source_picture", "Photo", 240)),
+            _gallery_picture("result_picture", "Result", 500),
+        ),
+        UItem("controller.message", style="readonly"),
+    ),
+    key_bindings=gallery_keys,
+    title="prisma_abu — gallery (↑/↓ photo, ←/→ guide)",
+    resizable=True,
+    width=1000,
+    height=760,
+)
