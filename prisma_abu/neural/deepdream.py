@@ -118,7 +118,10 @@ def guide_objective(act: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
     """
     x = act.float().reshape(act.shape[1], -1)
     with torch.no_grad():
-        best = (x.t() @ guide).argmax(dim=1)
+        xt = x.t()
+        # in chunks, so the positions x guide-positions product stays small (< ~64 MB)
+        chunk = max(1, (1 << 24) // max(1, guide.shape[1]))
+        best = torch.cat([(xt[i:i + chunk] @ guide).argmax(dim=1) for i in range(0, xt.shape[0], chunk)])
         target = guide[:, best]
     return (x * target).sum()
 

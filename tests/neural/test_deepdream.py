@@ -112,3 +112,13 @@ def test_tiled_equals_untiled_within_tolerance(tiny_encoder, picture):
 def test_bad_image_shape_is_refused(tiny_encoder):
     with pytest.raises(InvalidImageError, match=r"expected an \(M, N, 3\) RGB image"):
         deep_dream(tiny_encoder, np.zeros((8, 8), np.float32), DreamObjective(("conv1",), (1.0,)))
+
+
+def test_guide_objective_chunks_give_the_same_match():
+    torch.manual_seed(0)
+    act = torch.randn(1, 4, 70, 70, requires_grad=True)  # 4900 positions
+    guide = torch.randn(4, 5000)  # chunk of 3355 rows: two chunks
+    (grad,) = torch.autograd.grad(guide_objective(act, guide), act)
+    x = act.detach()[0].reshape(4, -1)
+    expected = guide[:, (x.t() @ guide).argmax(1)].reshape(1, 4, 70, 70)
+    torch.testing.assert_close(grad, expected)
