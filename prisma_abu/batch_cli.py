@@ -1,0 +1,228 @@
+"""``prisma-abu batch``: an experiment file and/or options -> one batch run -> exit code.
+
+Exit codes: 0 every picture done or already there, 1 some failed (see the
+summary and the manifest), 2 bad input (nothing rendered).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidParameterError
+
+__all__ = ["register", "run", "experiment_from_args"]
+
+EXIT_OK, EXIT_FAILED = 0, 1
+_DRY_RUN_ROWS = 10
+_SHORTCUTS = ("layer", "enhance", "rb_rate", "mask")
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+_EPILOG = """\
+examples:
+  prisma-abu batch docs/experiment.toml --dry-run
+  prisma-abu batch --source sample/chelsea.jpg sample/coffee.jpg --guide prisma_gd none \\
+      --layer blocks.1,blocks.2 --enhance none,Sharpness --set base_width=320 -o out/batch --jobs 2
+  prisma-abu batch docs/experiment.toml --backend dask --scheduler tcp://10.0.0.5:8786
+
+Pictures go to OUT/<date>/<source>/<guide or none_gd>/_<enhance>_<layer>_<rb_rate>_<mask>.png,
+with manifest.jsonl, contact_sheet.png and index.html beside them. <date> is today unless
+--date says otherwise; a rerun with the same date skips the pictures already there
+(--date latest resumes the newest batch under OUT). Options override the experiment file.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``batch`` sub-command."""
+    from .batch import BACKENDS
+
+    p = subparsers.add_parser(
+        "batch", help="render a grid of parameters (sources x guides x layers x ...) into a folder",
+        description="Render every combination of inputs and grid values; resumable, parallel.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("experiment", nargs="?", help="experiment file (.toml; see docs/experiment.toml)")
+    p.add_argument("--command", help="what to render: mix (default) or dream")
+    p.add_argument("--source", dest="sources", nargs="+", action="extend", metavar="F",
+                   help="source pictures, folders or globs (dream: the images)")
+    p.add_argument("--guide", dest="guides", nargs="+", action="extend", metavar="G",
+                   help="guide pictures, folders, globs or 'none' (a plain dream)")
+    for name in _SHORTCUTS:
+        p.add_argument("--" + name.replace("_", "-"), dest=f"axis_{name}", metavar="V,...",
+                       help=f"{name} values, comma separated (same as --set {name}=V,...)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="FIELD=V1,V2",
+                   help="any parameter field as a comma list (one value: fixed)")
+    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/)")
+    p.add_argument("--ext", help="picture format: png (default), jpg, webp, tif")
+    p.add_argument("--jobs", type=int, help="worker processes (loky, default 1) or tasks at once (dask)")
+    p.add_argument("--backend", choices=BACKENDS, help="loky (default, this machine) or dask (a cluster)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (default: a local cluster)")
+    p.add_argument("--date", help="today (default), latest, YYYY-MM-DD or YYYY_MM_DD")
+    p.add_argument("--force", action="store_true", help="render every picture again, even those there")
+    p.add_argument("--dry-run", action="store_true", help="print the count and the first pictures; render nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+# --- options -> experiment -----------------------------------------------------------------------
+
+def _convert(name: str, hint: Any, text: str) -> Any:
+    args = typing.get_args(hint)
+    base = next((a for a in args if a is not type(None)), hint) if type(None) in args else hint
+    if text.strip().lower() == "none" and (type(None) in args or hint is None):
+        return None
+    try:
+        if base is bool:
+            low = text.strip().lower()
+            if low not in _TRUE + _FALSE:
+                raise ValueError(text)
+            return low in _TRUE
+        if base in (int, float):
+            return base(text)
+    except ValueError:
+        raise InvalidParameterError(f"{name}: expected {base.__name__} values, got {text!r}") from None
+    if typing.get_origin(base) is tuple:
+        raise InvalidParameterError(f"{name}: a tuple field; expected it in the experiment file's [grid]")
+    return text.strip()
+
+
+def _values(kind: Any, name: str, text: str) -> list[Any]:
+    """``"1.0,0.88"`` -> ``[1.0, 0.88]``, typed by the field."""
+    if name not in kind.fields():
+        raise InvalidParameterError(
+            f"unknown field {name} for {kind.command}; expected some of: {', '.join(kind.fields())}")
+    hint = typing.get_type_hints(kind.params_cls).get(name)
+    parts = [t for t in text.split(",") if t.strip()]
+    if not parts:
+        raise InvalidParameterError(f"{name}: expected values separated by commas, got {text!r}")
+    return [_convert(name, hint, t) for t in parts]
+
+
+def _axes(args: argparse.Namespace) -> list[tuple[str, str]]:
+    axes = [(name, getattr(args, f"axis_{name}")) for name in _SHORTCUTS
+            if getattr(args, f"axis_{name}") is not None]
+    for text in args.sets:
+        name, sep, values = text.partition("=")
+        if not sep or not name.strip():
+            raise InvalidParameterError(f"--set: expected FIELD=V1,V2,..., got {text!r}")
+        axes.append((name.strip().replace("-", "_"), values))
+    return axes
+
+
+def _absolute(entry: str) -> str:
+    return entry if entry.strip().lower() == "none" else os.path.abspath(os.path.expanduser(entry))
+
+
+def experiment_from_args(args: argparse.Namespace):
+    """The :class:`~prisma_abu.batch.Experiment` the file and the options describe."""
+    from .batch import experiment_from_dict, job_kind, read_experiment_file
+
+    data: dict[str, Any] = {"batch": {}, "params": {}, "grid": {}}
+    base_dir = Path.cwd()
+    if args.experiment:
+        data.update(read_experiment_file(args.experiment))
+        data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+        base_dir = Path(args.experiment).resolve().parent
+    batch = data.setdefault("batch", {})
+    if isinstance(batch, dict):
+        kind = job_kind(args.command or batch.get("command", "mix"))
+        for key in ("command", "ext", "jobs", "backend", "scheduler", "date"):
+            if getattr(args, key) is not None:
+                batch[key] = getattr(args, key)
+        if args.out is not None:
+            batch["out"] = _absolute(args.out)
+        if args.sources:
+            batch[kind.roles[0] + "s"] = [_absolute(e) for e in args.sources]
+        if args.guides:
+            batch["guides"] = [_absolute(e) for e in args.guides]
+        if "out" not in batch:
+            raise InvalidParameterError("no output folder: expected -o OUT or out = \"...\" in [batch]")
+        for name, text in _axes(args):
+            values = _values(kind, name, text)
+            params, grid = data.setdefault("params", {}), data.setdefault("grid", {})
+            for table in (params, grid):
+                if isinstance(table, dict):
+                    table.pop(name, None)
+            target = params if len(values) == 1 else grid
+            if isinstance(target, dict):
+                target[name] = values[0] if len(values) == 1 else values
+    return experiment_from_dict(data, base_dir=base_dir)
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+def _shape(items: list, experiment: Any) -> str:
+    """``2 source x 3 guide x 2 layer``: the distinct values per axis."""
+    from .batch import job_kind
+
+    names = [*job_kind(experiment.command).roles, *experiment.grid]
+    counts = [(n, len({repr(i.values.get(n)) for i in items})) for n in names]
+    return " x ".join(f"{c} {n}" for n, c in counts if c > 1) or "1 combination"
+
+
+def _dry_run(items: list, folder: Path, experiment: Any, force: bool) -> int:
+    there = [(folder / i.output).exists() for i in items]
+    redo = " (rendered again: --force)" if force and any(there) else ""
+    print(f"{len(items)} pictures in {folder}: {_shape(items, experiment)}; "
+          f"{sum(there)} already there{redo}")
+    for item, exists in list(zip(items, there))[:_DRY_RUN_ROWS]:
+        print(f"  {item.output}{'  [there]' if exists else ''}")
+    if len(items) > _DRY_RUN_ROWS:
+        print(f"  ... and {len(items) - _DRY_RUN_ROWS} more")
+    return EXIT_OK
+
+
+class _Bar:
+    """The tqdm bar (with ETA) on stderr, fed by the engine's progress callback."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.bar = quiet, None
+
+    def __call__(self, rendered: int, total: int, result: Any) -> None:
+        if result is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="pic", file=sys.stderr, disable=self.quiet or not total,
+                            dynamic_ncols=True)
+            return
+        self.bar.update(1)
+        if result.status == "failed" and not self.quiet:
+            self.bar.write(f"failed: {result.item.output}: {result.error}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _summary(report: Any) -> None:
+    print(f"batch {report.folder}: {len(report.done)} done, {len(report.skipped)} skipped, "
+          f"{len(report.failed)} failed in {report.seconds:.1f} s")
+    for result in report.failed:
+        print(f"  failed: {result.item.output}: {result.error}")
+    for sheet in report.sheets:
+        print(f"contact sheet: {sheet}")
+    if report.index is not None:
+        print(f"gallery: {report.index}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``prisma-abu batch``; PrismaAbuError (bad input) is left to ``main`` (exit 2)."""
+    from .batch import expand, run_batch
+
+    experiment = experiment_from_args(args)
+    items = expand(experiment)
+    date = experiment.resolve_date()
+    folder = Path(experiment.out) / date
+    if args.dry_run:
+        return _dry_run(items, folder, experiment, args.force)
+    bar = _Bar(args.quiet)
+    try:
+        report = run_batch(items, folder, jobs=experiment.jobs, backend=experiment.backend,
+                           scheduler=experiment.scheduler, force=args.force, progress=bar, date=date)
+    finally:
+        bar.close()
+    _summary(report)
+    return EXIT_OK if report.ok else EXIT_FAILED
