@@ -51,6 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         path = run_job(job, out / name)
         print(f"{path}  ({time.perf_counter() - start:.1f} s)")
+    start = time.perf_counter()
+    from .style import demo_style
+
+    path = demo_style(out)
+    print(f"{path}  (style transfer, {time.perf_counter() - start:.1f} s)")
+    start = time.perf_counter()
+    from .batch import demo_batch
+
+    written = demo_batch(out / "batch")
+    print(f"{out / 'batch'}: {len(written) - 2} pictures, contact sheet and index.html "
+          f"({time.perf_counter() - start:.1f} s)")
+    for path in written[-2:]:
+        print(path)
     print(f"demo: done in {time.perf_counter() - total:.1f} s; replay any picture with "
           f"`prisma-abu replay PICTURE -o NEW.png`")
     return 0

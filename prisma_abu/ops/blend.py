@@ -87,18 +87,25 @@ def box_sum(mask: np.ndarray, n: int) -> np.ndarray:
     """
     mask = check_mask(mask)
     n = _check_window(n, name="n")
+    return _box_from_integral(_integral(mask), n)
+
+
+def _integral(mask: np.ndarray) -> np.ndarray:
+    """The (M+1, N+1) int64 integral image of `mask` (zero first row and column)."""
     rows, cols = mask.shape
     integral = np.zeros((rows + 1, cols + 1), dtype=np.int64)
     integral[1:, 1:] = mask
     integral.cumsum(axis=0, out=integral)
     integral.cumsum(axis=1, out=integral)
-    r_lo, r_hi = _window_bounds(rows, n)
-    c_lo, c_hi = _window_bounds(cols, n)
-    sums = integral[np.ix_(r_hi, c_hi)]
-    sums -= integral[np.ix_(r_lo, c_hi)]
-    sums -= integral[np.ix_(r_hi, c_lo)]
-    sums += integral[np.ix_(r_lo, c_lo)]
-    return sums
+    return integral
+
+
+def _box_from_integral(integral: np.ndarray, n: int) -> np.ndarray:
+    """Window sums from an integral image: rows first, then columns (two 1-D gathers each)."""
+    r_lo, r_hi = _window_bounds(integral.shape[0] - 1, n)
+    c_lo, c_hi = _window_bounds(integral.shape[1] - 1, n)
+    band = integral[r_hi] - integral[r_lo]
+    return band[:, c_hi] - band[:, c_lo]
 
 
 def keep_rates(rb_rate: float) -> tuple[float, float, float]:
@@ -272,7 +279,8 @@ def convolved_keep(
     windows, factors = _check_blend_options(
         mask.shape, (n1, n2, n3), (convd_median_factor, convd_big_factor)
     )
-    sums = (box_sum(mask, windows[0]), box_sum(mask, windows[1]), box_sum(mask, windows[2]))
+    integral = _integral(mask)
+    sums = tuple(_box_from_integral(integral, n) for n in windows)
     return _keep_from_sums(sums, windows, *factors)
 
 
@@ -343,8 +351,11 @@ def blend_convolved(
         source.shape, (n1, n2, n3), (convd_median_factor, convd_big_factor)
     )
     rng = _check_rng(rng)
-    sums = (box_sum(mask, windows[0]), box_sum(mask, windows[1]), box_sum(mask, windows[2]))
+    integral = _integral(mask)
+    sums = tuple(_box_from_integral(integral, n) for n in windows)
     either = _keep_from_sums(sums, windows, *factors)
+    if rates == (1.0, 1.0, 1.0):  # nothing drawn: all channels at once
+        return np.where(either[..., None], source, guide).astype("uint8")
     out = np.empty(source.shape, dtype=np.uint8)
     for d, rate in enumerate(rates):
         w = _draw_keep(rng, mask.shape, rate)
