@@ -322,3 +322,165 @@ def params_from_dict(data: Mapping[str, Any]) -> _Params:
         raise InvalidParameterError(
             f"expected a parameter kind in {', '.join(sorted(_KINDS))}, got {kind!r}")
     return _KINDS[kind].from_dict(data)
+
+
+#: how a style transfer starts: from noise, or from the content (or ``init_image``).
+STYLE_INITS = ("random", "image")
+STYLE_OPTIMIZERS = ("lbfgs", "adam")
+STYLE_POOLINGS = ("max", "avg")
+
+
+@dataclass(frozen=True)
+class StyleParams(_Params):
+    """Gatys neural style transfer knobs: neural-style's options and defaults.
+
+    Parameters
+    ----------
+    style_blend_weights : tuple of float
+        One weight per style image (empty: equal weights); normalised to sum 1.
+    image_size : int
+        The output's longer side (px); the content is resized to it.
+    content_weight, style_weight, tv_weight : float
+        5, 100 and 1e-3 as in neural-style (each content / style layer's loss
+        is weighted by its weight; see :mod:`prisma_abu.neural.losses`).
+    num_iterations : int
+        Iterations in all, shared among the scales (see ``scales``).
+    init : {'random', 'image'}
+        Start from noise, or from the content (or ``init_image`` when set).
+    init_image : str or None
+        A picture to start from (needs ``init='image'``).
+    optimizer : {'lbfgs', 'adam'}
+    learning_rate : float
+        Adam's step size (neural-style's 1e1); L-BFGS takes unit steps.
+    style_scale : float
+        Style images are resized to ``style_scale * image_size`` (longer side).
+    original_colors : bool
+        Keep the content's colours: the result's luminance with the content's
+        chroma (YCbCr).
+    pooling : {'max', 'avg'}
+    content_layers, style_layers : tuple of str
+    normalize_gradients : bool
+        neural-style's gradient normalisation of each content / style term.
+    seed : int
+        Seeds the noise of ``init='random'``: same seed, same bytes.
+    print_iter, save_iter : int
+        Report the losses / write a checkpoint (the best picture so far)
+        every so many iterations (0: never).
+    backbone : str
+        ``vgg16`` (embedded) or ``vgg19`` (user weights).
+    weights : str or None
+        A weights file for backbones that are not embedded.
+    precision : {'auto', 'fp32', 'bf16'}
+        ``auto``: bf16 autocast on CPUs with native bf16, else fp32 (measured
+        at 512 px: as many iterations to a given loss as fp32, 0.6x the time).
+    scales : int
+        Coarse to fine: optimise at ``scale_factor``-times smaller sizes first
+        (1 = neural-style's single scale). Scales under 64 px are skipped.
+    scale_factor : float
+        Size ratio between consecutive scales.
+    scale_iterations : tuple of int
+        Iterations per scale, coarsest first (overrides ``num_iterations``);
+        empty: ``num_iterations`` split by a fixed rule (see
+        :func:`prisma_abu.style.iteration_schedule`).
+    mask : str or None
+        Style only where this mask is on, the content elsewhere: a PrismaWorker
+        mask name (``otsu``, ``stdmean``, ``features`` or a ``+``-sum; on where
+        not 0) or a mask picture file (on where >= 128). None: everywhere.
+    dd, cb, std_factor, loop_factor : bool, bool, float, float
+        The mask's knobs (as in :class:`MixParams`).
+    mask_feather : float
+        The style fades out inside the mask's edge over about twice this
+        (a Gaussian's sigma, px at the output size).
+    """
+
+    kind: ClassVar[str] = "style"
+
+    style_blend_weights: tuple[float, ...] = ()
+    image_size: int = 512
+    content_weight: float = 5.0
+    style_weight: float = 100.0
+    tv_weight: float = 1e-3
+    num_iterations: int = 1000
+    init: str = "random"
+    init_image: str | None = None
+    optimizer: str = "lbfgs"
+    learning_rate: float = 10.0
+    style_scale: float = 1.0
+    original_colors: bool = False
+    pooling: str = "max"
+    content_layers: tuple[str, ...] = ("relu4_2",)
+    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    normalize_gradients: bool = False
+    seed: int = 0
+    print_iter: int = 50
+    save_iter: int = 100
+    backbone: str = "vgg16"
+    weights: str | None = None
+    precision: str = "auto"
+    scales: int = 3
+    scale_factor: float = 2.0
+    scale_iterations: tuple[int, ...] = ()
+    mask: str | None = None
+    dd: bool = True
+    cb: bool = False
+    std_factor: float = 1.0
+    loop_factor: float = 1.0
+    mask_feather: float = 4.0
+
+    def __post_init__(self) -> None:
+        for name in ("original_colors", "normalize_gradients", "dd", "cb"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidParameterError(f"{name}: expected true or false, got {getattr(self, name)!r}")
+        _check_int("image_size", self.image_size, 16, 16_384)
+        _check_int("num_iterations", self.num_iterations, 0, 1_000_000)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            _check_range(name, getattr(self, name), 0.0, None)
+        _check_range("learning_rate", self.learning_rate, 0.0, None, lo_open=True)
+        _check_range("style_scale", self.style_scale, 0.0, 16.0, lo_open=True)
+        _check_choice("init", self.init, STYLE_INITS)
+        _check_choice("optimizer", self.optimizer, STYLE_OPTIMIZERS)
+        _check_choice("pooling", self.pooling, STYLE_POOLINGS)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_int("print_iter", self.print_iter, 0)
+        _check_int("save_iter", self.save_iter, 0)
+        _check_int("scales", self.scales, 1, 8)
+        _check_range("scale_factor", self.scale_factor, 1.0, 8.0, lo_open=True)
+        _check_range("std_factor", self.std_factor, 0.0, 1000.0)
+        _check_range("loop_factor", self.loop_factor, 0.0, 1000.0)
+        _check_range("mask_feather", self.mask_feather, 0.0, 1000.0)
+        self._check_tuples()
+        if self.init_image is not None and self.init != "image":
+            raise InvalidParameterError(f"init_image: expected init='image' with an init image, got init={self.init!r}")
+        for name in ("init_image", "mask", "weights"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InvalidParameterError(f"{name}: expected a non-empty string or None, got {value!r}")
+
+    def _check_tuples(self) -> None:
+        for name in ("content_layers", "style_layers"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(x, str) and x for x in value):
+                raise InvalidParameterError(f"{name}: expected a tuple of layer names, got {value!r}")
+        if not self.content_layers and not self.style_layers:
+            raise InvalidParameterError("content_layers, style_layers: expected at least one layer, got none")
+        if not isinstance(self.style_blend_weights, tuple):
+            raise InvalidParameterError(
+                f"style_blend_weights: expected a tuple of weights, got {self.style_blend_weights!r}")
+        for w in self.style_blend_weights:
+            _check_range("style_blend_weights", w, 0.0, None)
+        if self.style_blend_weights and sum(self.style_blend_weights) <= 0:
+            raise InvalidParameterError(
+                f"style_blend_weights: expected a positive sum, got {self.style_blend_weights!r}")
+        if not isinstance(self.scale_iterations, tuple):
+            raise InvalidParameterError(
+                f"scale_iterations: expected a tuple of integers, got {self.scale_iterations!r}")
+        for n in self.scale_iterations:
+            _check_int("scale_iterations", n, 0, 1_000_000)
+        if self.scale_iterations and len(self.scale_iterations) != self.scales:
+            raise InvalidParameterError(
+                f"scale_iterations: expected one count per scale ({self.scales}), "
+                f"got {len(self.scale_iterations)}")
+
+
+register_kind(StyleParams)

@@ -1,0 +1,419 @@
+"""Gatys neural style transfer: the engine.
+
+The picture is optimised so that its activations at the content layers match
+the content image's and its Gram matrices at the style layers match the
+style images' (a weighted blend of them), with a total-variation smoother;
+neural-style's options and defaults throughout.
+
+Coarse to fine: the picture is first optimised at a fraction of its size,
+then upsampled and refined at the next scale, up to the full size. The
+coarse scales cost little and settle the large structures, so the full size
+needs few iterations. ``iterations=(n,)`` is the plain single-scale method.
+
+An optional soft mask confines the style: the style loss compares the Gram
+matrices of the masked region only (each position weighted by the mask), and
+the picture the network sees is the composite ``content + m·(x − content)``,
+so outside the mask the content is held exactly.
+
+The engine takes and returns numpy arrays (M, N, 3) float 0..255; tensors
+live only inside. It never prints: progress goes to callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import InvalidImageError, InvalidParameterError
+from .deepdream import to_array, to_tensor
+from .losses import content_loss, gram_loss, gram_matrix, total_variation
+from .optim import image_optimization
+
+__all__ = [
+    "CONTENT_LAYERS",
+    "STYLE_LAYERS",
+    "StyleLosses",
+    "StyleProgress",
+    "StyleCriterion",
+    "scale_sizes",
+    "style_transfer",
+]
+
+#: neural-style's layers (on VGG): content relu4_2, style relu1_1 ... relu5_1.
+CONTENT_LAYERS = ("relu4_2",)
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+#: smallest side (px) of a coarse scale; coarser scales are dropped.
+MIN_SCALE_SIDE = 64
+#: smallest side (px) a style image is shrunk to at a coarse scale.
+MIN_STYLE_SIDE = 32
+#: standard deviation (0..255 px) of the noise of ``init='random'``.
+RANDOM_INIT_STD = 1.0
+
+
+@dataclass(frozen=True)
+class StyleLosses:
+    """One evaluation's weighted losses."""
+
+    content: float
+    style: float
+    tv: float
+
+    @property
+    def total(self) -> float:
+        return self.content + self.style + self.tv
+
+
+@dataclass(frozen=True)
+class StyleProgress:
+    """What :func:`style_transfer` reports after every iteration.
+
+    ``iteration`` counts from 1 over all scales up to ``num_iterations``;
+    ``scale`` counts from 0 (the coarsest) to ``num_scales - 1`` (full size,
+    ``size`` = (height, width) of the current scale).
+    """
+
+    iteration: int
+    num_iterations: int
+    scale: int
+    num_scales: int
+    size: tuple[int, int]
+    losses: StyleLosses
+
+
+ProgressCallback = Callable[[StyleProgress], None]
+#: ``checkpoint(iteration, image)``: the best picture so far at the current scale.
+CheckpointCallback = Callable[[int, np.ndarray], None]
+
+
+def _autocast(precision: str):
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class _NormalizeGrad(torch.autograd.Function):
+    """Identity forward; backward scales the gradient to L1 norm ``strength`` (neural-style)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, strength: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.strength = strength
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return grad * (ctx.strength / (grad.abs().sum() + 1e-8)), None
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize, antialiased when shrinking."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+
+
+class StyleCriterion(torch.nn.Module):
+    """Content + style + total-variation loss of a picture, for one scale.
+
+    Parameters
+    ----------
+    backbone : Backbone
+        ``backbone(image, layers) -> {layer: activation}`` (preprocessing inside).
+    content : (1, 3, H, W) tensor
+        RGB 0..255; the optimised picture has this size.
+    styles : sequence of (1, 3, h, w) tensors
+        RGB 0..255, each at the size its features should be taken at.
+    blend_weights : sequence of float
+        One weight >= 0 per style (normalised to sum 1): the target Gram
+        matrix is the weighted mean of the styles'.
+    content_layers, style_layers : sequence of str
+    content_weight, style_weight, tv_weight : float
+        Each content (style) layer's loss is weighted by ``content_weight``
+        (``style_weight``).
+    mask : (1, 1, H, W) tensor, optional
+        0..1: where the style goes (see the module's docstring).
+    normalize_gradients : bool
+        neural-style's ``-normalize_gradients``: each content and style
+        term's gradient is scaled to L1 norm equal to its weight.
+    precision : {'fp32', 'bf16'}
+        The network runs under bf16 autocast with 'bf16'; losses are float32.
+
+    Attributes
+    ----------
+    last : StyleLosses or None
+        The parts of the last evaluation.
+    """
+
+    def __init__(self, backbone, content: torch.Tensor, styles: Sequence[torch.Tensor], *,
+                 blend_weights: Sequence[float], content_layers: Sequence[str],
+                 style_layers: Sequence[str], content_weight: float, style_weight: float,
+                 tv_weight: float, mask: torch.Tensor | None = None,
+                 normalize_gradients: bool = False, precision: str = "fp32") -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.content_layers = tuple(content_layers)
+        self.style_layers = tuple(style_layers)
+        self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
+        self.weights = (float(content_weight), float(style_weight), float(tv_weight))
+        self.normalize_gradients = normalize_gradients
+        self.precision = precision
+        self.register_buffer("content", content.detach().float())
+        self.register_buffer("mask", None if mask is None else mask.detach().float())
+        with torch.no_grad():
+            self.content_targets = self._features(self.content, self.content_layers)
+            self.style_targets = _blended_grams(self._features, styles, blend_weights, self.style_layers)
+        self.last: StyleLosses | None = None
+
+    def _features(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        if not layers:
+            return {}
+        with _autocast(self.precision):
+            return self.backbone(x, list(layers))
+
+    def composite(self, x: torch.Tensor) -> torch.Tensor:
+        """The picture the network sees: ``x``, or the content outside the mask."""
+        if self.mask is None:
+            return x
+        return self.content + self.mask * (x - self.content)
+
+    def _term(self, act: torch.Tensor, weight: float) -> torch.Tensor:
+        return _NormalizeGrad.apply(act, weight) if self.normalize_gradients else act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The objective: its value is the weighted total loss."""
+        cw, sw, tw = self.weights
+        x = self.composite(x)
+        feats = self._features(x, self.layers)
+        c_raw = [content_loss(self._term(feats[n], cw), self.content_targets[n]) for n in self.content_layers]
+        s_raw = [gram_loss(self._term(feats[n], sw), self.style_targets[n], mask=self._layer_mask(feats[n]))
+                 for n in self.style_layers]
+        tv = tw * total_variation(x) if tw else x.new_zeros(())
+        c_val = cw * sum((v.detach() for v in c_raw), x.new_zeros(()))
+        s_val = sw * sum((v.detach() for v in s_raw), x.new_zeros(()))
+        self.last = StyleLosses(float(c_val), float(s_val), float(tv.detach()))
+        if self.normalize_gradients:  # gradients already weighted inside _NormalizeGrad
+            graph = sum(c_raw, x.new_zeros(())) + sum(s_raw, x.new_zeros(())) + tv
+        else:
+            graph = cw * sum(c_raw, x.new_zeros(())) + sw * sum(s_raw, x.new_zeros(())) + tv
+        return graph + (c_val + s_val + tv.detach() - graph).detach()
+
+    def _layer_mask(self, act: torch.Tensor) -> torch.Tensor | None:
+        if self.mask is None:
+            return None
+        return F.adaptive_avg_pool2d(self.mask, act.shape[-2:])
+
+
+def _blended_grams(features, styles: Sequence[torch.Tensor], blend_weights: Sequence[float],
+                   layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    total = float(sum(blend_weights))
+    grams: dict[str, torch.Tensor] = {}
+    for style, weight in zip(styles, blend_weights):
+        if weight == 0:
+            continue
+        feats = features(style, layers)
+        for name in layers:
+            g = gram_matrix(feats[name]) * (weight / total)
+            grams[name] = g if name not in grams else grams[name] + g
+    return grams
+
+
+def scale_sizes(size: tuple[int, int], num_scales: int, scale_factor: float = 2.0) -> list[tuple[int, int]]:
+    """Sizes of the scales, coarsest first, ending at ``size``.
+
+    Each scale is ``scale_factor`` times smaller than the next; scales whose
+    smaller side would fall below ``MIN_SCALE_SIDE`` px are dropped.
+
+    Examples
+    --------
+    >>> scale_sizes((340, 512), 3)
+    [(85, 128), (170, 256), (340, 512)]
+    """
+    h, w = size
+    sizes = []
+    for k in range(num_scales - 1, 0, -1):
+        f = scale_factor ** -k
+        s = (max(1, round(h * f)), max(1, round(w * f)))
+        if min(s) >= MIN_SCALE_SIDE:
+            sizes.append(s)
+    return sizes + [(h, w)]
+
+
+def _check_inputs(content: np.ndarray, styles: Sequence[np.ndarray], blend_weights, mask) -> list[float]:
+    for name, image in [("content", content)] + [(f"style {i}", s) for i, s in enumerate(styles)]:
+        ok = isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
+        if not ok or min(image.shape[:2]) < 1:
+            shape = getattr(image, "shape", type(image).__name__)
+            raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got {shape}")
+    if not styles:
+        raise InvalidParameterError("styles: expected at least one style image, got none")
+    weights = [1.0] * len(styles) if blend_weights is None or len(blend_weights) == 0 else list(blend_weights)
+    if len(weights) != len(styles):
+        raise InvalidParameterError(
+            f"blend_weights: expected one weight per style ({len(styles)}), got {len(weights)}")
+    if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise InvalidParameterError(
+            f"blend_weights: expected weights >= 0 with a positive sum, got {weights}")
+    if mask is not None and (mask.shape != content.shape[:2]):
+        raise InvalidImageError(f"mask: expected shape {content.shape[:2]} (the content's), got {mask.shape}")
+    return weights
+
+
+def _initial(init: str | np.ndarray, content: torch.Tensor, size: tuple[int, int], seed: int) -> torch.Tensor:
+    if isinstance(init, np.ndarray):
+        expected = tuple(content.shape[-2:]) + (3,)
+        if init.shape != expected:
+            raise InvalidImageError(f"init image: expected shape {expected} (the content's), got {init.shape}")
+        return _resize(to_tensor(init), size)
+    if init == "image":
+        return _resize(content, size)
+    if init == "random":
+        gen = torch.Generator().manual_seed(seed)
+        noise = torch.randn((1, 3) + tuple(size), generator=gen) * RANDOM_INIT_STD
+        return content.mean(dim=(2, 3), keepdim=True) + noise
+    raise InvalidParameterError(f"init: expected 'random', 'image' or an array, got {init!r}")
+
+
+def style_transfer(backbone, content: np.ndarray, styles: Sequence[np.ndarray], *,
+                   blend_weights: Sequence[float] | None = None,
+                   content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] = STYLE_LAYERS,
+                   content_weight: float = 5.0, style_weight: float = 100.0, tv_weight: float = 1e-3,
+                   init: str | np.ndarray = "random", seed: int = 0,
+                   optimizer: str = "lbfgs", learning_rate: float | None = None,
+                   iterations: Sequence[int] = (1000,), scale_factor: float = 2.0,
+                   normalize_gradients: bool = False, precision: str | Sequence[str] = "fp32",
+                   mask: np.ndarray | None = None, clamp: bool = True, save_iter: int = 0,
+                   callback: ProgressCallback | None = None,
+                   checkpoint: CheckpointCallback | None = None) -> np.ndarray:
+    """Paint ``content`` in the style of ``styles``.
+
+    Parameters
+    ----------
+    backbone : Backbone
+        Already loaded (e.g. ``load_backbone("vgg16", pooling="max")``).
+    content : (M, N, 3) ndarray
+        RGB 0..255, at the output size.
+    styles : sequence of (P, Q, 3) ndarrays
+        RGB 0..255, each at the size its style is taken at full scale (coarse
+        scales shrink them by the same factor as the content).
+    blend_weights : sequence of float, optional
+        One weight per style (default: equal).
+    content_layers, style_layers : sequence of str
+        Canonical layer names of ``backbone``.
+    content_weight, style_weight, tv_weight : float
+    init : {'random', 'image'} or (M, N, 3) ndarray
+        Start from noise around the content's mean colour, from the content,
+        or from this picture (at the coarsest scale).
+    seed : int
+        Seeds the noise of ``init='random'``.
+    optimizer : {'lbfgs', 'adam'}
+    learning_rate : float, optional
+        See :func:`~prisma_abu.neural.optim.image_optimization`.
+    iterations : sequence of int
+        Iterations at each scale, coarsest first; its length is the number
+        of scales (fewer when the coarsest would be under ``MIN_SCALE_SIDE``).
+    scale_factor : float
+        Size ratio of consecutive scales.
+    normalize_gradients : bool
+    precision : {'fp32', 'bf16'} or a sequence of them, one per scale
+    mask : (M, N) ndarray, optional
+        0..1: the style only where the mask is on, the content held elsewhere.
+    clamp : bool
+        Keep the pixels in 0..255 while optimising (clamped before every
+        evaluation), so the losses reported are those of the picture returned.
+    save_iter : int
+        Call ``checkpoint(iteration, best_image_so_far)`` every ``save_iter``
+        iterations (0: never; not at the last iteration).
+    callback : callable, optional
+        ``callback(StyleProgress)`` after every iteration.
+
+    Returns
+    -------
+    image : (M, N, 3) ndarray of float32
+        The lowest-loss picture of the full-size scale, clipped to 0..255.
+    """
+    weights = _check_inputs(content, styles, blend_weights, mask)
+    c_full = to_tensor(content)
+    s_full = [to_tensor(s) for s in styles]
+    m_full = None if mask is None else torch.from_numpy(np.asarray(mask, np.float32))[None, None]
+    if not iterations:
+        raise InvalidParameterError("iterations: expected one count per scale, got none")
+    sizes = scale_sizes(tuple(content.shape[:2]), len(iterations), scale_factor)
+    iterations = list(iterations)[len(iterations) - len(sizes):]
+    precisions = _precisions(precision, len(sizes))
+    run = _Run(sum(iterations), len(sizes), save_iter, callback, checkpoint)
+    x = None
+    for index, (size, n_iter, prec) in enumerate(zip(sizes, iterations, precisions)):
+        factor = size[0] / content.shape[0]
+        criterion = StyleCriterion(
+            backbone, _resize(c_full, size), [_shrunk_style(s, factor) for s in s_full],
+            blend_weights=weights, content_layers=content_layers, style_layers=style_layers,
+            content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
+            mask=None if m_full is None else _resize(m_full, size).clamp(0, 1),
+            normalize_gradients=normalize_gradients, precision=prec)
+        x = _initial(init, c_full, size, seed) if x is None else _resize(x, size)
+        x = run.scale(index, size, criterion, x, n_iter, optimizer=optimizer, learning_rate=learning_rate,
+                      bounds=(0.0, 255.0) if clamp else None)
+    return np.clip(to_array(x), 0, 255)
+
+
+def _precisions(precision: str | Sequence[str], n: int) -> list[str]:
+    chosen = [precision] * n if isinstance(precision, str) else list(precision)[-n:]
+    for p in chosen:
+        if p not in ("fp32", "bf16"):
+            raise InvalidParameterError(f"precision: expected fp32 or bf16, got {p!r}")
+    if len(chosen) != n:
+        raise InvalidParameterError(f"precision: expected one per scale ({n}), got {len(chosen)}")
+    return chosen
+
+
+def _shrunk_style(style: torch.Tensor, factor: float) -> torch.Tensor:
+    if factor >= 1:
+        return style
+    h, w = style.shape[-2:]
+    f = max(factor, MIN_STYLE_SIDE / min(h, w))
+    return _resize(style, (max(1, round(h * f)), max(1, round(w * f)))) if f < 1 else style
+
+
+class _Run:
+    """Iteration counting, best-so-far tracking, progress and checkpoints over the scales."""
+
+    def __init__(self, total: int, num_scales: int, save_iter: int,
+                 callback: ProgressCallback | None, checkpoint: CheckpointCallback | None) -> None:
+        self.total, self.num_scales, self.save_iter = total, num_scales, save_iter
+        self.callback, self.checkpoint = callback, checkpoint
+        self.done = 0
+
+    def scale(self, index: int, size: tuple[int, int], criterion: StyleCriterion, x: torch.Tensor,
+              n_iter: int, *, optimizer: str, learning_rate: float | None,
+              bounds: tuple[float, float] | None) -> torch.Tensor:
+        best = {"loss": math.inf, "x": x.detach().clone()}
+
+        def on_step(step: int, loss: float, image: torch.Tensor) -> None:
+            if loss < best["loss"]:
+                best["loss"], best["x"] = loss, image.clone()
+            self.done += 1
+            if self.callback is not None:
+                progress = StyleProgress(self.done, self.total, index, self.num_scales, size, criterion.last)
+                self.callback(progress)
+            if self.checkpoint is not None and self.save_iter and self.done % self.save_iter == 0 \
+                    and self.done < self.total:
+                self.checkpoint(self.done, _output(criterion, best["x"]))
+
+        image_optimization(x, criterion, optimizer=optimizer, num_steps=n_iter,
+                           learning_rate=learning_rate, bounds=bounds, callback=on_step)
+        return _picture(criterion, best["x"])
+
+
+def _picture(criterion: StyleCriterion, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return criterion.composite(x).detach()
+
+
+def _output(criterion: StyleCriterion, x: torch.Tensor) -> np.ndarray:
+    return np.clip(to_array(_picture(criterion, x)), 0, 255)

@@ -1,0 +1,115 @@
+"""``prisma-abu style``: neural style transfer from the command line.
+
+``prisma-abu style CONTENT --style S1[,S2...] -o OUT`` with neural-style's
+option names (``--style-blend-weights``, ``--image-size``, ``--content-weight``,
+``--init``, ``--original-colors``...), plus the coarse-to-fine knobs
+(``--scales``, ``--scale-factor``, ``--scale-iterations``) and ``--mask``.
+:mod:`prisma_abu.cli` finds :func:`register` by itself.
+
+The picture is written through :func:`prisma_abu.jobs.run_job`, so it carries
+its parameters (``prisma-abu replay`` renders it again). Losses go to stderr
+every ``--print-iter`` iterations (0: silent); every ``--save-iter``
+iterations the best picture so far is written next to the output as
+``OUT_stem_NNNN.suffix``, atomically, with the same metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import IMAGE_SUFFIXES
+from .params import StyleParams
+from .style import StyleMonitor
+
+__all__ = ["register", "checkpoint_path", "CliMonitor"]
+
+
+def checkpoint_path(output: str | os.PathLike, iteration: int) -> Path:
+    """``OUT_stem_NNNN.suffix`` beside ``output``."""
+    out = Path(output)
+    return out.with_name(f"{out.stem}_{iteration:04d}{out.suffix}")
+
+
+class CliMonitor(StyleMonitor):
+    """Losses to stderr every ``print_iter`` iterations; checkpoints beside the output."""
+
+    def __init__(self, output: str | os.PathLike, metadata: dict[str, Any], print_iter: int) -> None:
+        self.output, self.metadata, self.print_iter = output, metadata, print_iter
+
+    def progress(self, p) -> None:
+        if self.print_iter and (p.iteration % self.print_iter == 0 or p.iteration == p.num_iterations):
+            h, w = p.size
+            print(f"iteration {p.iteration}/{p.num_iterations}  "
+                  f"scale {p.scale + 1}/{p.num_scales} ({w}x{h})  "
+                  f"content {p.losses.content:.4g}  style {p.losses.style:.4g}  tv {p.losses.tv:.4g}  "
+                  f"total {p.losses.total:.4g}", file=sys.stderr, flush=True)
+
+    def checkpoint(self, iteration: int, image: np.ndarray) -> None:
+        from .io import write_image
+
+        write_image(checkpoint_path(self.output, iteration), image,
+                    metadata={**self.metadata, "checkpoint_iteration": iteration})
+
+
+def _styles(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _is_file_spec(mask: str) -> bool:
+    """A mask given as a file (it exists, or is named like a picture) rather than a mask name."""
+    return os.path.exists(mask) or Path(mask).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _cmd_style(args: argparse.Namespace) -> int:
+    from .cli import EXIT_OK, params_from_args
+    from .io import check_output_path
+    from .jobs import Job, run_job
+
+    check_output_path(args.output)
+    overrides: dict[str, Any] = {}
+    if args.p_init_image is not None and args.p_init is None:
+        overrides["init"] = "image"
+    params = params_from_args(StyleParams, args, **overrides)
+    assert isinstance(params, StyleParams)
+    inputs: dict[str, str | None] = {"content": args.content}
+    inputs.update({f"style{i}": path for i, path in enumerate(_styles(args.style))})
+    inputs["init_image"] = params.init_image
+    inputs["mask_file"] = params.mask if params.mask is not None and _is_file_spec(params.mask) else None
+    job = Job("style", params, inputs)
+    monitor = CliMonitor(args.output, _checkpoint_metadata(job) if params.save_iter else {},
+                         0 if args.quiet else params.print_iter)
+    print(run_job(job, args.output, callback=monitor))
+    return EXIT_OK
+
+
+def _checkpoint_metadata(job) -> dict[str, Any]:
+    """The job's metadata for the checkpoints (a missing input is reported by the render itself)."""
+    from .jobs import job_metadata
+
+    try:
+        return job_metadata(job)
+    except OSError:
+        return {}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``style`` to ``prisma-abu``'s sub-commands."""
+    from .cli import _common, add_params_arguments
+
+    p = subparsers.add_parser(
+        "style", help="Gatys neural style transfer (neural-style's options, coarse to fine)",
+        description="Paint CONTENT in the style of one or more pictures (neural-style's options). "
+                    "--mask confines the style to a PrismaWorker mask (otsu, stdmean, features, "
+                    "a '+'-sum) or a mask picture (white: style).")
+    p.add_argument("content", help="the content picture")
+    p.add_argument("--style", action="append", required=True, metavar="S1[,S2...]",
+                   help="style picture(s), comma-separated or repeated")
+    _common(p)
+    p.set_defaults(func=_cmd_style)
+    add_params_arguments(p, StyleParams)
