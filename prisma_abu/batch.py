@@ -239,7 +239,25 @@ class DreamKind(JobKind):
         _check_weights({(p.backbone, p.weights) for p in params})
 
 
-_KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind()}
+class StyleKind(JobKind):
+    """``style``: contents × styles (the original TensorPrisma's parallel product)."""
+
+    command = "style"
+    roles = ("content", "style0")
+    name_fields = ("content_weight", "style_weight")
+    product_order = ("content_weight", "style_weight")
+
+    @property
+    def params_cls(self):  # type: ignore[override]
+        from .params import StyleParams
+
+        return StyleParams
+
+    def folder(self, role: str, path: str | None) -> str:
+        return super().folder(role, path)
+
+
+_KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind()}
 
 
 def register_kind(kind: JobKind) -> JobKind:
@@ -381,7 +399,7 @@ def expand_inputs(entries: Sequence[Any], *, role: str, optional: bool = False,
 # --- experiments ---------------------------------------------------------------------------------
 
 def _plural(role: str) -> str:
-    return role + "s"
+    return {"style0": "styles"}.get(role, role + "s")
 
 
 def _coerce(hint: Any, value: Any) -> Any:

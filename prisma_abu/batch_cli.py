@@ -45,11 +45,11 @@ def register(subparsers: Any) -> None:
         description="Render every combination of inputs and grid values; resumable, parallel.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", nargs="?", help="experiment file (.toml; see docs/experiment.toml)")
-    p.add_argument("--command", help="what to render: mix (default) or dream")
+    p.add_argument("--command", help="what to render: mix (default), dream, or style (contents x styles)")
     p.add_argument("--source", dest="sources", nargs="+", action="extend", metavar="F",
-                   help="source pictures, folders or globs (dream: the images)")
+                   help="source pictures, folders or globs (dream: the images; style: the contents)")
     p.add_argument("--guide", dest="guides", nargs="+", action="extend", metavar="G",
-                   help="guide pictures, folders, globs or 'none' (a plain dream)")
+                   help="guide pictures, folders, globs or 'none' (a plain dream); style: the styles")
     for name in _SHORTCUTS:
         p.add_argument("--" + name.replace("_", "-"), dest=f"axis_{name}", metavar="V,...",
                        help=f"{name} values, comma separated (same as --set {name}=V,...)")
@@ -129,15 +129,16 @@ def experiment_from_args(args: argparse.Namespace):
     batch = data.setdefault("batch", {})
     if isinstance(batch, dict):
         kind = job_kind(args.command or batch.get("command", "mix"))
+        from .batch import _plural
         for key in ("command", "ext", "jobs", "backend", "scheduler", "date"):
             if getattr(args, key) is not None:
                 batch[key] = getattr(args, key)
         if args.out is not None:
             batch["out"] = _absolute(args.out)
         if args.sources:
-            batch[kind.roles[0] + "s"] = [_absolute(e) for e in args.sources]
+            batch[_plural(kind.roles[0])] = [_absolute(e) for e in args.sources]
         if args.guides:
-            batch["guides"] = [_absolute(e) for e in args.guides]
+            batch[_plural(kind.roles[1])] = [_absolute(e) for e in args.guides]
         if "out" not in batch:
             raise InvalidParameterError("no output folder: expected -o OUT or out = \"...\" in [batch]")
         for name, text in _axes(args):

@@ -549,3 +549,23 @@ def test_importing_batch_loads_no_network():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "error"})
     assert out.stdout.strip() == "False"
+
+
+def test_style_jobs_batch_as_contents_x_styles(tmp_path, capsys):
+    from prisma_abu.cli import main as cli_main
+    from prisma_abu.io import read_metadata as read_meta
+
+    root = Path(__file__).resolve().parents[1]
+    argv = ["batch", "--command", "style", "--source", str(root / "sample/chelsea.jpg"),
+            str(root / "sample/coffee.jpg"), "--guide", str(root / "prisma_gd/swirl.jpg"),
+            "--set", "image_size=32", "--set", "num_iterations=2", "--set", "save_iter=0",
+            "--set", "print_iter=0", "--set", "style_weight=100,1000", "--date", "2020-01-01",
+            "-o", str(tmp_path), "-q"]
+    assert cli_main(argv) == 0
+    folder = tmp_path / "2020-01-01"
+    pictures = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png") if p.parent != folder)
+    assert pictures == ["chelsea/swirl/_5.0_100.0.png", "chelsea/swirl/_5.0_1000.0.png",
+                        "coffee/swirl/_5.0_100.0.png", "coffee/swirl/_5.0_1000.0.png"]
+    meta = read_meta(folder / pictures[1])
+    assert meta["command"] == "style" and meta["params"]["style_weight"] == 1000.0
+    assert meta["inputs"]["style0"]["path"].endswith("swirl.jpg")
