@@ -279,6 +279,11 @@ def convolved_keep(
     windows, factors = _check_blend_options(
         mask.shape, (n1, n2, n3), (convd_median_factor, convd_big_factor)
     )
+    return _keep_from_mask(mask, windows, factors)
+
+
+def _keep_from_mask(mask: np.ndarray, windows: tuple[int, int, int], factors: tuple[float, float]) -> np.ndarray:
+    """The three window sums from one integral image, then the exact keep rule."""
     integral = _integral(mask)
     sums = tuple(_box_from_integral(integral, n) for n in windows)
     return _keep_from_sums(sums, windows, *factors)
@@ -351,9 +356,7 @@ def blend_convolved(
         source.shape, (n1, n2, n3), (convd_median_factor, convd_big_factor)
     )
     rng = _check_rng(rng)
-    integral = _integral(mask)
-    sums = tuple(_box_from_integral(integral, n) for n in windows)
-    either = _keep_from_sums(sums, windows, *factors)
+    either = _keep_from_mask(mask, windows, factors)
     if rates == (1.0, 1.0, 1.0):  # nothing drawn: all channels at once
         return np.where(either[..., None], source, guide).astype("uint8")
     out = np.empty(source.shape, dtype=np.uint8)
