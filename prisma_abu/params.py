@@ -20,7 +20,7 @@ import json
 import math
 import tomllib
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, TypeVar
 
 from .errors import InvalidParameterError
