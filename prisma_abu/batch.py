@@ -193,13 +193,11 @@ class MixKind(JobKind):
         return frozenset(), {}
 
     def validate(self, params):
-        from .ops.enhance import ENHANCE_PRESETS
         from .ops.masks import parse_mask_spec
+        from .pipeline import check_enhance
 
         for enhance in sorted({p.enhance for p in params}, key=str):
-            if enhance not in ENHANCE_PRESETS and enhance != "None":
-                raise InvalidParameterError(
-                    f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {enhance!r}")
+            check_enhance(enhance)
         for mask in sorted({p.mask for p in params}):
             parse_mask_spec(mask)
         _check_layers({(p.backbone, p.weights, p.layer) for p in params if p.layer not in (None, "auto")})

@@ -45,19 +45,17 @@ def _render_dream(job: Job, callback: Callback | None) -> np.ndarray:
     return dream(job.input_image("image"), job.params, guide=job.input_image("guide"), callback=callback)
 
 
-def _render_mix(job: Job, callback: Callback | None) -> np.ndarray:
-    from .pipeline import mix
+def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
+    """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
 
-    assert isinstance(job.params, MixParams)
-    return mix(job.input_image("source"), job.input_image("guide"), job.params, callback=callback).image
+    def render_mix(job: Job, callback: Callback | None) -> np.ndarray:
+        from .pipeline import mix
 
+        assert isinstance(job.params, MixParams)
+        return mix(job.input_image("source"), job.input_image("guide"), job.params,
+                   plain_dream_without_guide=plain_dream_without_guide, callback=callback).image
 
-def _render_mix_black_guide(job: Job, callback: Callback | None) -> np.ndarray:
-    """The original PrismaWorker's mix: no guide means a black guide, not a plain dream."""
-    from .pipeline import mix
-
-    return mix(job.input_image("source"), job.input_image("guide"), job.params,
-               plain_dream_without_guide=False, callback=callback).image
+    return render_mix
 
 
 def _render_mask(job: Job, callback: Callback | None) -> np.ndarray:
@@ -81,8 +79,8 @@ def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
 
 RENDERERS: dict[str, Renderer] = {
     "dream": _render_dream,
-    "mix": _render_mix,
-    "mix_black_guide": _render_mix_black_guide,
+    "mix": _mix_renderer(True),
+    "mix_black_guide": _mix_renderer(False),
     "mask": _render_mask,
     "features": _render_features,
 }

@@ -15,7 +15,7 @@ import numpy as np
 from .errors import InvalidParameterError
 from .params import DreamParams, MixParams
 
-__all__ = ["dream", "mix", "mix_mask", "MixResult", "PRISMA_LAYERS", "prisma_layer", "resolve_layers"]
+__all__ = ["dream", "mix", "check_enhance", "mix_mask", "MixResult", "PRISMA_LAYERS", "prisma_layer", "resolve_layers"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -179,6 +179,15 @@ def _amplify(image: np.ndarray, params: MixParams, iter_n: int, callback: Callba
     return dream(enhanced, dp, callback=callback)
 
 
+def check_enhance(enhance: str | None) -> None:
+    """Refuse an unknown enhance preset before any work, listing the valid ones."""
+    from .ops.enhance import ENHANCE_PRESETS
+
+    if enhance not in ENHANCE_PRESETS and enhance != "None":
+        raise InvalidParameterError(
+            f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {enhance!r}")
+
+
 def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams = MixParams(), *,
         mask: np.ndarray | None = None, plain_dream_without_guide: bool = True,
         callback: Callback | None = None) -> MixResult:
@@ -203,11 +212,7 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     -------
     MixResult
     """
-    from .ops.enhance import ENHANCE_PRESETS
-
-    if params.enhance not in ENHANCE_PRESETS and params.enhance != "None":
-        raise InvalidParameterError(
-            f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {params.enhance!r}")
+    check_enhance(params.enhance)
     src, gd = _prepare(source, guide, params)
     mask = mix_mask(src, params, mask=mask)
     if gd is None and params.layer is not None and plain_dream_without_guide:
