@@ -3,7 +3,7 @@
 :func:`stylize` resizes the content and styles (neural-style's ``image_size``
 and ``style_scale``), builds the PrismaWorker mask when the style should stay
 inside one, plans the coarse-to-fine schedule, runs the Gatys engine
-(:func:`prisma_abu.neural.style.style_transfer`) and applies
+(:func:`prisma_abu.neural.gatys.style_transfer`) and applies
 ``original_colors``. Nothing here reads or writes files.
 
 Examples
@@ -60,7 +60,7 @@ class StyleMonitor:
     """
 
     def progress(self, progress) -> None:
-        """After every iteration: a :class:`prisma_abu.neural.style.StyleProgress`."""
+        """After every iteration: a :class:`prisma_abu.neural.gatys.StyleProgress`."""
 
     def checkpoint(self, iteration: int, image: np.ndarray) -> None:
         """Every ``save_iter`` iterations: the best (M, N, 3) uint8 picture so far."""
@@ -273,7 +273,7 @@ def stylize(content: np.ndarray, styles: Sequence[np.ndarray], params: StylePara
     picture : (M'', N'', 3) ndarray of uint8
         The longer side is ``params.image_size``.
     """
-    from .neural.style import scale_sizes, style_transfer
+    from .neural.gatys import scale_sizes, style_transfer
 
     if not styles:
         raise InvalidParameterError("styles: expected at least one style picture, got none")
@@ -337,7 +337,7 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     import torch
 
     from .neural.deepdream import to_tensor
-    from .neural.style import StyleCriterion
+    from .neural.gatys import StyleCriterion
 
     net, content_layers, style_layers = _load(params)
     c = prepare_content(content, params)

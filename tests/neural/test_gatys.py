@@ -13,7 +13,7 @@ from prisma_abu.neural.losses import (
     ContentLoss, GramLoss, TVLoss, content_loss, gram_loss, gram_matrix, total_variation,
 )
 from prisma_abu.neural.optim import image_optimization
-from prisma_abu.neural.style import (
+from prisma_abu.neural.gatys import (
     STYLE_LAYERS, StyleCriterion, _NormalizeGrad, scale_sizes, style_transfer,
 )
 
