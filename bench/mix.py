@@ -44,7 +44,7 @@ def main() -> None:
     params = MixParams()  # the defaults: otsu, n 5/25/120, efficientnet_lite0, 10 x 4
     load_backbone(params.backbone)
     pipeline.mix(source, guide, params)  # warm-up
-    src, gd = pipeline._prepare(source, guide, params)
+    src, gd = pipeline.prepare_mix(source, guide, params)
 
     def masks_and_blend():
         mask = pipeline.mix_mask(src, params)

@@ -29,7 +29,8 @@ from prisma_abu.data import guide_path, sample_path
 from prisma_abu.io import read_image, write_image
 from prisma_abu.neural.gatys import scale_sizes
 from prisma_abu.params import StyleParams
-from prisma_abu.style import StyleMonitor, evaluate_losses, iteration_schedule, scale_precisions, stylize
+from prisma_abu.pipeline.style import StyleMonitor, evaluate_losses, iteration_schedule, scale_precisions
+from prisma_abu.pipeline.style import style as stylize
 
 GOAL = 0.25
 

@@ -20,10 +20,9 @@ from traits.api import Bool, Button, Instance, observe
 from traitsui.api import Controller
 
 from prisma_abu.errors import InvalidParameterError, PrismaAbuError
-from prisma_abu.ops.enhance import ENHANCE_PRESETS
 
-from .controller import error_text
-from .model import BatchModel, PrismaModel
+from .messages import error_text
+from .model import ENHANCE_PRESETS, BatchModel, PrismaModel
 
 __all__ = ["BatchCancelled", "BatchController", "batch_model_for", "GRID_FIELDS"]
 

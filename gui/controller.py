@@ -29,6 +29,7 @@ from prisma_abu.jobs import Job, run_job
 from prisma_abu.params import MixParams
 
 from .command import command_line
+from .messages import error_text
 from .model import BatchModel, MixModel, PrismaModel, as_rgb
 from .render import PREVIEW_WIDTH, Superseded, dream_steps, preview_params, render_mix
 
@@ -38,13 +39,6 @@ logger = logging.getLogger(__name__)
 
 PICTURE_WILDCARD = "Pictures (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 PARAMS_WILDCARD = "Parameters (*.toml *.json);;Pictures prisma-abu wrote (*.png *.jpg *.webp *.tif);;All files (*)"
-
-
-def error_text(exc: BaseException) -> str:
-    """One line for the window: the library's own message, the type for anything unexpected."""
-    if isinstance(exc, PrismaAbuError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def params_from_file(path: str | os.PathLike) -> MixParams:

@@ -17,28 +17,28 @@ from traits.api import (Any as AnyTrait, Bool, Dict, Directory, Enum, Float, Has
                         List, Property, Range, Str, TraitError, Tuple, Union, cached_property, observe)
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.ops.enhance import ENHANCE_PRESETS
-from prisma_abu.ops.masks import MASK_COMBINATIONS, parse_mask_spec
 from prisma_abu.params import PRECISIONS, MixParams
-from prisma_abu.pipeline import MixResult
+from prisma_abu.pipeline import MixResult, check_mask, enhance_presets, mask_combinations
 
-__all__ = ["MASK_CHOICES", "MixModel", "PrismaModel", "BatchModel", "picture_choices", "layer_choices", "as_rgb"]
+__all__ = ["MASK_CHOICES", "ENHANCE_PRESETS", "MixModel", "PrismaModel", "BatchModel", "picture_choices", "layer_choices", "as_rgb"]
 
 _D = MixParams()
 #: the seven mask functions the original offered, as ``mask`` strings
-MASK_CHOICES = tuple("+".join(names) for names in MASK_COMBINATIONS)
+MASK_CHOICES = mask_combinations()
+#: the enhance presets, None first (no preset)
+ENHANCE_PRESETS = enhance_presets()
 _BIG = 100_000
 
 
 def layer_choices(backbone: str) -> list[str | None]:
     """``"auto"`` (the backbone's Prisma layer), None (no dream), then every layer in network order."""
-    from prisma_abu.neural.backbones import layer_names
+    from prisma_abu.pipeline.models import layer_names
 
     return ["auto", None, *layer_names(backbone)]
 
 
 def _backbones() -> tuple[str, ...]:
-    from prisma_abu.neural.backbones import backbone_names
+    from prisma_abu.pipeline.models import backbone_names
 
     return backbone_names()
 
@@ -133,7 +133,7 @@ class MixModel(HasStrictTraits):
         """
         if not isinstance(params, MixParams):
             raise InvalidParameterError(f"expected mix parameters, got {type(params).__name__}")
-        parse_mask_spec(params.mask)  # an unknown mask name fails here, with the valid names
+        check_mask(params.mask)  # an unknown mask name fails here, with the valid names
         if params.backbone not in self.backbone_choices:
             raise InvalidParameterError(
                 f"backbone: expected one of {', '.join(self.backbone_choices)}, got {params.backbone!r}")

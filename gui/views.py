@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prisma_abu.ops.enhance import ENHANCE_PRESETS
 from traitsui.api import (CheckListEditor, CSVListEditor, EnumEditor, HGroup, HSplit, ImageEditor, Item,
                           ProgressEditor, RangeEditor, TextEditor, UItem, VGroup, View)
 from traitsui.key_bindings import KeyBinding, KeyBindings
+
+from .model import ENHANCE_PRESETS
 
 __all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "parse_spots", "format_spots",
            "parse_optional_float", "parse_optional_int", "format_optional"]

@@ -12,10 +12,17 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from .errors import PrismaAbuError
 from .jobs import Job, run_job
-from .params import DreamParams, MixParams
+from .params import DreamParams, MixParams, StyleParams
 
-__all__ = ["demo_jobs", "main"]
+__all__ = ["demo_jobs", "demo_style", "demo_batch", "DEMO_STYLE_PARAMS", "main"]
+
+#: :func:`demo_style`'s parameters: 150 iterations at 128 px, 50 at 256 px, and
+#: 20 times neural-style's content weight, so the cat survives the swirl (with
+#: neural-style's 5 this VGG16 paints the swirl alone).
+DEMO_STYLE_PARAMS = StyleParams(image_size=256, content_weight=100.0, scales=2, scale_iterations=(150, 50),
+                                print_iter=0, save_iter=0)
 
 
 def demo_jobs() -> Iterator[tuple[str, Job]]:
@@ -43,6 +50,58 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
         yield (f"mix_{src.stem}_{guide.stem}.png", Job("mix", params, {"source": str(src), "guide": str(guide)}))
 
 
+def demo_style(out_dir: str | Path) -> Path:
+    """Render one small style transfer (chelsea in the style of swirl, 256 px) into ``out_dir``.
+
+    Goes through :func:`prisma_abu.jobs.run_job`, so the picture carries its
+    parameters (``prisma-abu replay`` renders it again). About 30 s on two
+    cores: :data:`DEMO_STYLE_PARAMS`.
+
+    Returns
+    -------
+    Path
+        ``out_dir / "style_chelsea_swirl.png"``.
+    """
+    from .data import guide_path, sample_path
+
+    inputs = {"content": str(sample_path("chelsea")), "style0": str(guide_path("swirl"))}
+    job = Job("style", DEMO_STYLE_PARAMS, inputs)
+    return run_job(job, Path(out_dir) / "style_chelsea_swirl.png")
+
+
+def demo_batch(out_dir: str | Path, *, jobs: int = 2, progress=None) -> list[Path]:
+    """A small real batch for ``make demo``: chelsea × 3 guides × 2 layers × 2 presets at 320 px.
+
+    Writes into ``out_dir`` directly (no date level) with its manifest,
+    ``contact_sheet.png`` and ``index.html``; a second call skips what is there.
+
+    Returns
+    -------
+    list of Path
+        The 12 pictures, then the contact sheet(s) and ``index.html``.
+
+    Raises
+    ------
+    PrismaAbuError
+        If any picture failed (the first reasons are in the message).
+    """
+    from .batch import Experiment, expand, run_batch
+    from .data import guide_path, sample_path
+
+    experiment = Experiment(
+        inputs={"source": [str(sample_path("chelsea"))],
+                "guide": [str(guide_path(name)) for name in ("swirl", "strokes", "stained_glass")]},
+        out=out_dir, jobs=jobs,
+        params={"base_width": 320, "mask": "otsu", "n2": 38, "n3": 1, "convd_median_factor": 0.6,
+                "convd_big_factor": 0.0},
+        grid={"layer": ["blocks.1", "blocks.2"], "enhance": [None, "Sharpness"]})
+    report = run_batch(expand(experiment), out_dir, jobs=jobs, progress=progress)
+    if report.failed:
+        reasons = "; ".join(f"{r.item.output}: {r.error}" for r in report.failed[:3])
+        raise PrismaAbuError(f"demo batch: {len(report.failed)} pictures failed ({reasons})")
+    return [*report.paths(), *report.sheets, *([report.index] if report.index else [])]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0] if argv else "out/demo")
@@ -52,13 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         path = run_job(job, out / name)
         print(f"{path}  ({time.perf_counter() - start:.1f} s)")
     start = time.perf_counter()
-    from .style import demo_style
-
     path = demo_style(out)
     print(f"{path}  (style transfer, {time.perf_counter() - start:.1f} s)")
     start = time.perf_counter()
-    from .batch import demo_batch
-
     written = demo_batch(out / "batch")
     print(f"{out / 'batch'}: {len(written) - 2} pictures, contact sheet and index.html "
           f"({time.perf_counter() - start:.1f} s)")

@@ -25,6 +25,7 @@ __all__ = [
     "write_image",
     "read_metadata",
     "file_sha256",
+    "check_output_path",
     "METADATA_KEY",
     "WRITABLE_SUFFIXES",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .errors import InvalidImageError, InvalidParameterError
 from .io import file_sha256, read_image, write_image
-from .params import DreamParams, MixParams, params_from_dict, _Params
+from .params import DreamParams, MixParams, params_from_dict, Params
 
 __all__ = ["Job", "render", "run_job", "job_metadata", "job_from_metadata", "register_renderer", "RENDERERS"]
 
@@ -30,7 +30,7 @@ class Job:
     """``command`` with ``params`` on ``inputs`` (role -> file path or None)."""
 
     command: str
-    params: _Params
+    params: Params
     inputs: Mapping[str, str | None] = field(default_factory=dict)
 
     def input_image(self, role: str) -> np.ndarray | None:
@@ -59,22 +59,15 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
 
 
 def _render_mask(job: Job, callback: Callback | None) -> np.ndarray:
-    from .pipeline import _prepare, mix_mask
+    from .pipeline import mask_picture
 
-    src, _ = _prepare(job.input_image("source"), None, job.params)
-    mask = mix_mask(src, job.params)
-    return np.repeat(mask[:, :, None], 3, axis=2)
+    return mask_picture(job.input_image("source"), job.params)
 
 
 def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
-    from .ops.color import to_grey
-    from .ops.draw import draw_features
-    from .ops.masks import find_corners
-    from .pipeline import _prepare
+    from .pipeline import feature_picture
 
-    src, _ = _prepare(job.input_image("source"), None, job.params)
-    coords, subpix = find_corners(to_grey(src))
-    return draw_features(src, coords, subpix)
+    return feature_picture(job.input_image("source"), job.params)
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -152,13 +145,13 @@ def _style_roles(job: Job) -> list[str]:
 def _render_style(job: Job, callback: Callback | None) -> np.ndarray:
     """Neural style transfer: roles ``content``, ``style0``..``styleN``, optional ``init_image``, ``mask_file``."""
     from .params import StyleParams
-    from .style import stylize
+    from .pipeline import style
 
     assert isinstance(job.params, StyleParams)
     roles = _style_roles(job)
     if job.inputs.get("content") is None or not roles:
         raise InvalidParameterError("style: expected a content picture and at least one style picture")
-    return stylize(job.input_image("content"), [job.input_image(r) for r in roles], job.params,
+    return style(job.input_image("content"), [job.input_image(r) for r in roles], job.params,
                    mask=job.input_image("mask_file"), init_image=job.input_image("init_image"),
                    callback=callback)
 

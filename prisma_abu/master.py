@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .batch import (BatchItem, BatchReport, Experiment, Progress, expand, expand_inputs, format_value,
-                    job_kind, run_batch)
+                    job_kind, run_batch, shallow_layers)
 from .errors import InvalidParameterError
 from .jobs import Job
 from .params import MixParams
@@ -54,11 +54,9 @@ def _flag(name: str, value: Any) -> bool:
 def _all_mask_items(sources: Sequence[str], guides: Sequence[str | None], enhances: Sequence[Any],
                     fixed: dict[str, Any], mask: str, ext: str) -> list[BatchItem]:
     """The original's all-mask loop: shallow layers x (all_mask_rb_rate, 1.0), full mask, ``allmask_func``."""
-    from .batch import _shallow_layers
-
     kind = job_kind("mix")
     base = MixParams.from_dict({**fixed, "mask": mask, "all_mask": True, "rb_rate": 1.0})
-    layers = _shallow_layers(base.backbone, base.weights)
+    layers = shallow_layers(base.backbone, base.weights)
     items = []
     for source in sources:
         for guide in guides:

@@ -26,14 +26,20 @@ from typing import Any, ClassVar, Mapping, TypeVar
 from .errors import InvalidParameterError
 
 __all__ = [
+    "Params",
     "DreamParams",
     "MixParams",
+    "StyleParams",
+    "STYLE_INITS",
+    "STYLE_OPTIMIZERS",
+    "STYLE_POOLINGS",
+    "register_kind",
     "PRECISIONS",
     "OBJECTIVES",
     "params_from_dict",
 ]
 
-P = TypeVar("P", bound="_Params")
+P = TypeVar("P", bound="Params")
 
 #: numeric precisions the networks run in. ``auto`` is bf16 where the CPU has
 #: native bf16 support, fp32 elsewhere.
@@ -66,8 +72,8 @@ def _check_choice(name: str, value: Any, choices: tuple) -> None:
             f"{name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
 
 
-class _Params:
-    """Shared behaviour: dict / JSON / TOML round trip and ``replace``."""
+class Params:
+    """The base of every parameter object: dict / JSON / TOML round trip and ``replace``."""
 
     kind: ClassVar[str] = ""
 
@@ -143,7 +149,7 @@ def _coerce_item(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class DreamParams(_Params):
+class DreamParams(Params):
     """DeepDream knobs (the original's ``do_prisma`` / ``do_prisma_step``).
 
     Parameters
@@ -216,7 +222,7 @@ class DreamParams(_Params):
 
 
 @dataclass(frozen=True)
-class MixParams(_Params):
+class MixParams(Params):
     """PrismaWorker knobs: mask, convolution-weighted blend, enhance, shallow dream.
 
     One flat object (rather than nested mask/blend/dream objects) so that a
@@ -306,16 +312,19 @@ class MixParams(_Params):
         )
 
 
-_KINDS: dict[str, type[_Params]] = {"dream": DreamParams, "mix": MixParams}
+#: the old private name of :class:`Params`
+_Params = Params
+
+_KINDS: dict[str, type[Params]] = {"dream": DreamParams, "mix": MixParams}
 
 
-def register_kind(cls: type[_Params]) -> type[_Params]:
+def register_kind(cls: type[Params]) -> type[Params]:
     """Make a parameter class known to :func:`params_from_dict` (style, batch...)."""
     _KINDS[cls.kind] = cls
     return cls
 
 
-def params_from_dict(data: Mapping[str, Any]) -> _Params:
+def params_from_dict(data: Mapping[str, Any]) -> Params:
     """Build whichever parameter object ``data['kind']`` names."""
     kind = data.get("kind")
     if kind not in _KINDS:
@@ -331,7 +340,7 @@ STYLE_POOLINGS = ("max", "avg")
 
 
 @dataclass(frozen=True)
-class StyleParams(_Params):
+class StyleParams(Params):
     """Gatys neural style transfer knobs: neural-style's options and defaults.
 
     Parameters
@@ -381,7 +390,7 @@ class StyleParams(_Params):
     scale_iterations : tuple of int
         Iterations per scale, coarsest first (overrides ``num_iterations``);
         empty: ``num_iterations`` split by a fixed rule (see
-        :func:`prisma_abu.style.iteration_schedule`).
+        :func:`prisma_abu.pipeline.style.iteration_schedule`).
     mask : str or None
         Style only where this mask is on, the content elsewhere: a PrismaWorker
         mask name (``otsu``, ``stdmean``, ``features`` or a ``+``-sum; on where

@@ -167,7 +167,7 @@ class PrismaWorker:
         Returns the (M, N, 3) uint8 picture.
         """
         from .io import read_image
-        from .pipeline import _prepare, mix
+        from .pipeline import mix, prepare_mix
 
         if not (callable(do_mask_func) or isinstance(do_mask_func, str)):
             raise TypeError(f"mix_mask_with_convd: expected a mask function or name, got {do_mask_func!r}")
@@ -184,7 +184,7 @@ class PrismaWorker:
         guide = None if guide is None else _as_array(guide)
         mask = None
         if callable(do_mask_func):
-            resized, _ = _prepare(source, None, params)
+            resized, _ = prepare_mix(source, None, params)
             mask = do_mask_func(r_img=resized, l_img=self._grey(resized), cb=cb)
         result = mix(source, guide, params, mask=mask, plain_dream_without_guide=False)
         if show:

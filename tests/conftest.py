@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+
+from prisma_abu.data import sample_path
 
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
     """Never write to the user's cache: converted weights go to one session folder."""
     monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def broken(tmp_path) -> list[str]:
+    """A truncated JPEG and a text file named .jpg."""
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "cut.jpg").write_bytes(Path(sample_path("coffee")).read_bytes()[:300])
+    (folder / "notes.jpg").write_text("not a picture\n")
+    return [str(folder / "cut.jpg"), str(folder / "notes.jpg")]
+
+
+@pytest.fixture
+def torch_threads():
+    """Dask workers in this process set torch's threads; put them back."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

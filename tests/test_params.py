@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.params import DreamParams, MixParams, params_from_dict
+from prisma_abu.params import DreamParams, MixParams, StyleParams, params_from_dict
 
 
 @pytest.mark.parametrize("cls", [DreamParams, MixParams])
@@ -90,3 +90,52 @@ def test_mix_dream_params_follow_the_original():
     assert d.layers == ("blocks.2",) and d.iter_n == 10 and d.seed == 4 and d.octave_n == 4
     assert MixParams(force_iter_n=3).dream_params(iter_n=12).iter_n == 3  # force_iter_n wins
     assert MixParams(layer="auto").dream_params().layers == ()
+
+
+# --- StyleParams ---------------------------------------------------------------------------------
+
+def test_style_defaults_mirror_neural_style():
+    p = StyleParams()
+    assert (p.image_size, p.content_weight, p.style_weight, p.tv_weight) == (512, 5, 100, 1e-3)
+    assert (p.num_iterations, p.init, p.optimizer, p.learning_rate) == (1000, "random", "lbfgs", 10.0)
+    assert (p.style_scale, p.pooling, p.backbone, p.precision) == (1.0, "max", "vgg16", "auto")
+    assert p.content_layers == ("relu4_2",)
+    assert p.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+    assert (p.print_iter, p.save_iter, p.original_colors, p.normalize_gradients) == (50, 100, False, False)
+
+
+def test_style_params_round_trip_and_registered_kind():
+    p = StyleParams(style_blend_weights=(2.0, 1.0), mask="otsu", scale_iterations=(5, 4, 3), init="image",
+                    init_image="x.png")
+    assert StyleParams.from_json(p.to_json()) == p
+    assert StyleParams.from_toml(p.to_toml()) == p
+    assert params_from_dict({"kind": "style", **p.to_dict()}) == p
+
+
+@pytest.mark.parametrize("changes,match", [
+    ({"image_size": 8}, r"image_size: expected a value in \[16, 16384\], got 8"),
+    ({"num_iterations": 1.5}, "num_iterations: expected an integer, got 1.5"),
+    ({"content_weight": -1.0}, r"content_weight: expected a value in \[0, inf\], got -1.0"),
+    ({"learning_rate": 0.0}, r"learning_rate: expected a value in \(0, inf\], got 0.0"),
+    ({"style_scale": 0.0}, r"style_scale: expected a value in \(0, 16\], got 0.0"),
+    ({"init": "noise"}, "init: expected one of random, image, got 'noise'"),
+    ({"optimizer": "sgd"}, "optimizer: expected one of lbfgs, adam, got 'sgd'"),
+    ({"pooling": "min"}, "pooling: expected one of max, avg, got 'min'"),
+    ({"precision": "fp16"}, "precision: expected one of auto, fp32, bf16, got 'fp16'"),
+    ({"original_colors": 1}, "original_colors: expected true or false, got 1"),
+    ({"scales": 0}, r"scales: expected a value in \[1, 8\], got 0"),
+    ({"scale_factor": 1.0}, r"scale_factor: expected a value in \(1, 8\], got 1.0"),
+    ({"scale_iterations": (5, 5)}, r"scale_iterations: expected one count per scale \(3\), got 2"),
+    ({"scale_iterations": (5, -1, 5)}, r"scale_iterations: expected a value in \[0, 1e\+06\], got -1"),
+    ({"style_layers": ("relu1_1", "")}, "style_layers: expected a tuple of layer names"),
+    ({"content_layers": (), "style_layers": ()}, "expected at least one layer, got none"),
+    ({"style_blend_weights": (1.0, -1.0)}, r"style_blend_weights: expected a value in \[0, inf\], got -1.0"),
+    ({"style_blend_weights": (0.0, 0.0)}, "style_blend_weights: expected a positive sum"),
+    ({"init_image": "a.png"}, "init_image: expected init='image' with an init image, got init='random'"),
+    ({"mask": " "}, "mask: expected a non-empty string or None, got ' '"),
+    ({"mask_feather": -1.0}, r"mask_feather: expected a value in \[0, 1000\], got -1.0"),
+    ({"print_iter": -1}, r"print_iter: expected a value in \[0, inf\], got -1"),
+])
+def test_style_params_validation(changes, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        StyleParams(**changes)

@@ -21,7 +21,7 @@ def test_gui_help(capsys):
 
 
 def test_without_the_gui_extra_one_line_and_exit_2(monkeypatch, capsys):
-    from prisma_abu import gui_cli
+    from prisma_abu.cli import gui as gui_cli
 
     monkeypatch.setattr(gui_cli, "_missing", lambda: ["PySide6"])
     assert cli.main(["gui"]) == 2
@@ -76,7 +76,7 @@ def test_main_opens_the_window_on_the_given_pictures(monkeypatch, qt_gui, tmp_pa
 
 
 def test_importing_loads_no_qt_and_no_torch():
-    code = ("import sys, prisma_abu_gui, prisma_abu.gui_cli, prisma_abu_gui.command; "
+    code = ("import sys, prisma_abu_gui, prisma_abu.cli.gui, prisma_abu_gui.command; "
             "print(sorted(m for m in ('torch', 'PySide6', 'traitsui', 'pyface') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

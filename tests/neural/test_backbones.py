@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from skimage import data
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
-from prisma_abu.neural import efficientnet, googlenet, vgg
+from prisma_abu.neural import efficientnet, googlenet
 from prisma_abu.neural import weights as wt
 from prisma_abu.neural.backbones import (
     Backbone,

@@ -1,6 +1,6 @@
 """Neural style transfer as a pipeline: arrays and :class:`StyleParams` in, a picture out.
 
-:func:`stylize` resizes the content and styles (neural-style's ``image_size``
+:func:`style` resizes the content and styles (neural-style's ``image_size``
 and ``style_scale``), builds the PrismaWorker mask when the style should stay
 inside one, plans the coarse-to-fine schedule, runs the Gatys engine
 (:func:`prisma_abu.neural.gatys.style_transfer`) and applies
@@ -15,16 +15,15 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import InvalidImageError, InvalidParameterError
-from .params import MixParams, StyleParams
+from ..errors import InvalidImageError, InvalidParameterError
+from ..params import MixParams, StyleParams
 
 __all__ = [
-    "stylize",
+    "style",
     "StyleMonitor",
     "iteration_schedule",
     "scale_precisions",
@@ -36,7 +35,6 @@ __all__ = [
     "rgb_to_ycbcr",
     "ycbcr_to_rgb",
     "evaluate_losses",
-    "demo_style",
 ]
 
 #: Share of ``num_iterations`` each scale gets, coarsest first, by the number of
@@ -79,7 +77,7 @@ def _fit_size(shape: Sequence[int], longer: int) -> tuple[int, int]:
 
 
 def _resized(image: np.ndarray, longer: int) -> np.ndarray:
-    from .ops.resize import resize_image
+    from ..ops.resize import resize_image
 
     h, w = _fit_size(image.shape, longer)
     if (h, w) == image.shape[:2]:
@@ -130,13 +128,13 @@ def scale_precisions(params: StyleParams, num_scales: int) -> tuple[str, ...]:
     0.2% lower) at 0.6x the time per iteration, so ``auto`` uses it on every
     scale. The losses themselves are always summed in fp32.
     """
-    from .neural.deepdream import resolve_precision
+    from ..neural.deepdream import resolve_precision
 
     return (resolve_precision(params.precision),) * num_scales
 
 
 def _mask_from_array(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    from .ops.resize import resize_image
+    from ..ops.resize import resize_image
 
     m = np.asarray(mask, np.float32)
     if m.ndim == 3:
@@ -166,7 +164,7 @@ def style_mask(content: np.ndarray, params: StyleParams, mask: np.ndarray | None
         return None
     if mask is not None:
         return (_mask_from_array(mask, content.shape[:2]) >= 128).astype(np.float32)
-    from .pipeline import mix_mask
+    from .mix import mix_mask
 
     spec = MixParams(mask=params.mask, dd=params.dd, cb=params.cb, std_factor=params.std_factor,
                      loop_factor=params.loop_factor, layer=None)
@@ -228,7 +226,7 @@ def keep_original_colors(stylized: np.ndarray, content: np.ndarray) -> np.ndarra
 # --- the pipeline -----------------------------------------------------------------------------
 
 def _load(params: StyleParams):
-    from .neural.backbones import load_backbone
+    from ..neural.backbones import load_backbone
 
     net = load_backbone(params.backbone, weights=params.weights, pooling=params.pooling)
     content_layers = tuple(net.resolve_layer(n) for n in params.content_layers)
@@ -245,7 +243,7 @@ def _hooks(callback, finish: Callable[[np.ndarray], np.ndarray]):
     return (lambda p: callback(p.scale, p.iteration, p.losses.total)), None
 
 
-def stylize(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams = StyleParams(), *,
+def style(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams = StyleParams(), *,
             mask: np.ndarray | None = None, init_image: np.ndarray | None = None,
             callback: StyleMonitor | Callback | None = None) -> np.ndarray:
     """Paint ``content`` in the style of ``styles`` (Gatys et al., neural-style's options).
@@ -273,7 +271,7 @@ def stylize(content: np.ndarray, styles: Sequence[np.ndarray], params: StylePara
     picture : (M'', N'', 3) ndarray of uint8
         The longer side is ``params.image_size``.
     """
-    from .neural.gatys import scale_sizes, style_transfer
+    from ..neural.gatys import scale_sizes, style_transfer
 
     if not styles:
         raise InvalidParameterError("styles: expected at least one style picture, got none")
@@ -313,7 +311,7 @@ def stylize(content: np.ndarray, styles: Sequence[np.ndarray], params: StylePara
 
 
 def _resized_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    from .ops.resize import resize_image
+    from ..ops.resize import resize_image
 
     image = _check_rgb(image, "init image")
     if image.shape[:2] == tuple(size):
@@ -324,9 +322,9 @@ def _resized_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.ndarray],
                     params: StyleParams = StyleParams(), *, mask: np.ndarray | None = None,
                     precision: str = "fp32"):
-    """The losses ``stylize`` minimises, of ``image``, at full size.
+    """The losses ``style`` minimises, of ``image``, at full size.
 
-    ``content``, ``styles`` and ``mask`` as given to :func:`stylize`;
+    ``content``, ``styles`` and ``mask`` as given to :func:`style`;
     ``image`` is a picture at the output size (e.g. what it returned).
 
     Returns
@@ -336,8 +334,8 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     """
     import torch
 
-    from .neural.deepdream import to_tensor
-    from .neural.gatys import StyleCriterion
+    from ..neural.deepdream import to_tensor
+    from ..neural.gatys import StyleCriterion
 
     net, content_layers, style_layers = _load(params)
     c = prepare_content(content, params)
@@ -352,30 +350,3 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     with torch.no_grad():
         crit(to_tensor(_resized_to(image, c.shape[:2])))
     return crit.last
-
-
-def demo_style(out_dir: str | Path) -> Path:
-    """Render one small style transfer (chelsea in the style of swirl, 256 px) into ``out_dir``.
-
-    Goes through :func:`prisma_abu.jobs.run_job`, so the picture carries its
-    parameters (``prisma-abu replay`` renders it again). About 30 s on two
-    cores: :data:`DEMO_PARAMS`.
-
-    Returns
-    -------
-    Path
-        ``out_dir / "style_chelsea_swirl.png"``.
-    """
-    from .data import guide_path, sample_path
-    from .jobs import Job, run_job
-
-    inputs = {"content": str(sample_path("chelsea")), "style0": str(guide_path("swirl"))}
-    job = Job("style", DEMO_PARAMS, inputs)
-    return run_job(job, Path(out_dir) / "style_chelsea_swirl.png")
-
-
-#: :func:`demo_style`'s parameters: 150 iterations at 128 px, 50 at 256 px, and
-#: 20 times neural-style's content weight, so the cat survives the swirl (with
-#: neural-style's 5 this VGG16 paints the swirl alone).
-DEMO_PARAMS = StyleParams(image_size=256, content_weight=100.0, scales=2, scale_iterations=(150, 50),
-                          print_iter=0, save_iter=0)

@@ -1,8 +1,6 @@
-"""Where the classical ops and the networks meet: arrays and params in, arrays out.
-
-``dream`` runs a DeepDream; ``mix`` is abu's Prisma (mask, convolution-weighted
-blend with a guide, enhance preset, short dream on a shallow layer). Nothing
-here reads or writes files.
+"""abu's Prisma as a pipeline: mask, convolution-weighted blend with a guide,
+enhance preset, short dream on a shallow layer. Arrays and :class:`MixParams`
+in, arrays out; nothing here reads or writes files.
 """
 
 from __future__ import annotations
@@ -12,10 +10,12 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InvalidParameterError
-from .params import DreamParams, MixParams
+from ..errors import InvalidParameterError
+from ..params import MixParams
+from .dream import as_uint8, dream
 
-__all__ = ["dream", "mix", "check_enhance", "mix_mask", "MixResult", "PRISMA_LAYERS", "prisma_layer", "resolve_layers"]
+__all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
+           "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -31,74 +31,10 @@ Callback = Callable[[int, int, float], None]
 
 def prisma_layer(backbone: str) -> str:
     """The shallow layer ``mix`` dreams on by default for ``backbone``."""
-    from .neural.backbones import layer_names
+    from ..neural.backbones import layer_names
 
     name = PRISMA_LAYERS.get(backbone)
     return name if name is not None else layer_names(backbone)[min(2, len(layer_names(backbone)) - 1)]
-
-
-def resolve_layers(params: DreamParams):
-    """The backbone and the canonical layer names ``params`` asks for."""
-    from .neural.backbones import load_backbone
-
-    net = load_backbone(params.backbone, weights=params.weights)
-    layers = tuple(net.resolve_layer(name) for name in params.layers) or (net.default_layer,)
-    return net, layers
-
-
-def _uint8(image: np.ndarray) -> np.ndarray:
-    return np.uint8(np.clip(image, 0, 255))
-
-
-def _fit_guide(guide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Shrink a guide so it is no larger than the picture it guides (keeps aspect)."""
-    from .ops.resize import resize_image
-
-    h, w = guide.shape[:2]
-    scale = min(1.0, shape[0] / h, shape[1] / w)
-    if scale >= 1.0:
-        return guide
-    return resize_image(guide, base_width=max(1, round(w * scale)), height=max(1, round(h * scale)))
-
-
-def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.ndarray | None = None,
-          callback: Callback | None = None) -> np.ndarray:
-    """DeepDream ``image``.
-
-    Parameters
-    ----------
-    image : (M, N, 3) ndarray
-        RGB 0..255.
-    params : DreamParams
-    guide : (P, Q, 3) ndarray, optional
-        Required by ``objective='guide'``; shrunk to fit the picture.
-    callback : callable, optional
-        ``callback(octave, step, objective_value)``.
-
-    Returns
-    -------
-    dreamed : (M', N', 3) ndarray of uint8
-        ``M', N'`` are ``image``'s size, or its size at ``params.width``.
-    """
-    from .neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
-    from .ops.resize import resize_image
-
-    if params.objective == "guide" and guide is None:
-        raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
-    net, layers = resolve_layers(params)
-    precision = resolve_precision(params.precision)
-    if params.width is not None:
-        image = resize_image(image, base_width=params.width, keep_size=True)
-    guides = None
-    if params.objective == "guide":
-        guides = guide_features(net, _fit_guide(guide, image.shape[:2]), layers,
-                                channels=params.channels, precision=precision)
-    weights = params.layer_weights or (1.0,) * len(layers)
-    objective = DreamObjective(layers, tuple(weights), params.channels, guides)
-    out = deep_dream(net, image, objective, iter_n=params.iter_n, octave_n=params.octave_n,
-                     octave_scale=params.octave_scale, step_size=params.step_size, jitter=params.jitter,
-                     seed=params.seed, precision=precision, tile_size=params.tile_size, callback=callback)
-    return _uint8(out)
 
 
 @dataclass(frozen=True)
@@ -112,8 +48,9 @@ class MixResult:
     blended: np.ndarray
 
 
-def _prepare(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
-    from .ops.resize import resize_image
+def prepare_mix(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
+    """The source (and guide) at ``params.base_width``, as ``mix`` uses them: ``(src, gd)`` float32."""
+    from ..ops.resize import resize_image
 
     src = resize_image(source, base_width=params.base_width, keep_size=params.keep_size)
     gd = None
@@ -140,8 +77,8 @@ def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None =
     A given ``mask`` (same size as ``source``) replaces the computed one; the
     spot masks still apply.
     """
-    from .ops.color import to_grey
-    from .ops.masks import apply_spots, make_mask
+    from ..ops.color import to_grey
+    from ..ops.masks import apply_spots, make_mask
 
     if params.all_mask:
         mask = np.full(source.shape[:2], 255, np.uint8)
@@ -158,7 +95,7 @@ def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None =
 
 def _blend(src: np.ndarray, gd: np.ndarray | None, mask: np.ndarray, params: MixParams,
            rng: np.random.Generator) -> np.ndarray:
-    from .ops.blend import blend_convolved
+    from ..ops.blend import blend_convolved
 
     n1, n2, n3, rb_rate = params.n1, params.n2, params.n3, params.rb_rate
     if params.all_mask and rb_rate == 1:
@@ -169,19 +106,57 @@ def _blend(src: np.ndarray, gd: np.ndarray | None, mask: np.ndarray, params: Mix
 
 
 def _amplify(image: np.ndarray, params: MixParams, iter_n: int, callback: Callback | None) -> np.ndarray:
-    from .ops.enhance import enhance_image
+    from ..ops.enhance import enhance_image
 
     enhanced = enhance_image(image, params.enhance, factor=params.enhance_p)
     if params.layer is None:
-        return _uint8(enhanced)
+        return as_uint8(enhanced)
     layer = prisma_layer(params.backbone) if params.layer == "auto" else params.layer
     dp = params.dream_params(iter_n=iter_n).replace(layers=(layer,))
     return dream(enhanced, dp, callback=callback)
 
 
+def enhance_presets() -> tuple[str | None, ...]:
+    """The enhance presets ``mix`` knows (None: no preset), in the original's order."""
+    from ..ops.enhance import ENHANCE_PRESETS
+
+    return tuple(ENHANCE_PRESETS)
+
+
+def mask_combinations() -> tuple[str, ...]:
+    """The seven mask combinations the original offered, as ``mix`` spells them (``otsu+stdmean``...)."""
+    from ..ops.masks import MASK_COMBINATIONS
+
+    return tuple("+".join(names) for names in MASK_COMBINATIONS)
+
+
+def check_mask(spec: str) -> tuple[str, ...]:
+    """The canonical mask names of ``spec`` (``"otsu_func + stdmean_func"``); unknown names list the valid ones."""
+    from ..ops.masks import parse_mask_spec
+
+    return parse_mask_spec(spec)
+
+
+def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
+    """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture."""
+    src, _ = prepare_mix(source, None, params)
+    return np.repeat(mix_mask(src, params)[:, :, None], 3, axis=2)
+
+
+def feature_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
+    """``source`` (resized as ``mix`` does) with its Harris corners (blue) and sub-pixel refinements (red +)."""
+    from ..ops.color import to_grey
+    from ..ops.draw import draw_features
+    from ..ops.masks import find_corners
+
+    src, _ = prepare_mix(source, None, params)
+    coords, subpix = find_corners(to_grey(src))
+    return draw_features(src, coords, subpix)
+
+
 def check_enhance(enhance: str | None) -> None:
     """Refuse an unknown enhance preset before any work, listing the valid ones."""
-    from .ops.enhance import ENHANCE_PRESETS
+    from ..ops.enhance import ENHANCE_PRESETS
 
     if enhance not in ENHANCE_PRESETS and enhance != "None":
         raise InvalidParameterError(
@@ -213,13 +188,13 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     MixResult
     """
     check_enhance(params.enhance)
-    src, gd = _prepare(source, guide, params)
+    src, gd = prepare_mix(source, guide, params)
     mask = mix_mask(src, params, mask=mask)
     if gd is None and params.layer is not None and plain_dream_without_guide:
         image = _amplify(src, params, int(10 / params.rb_rate), callback)
-        return MixResult(image, mask, _uint8(src), None, _uint8(src))
+        return MixResult(image, mask, as_uint8(src), None, as_uint8(src))
     _check_windows(params, src.shape[:2])
     rng = np.random.default_rng(params.seed)
     blended = _blend(src, gd, mask, params, rng)
     image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)
-    return MixResult(image, mask, _uint8(src), None if gd is None else _uint8(gd), blended)
+    return MixResult(image, mask, as_uint8(src), None if gd is None else as_uint8(gd), blended)

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .data import IMAGE_SUFFIXES
-from .params import StyleParams
-from .style import StyleMonitor
+from ..data import IMAGE_SUFFIXES
+from ..params import StyleParams
+from ..pipeline.style import StyleMonitor
 
 __all__ = ["register", "checkpoint_path", "CliMonitor"]
 
@@ -51,7 +51,7 @@ class CliMonitor(StyleMonitor):
                   f"total {p.losses.total:.4g}", file=sys.stderr, flush=True)
 
     def checkpoint(self, iteration: int, image: np.ndarray) -> None:
-        from .io import write_image
+        from ..io import write_image
 
         write_image(checkpoint_path(self.output, iteration), image,
                     metadata={**self.metadata, "checkpoint_iteration": iteration})
@@ -67,9 +67,9 @@ def _is_file_spec(mask: str) -> bool:
 
 
 def _cmd_style(args: argparse.Namespace) -> int:
-    from .cli import EXIT_OK, params_from_args
-    from .io import check_output_path
-    from .jobs import Job, run_job
+    from .common import EXIT_OK, params_from_args
+    from ..io import check_output_path
+    from ..jobs import Job, run_job
 
     check_output_path(args.output)
     overrides: dict[str, Any] = {}
@@ -90,7 +90,7 @@ def _cmd_style(args: argparse.Namespace) -> int:
 
 def _checkpoint_metadata(job) -> dict[str, Any]:
     """The job's metadata for the checkpoints (a missing input is reported by the render itself)."""
-    from .jobs import job_metadata
+    from ..jobs import job_metadata
 
     try:
         return job_metadata(job)
@@ -100,7 +100,7 @@ def _checkpoint_metadata(job) -> dict[str, Any]:
 
 def register(subparsers: Any) -> None:
     """Add ``style`` to ``prisma-abu``'s sub-commands."""
-    from .cli import _common, add_params_arguments
+    from .common import add_common_options, add_params_arguments
 
     p = subparsers.add_parser(
         "style", help="Gatys neural style transfer (neural-style's options, coarse to fine)",
@@ -110,6 +110,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("content", help="the content picture")
     p.add_argument("--style", action="append", required=True, metavar="S1[,S2...]",
                    help="style picture(s), comma-separated or repeated")
-    _common(p)
+    add_common_options(p)
     p.set_defaults(func=_cmd_style)
     add_params_arguments(p, StyleParams)

@@ -10,7 +10,7 @@ import argparse
 import importlib.util
 from typing import Any
 
-from .errors import PrismaAbuError
+from ..errors import PrismaAbuError
 
 __all__ = ["register", "GUI_EXTRA_HINT"]
 

@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = ["register", "run", "experiment_from_args"]
 
@@ -38,7 +38,7 @@ with manifest.jsonl, contact_sheet.png and index.html beside them. <date> is tod
 
 def register(subparsers: Any) -> None:
     """Add the ``batch`` sub-command."""
-    from .batch import BACKENDS
+    from ..batch import BACKENDS
 
     p = subparsers.add_parser(
         "batch", help="render a grid of parameters (sources x guides x layers x ...) into a folder",
@@ -118,7 +118,7 @@ def _absolute(entry: str) -> str:
 
 def experiment_from_args(args: argparse.Namespace):
     """The :class:`~prisma_abu.batch.Experiment` the file and the options describe."""
-    from .batch import experiment_from_dict, job_kind, read_experiment_file
+    from ..batch import experiment_from_dict, job_kind, read_experiment_file
 
     data: dict[str, Any] = {"batch": {}, "params": {}, "grid": {}}
     base_dir = Path.cwd()
@@ -129,16 +129,16 @@ def experiment_from_args(args: argparse.Namespace):
     batch = data.setdefault("batch", {})
     if isinstance(batch, dict):
         kind = job_kind(args.command or batch.get("command", "mix"))
-        from .batch import _plural
+        from ..batch import role_key
         for key in ("command", "ext", "jobs", "backend", "scheduler", "date"):
             if getattr(args, key) is not None:
                 batch[key] = getattr(args, key)
         if args.out is not None:
             batch["out"] = _absolute(args.out)
         if args.sources:
-            batch[_plural(kind.roles[0])] = [_absolute(e) for e in args.sources]
+            batch[role_key(kind.roles[0])] = [_absolute(e) for e in args.sources]
         if args.guides:
-            batch[_plural(kind.roles[1])] = [_absolute(e) for e in args.guides]
+            batch[role_key(kind.roles[1])] = [_absolute(e) for e in args.guides]
         if "out" not in batch:
             raise InvalidParameterError("no output folder: expected -o OUT or out = \"...\" in [batch]")
         for name, text in _axes(args):
@@ -157,7 +157,7 @@ def experiment_from_args(args: argparse.Namespace):
 
 def _shape(items: list, experiment: Any) -> str:
     """``2 source x 3 guide x 2 layer``: the distinct values per axis."""
-    from .batch import job_kind
+    from ..batch import job_kind
 
     names = [*job_kind(experiment.command).roles, *experiment.grid]
     counts = [(n, len({repr(i.values.get(n)) for i in items})) for n in names]
@@ -211,7 +211,7 @@ def _summary(report: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``prisma-abu batch``; PrismaAbuError (bad input) is left to ``main`` (exit 2)."""
-    from .batch import expand, run_batch
+    from ..batch import expand, run_batch
 
     experiment = experiment_from_args(args)
     items = expand(experiment)

@@ -1,4 +1,4 @@
-"""The command line as a user meets it: exit codes, one-line errors, no half-written files."""
+"""The picture commands as a user meets them: exit codes, one-line errors, no half-written files."""
 
 from __future__ import annotations
 
@@ -12,21 +12,7 @@ from PIL import Image
 from prisma_abu.cli import main
 from prisma_abu.io import read_image, read_metadata
 
-SAMPLE = "sample/chelsea.jpg"
-GUIDE = "prisma_gd/swirl.jpg"
-FAST = ["--iter-n", "2", "--octave-n", "2", "--width", "96", "-q"]
-
-
-@pytest.fixture(autouse=True)
-def _repo_root(monkeypatch, request):
-    monkeypatch.chdir(request.config.rootpath)
-
-
-def _error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith("prisma-abu: error: ")
-    return err[0]
+from cli_support import FAST, GUIDE, SAMPLE, _error_line
 
 
 def test_dream_writes_picture_with_parameters(tmp_path, capsys):
@@ -106,26 +92,6 @@ def test_unknown_option_is_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["dream", SAMPLE, "--bogus"])
     assert exc.value.code == 2
-
-
-def test_layers_lists_network_order(capsys):
-    assert main(["layers", "--backbone", "vgg16"]) == 0
-    names = capsys.readouterr().out.split()
-    assert names[:3] == ["conv1_1", "relu1_1", "conv1_2"] and names[-1] == "pool5"
-
-
-def test_layers_accepts_caffe_names_for_googlenet(capsys):
-    assert main(["layers", "--backbone", "googlenet"]) == 0
-    out = capsys.readouterr().out
-    assert "conv2/3x3_reduce" in out and "inception_4c/output" in out
-
-
-def test_doctor_reports_each_backbone(capsys):
-    assert main(["doctor"]) == 0
-    out = capsys.readouterr().out
-    for name in ("efficientnet_lite0", "vgg16", "googlenet", "vgg19"):
-        assert name in out
-    assert "bf16" in out and "threads" in out
 
 
 def test_params_file_is_the_starting_point(tmp_path):

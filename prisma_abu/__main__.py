@@ -1,0 +1,7 @@
+"""``python -m prisma_abu``: the same as ``prisma-abu``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

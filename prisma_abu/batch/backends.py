@@ -1,0 +1,151 @@
+"""Rendering a batch's jobs: in this process, on loky workers, or on a Dask cluster.
+
+Workers only render (:func:`render_task` never raises for a bad input: it
+returns a failure); the pictures come back to the main process, which writes
+everything, so a Dask cluster needs no shared output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections import Counter
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ..jobs import Job, render
+
+__all__ = ["BACKENDS", "DASK_CONNECT_TIMEOUT", "check_run_options", "execute", "render_task"]
+
+BACKENDS = ("loky", "dask")
+#: how long to wait for a Dask scheduler given by address
+DASK_CONNECT_TIMEOUT = "10s"
+
+
+def check_run_options(jobs: int | None, backend: str) -> None:
+    """Refuse an unknown backend or a job count that is not a whole number >= 1."""
+    if backend not in BACKENDS:
+        raise InvalidParameterError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise InvalidParameterError(f"jobs: expected a whole number >= 1, got {jobs!r}")
+
+
+# --- rendering: in-process, loky, dask ----------------------------------------------------------------
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _uses_network(job: Job) -> bool:
+    return job.command != "mix" or getattr(job.params, "layer", None) is not None
+
+
+def _threads_here(threads: int | Mapping[str, int] | None) -> int | None:
+    """torch threads for this task: a number, or ``cores // threads sharing this host`` on Dask."""
+    if threads is None or isinstance(threads, int):
+        return threads
+    from distributed import get_worker
+
+    sharing = threads.get(get_worker().address)
+    return None if not sharing else max(1, _cores() // sharing)
+
+
+def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None):
+    """Runs in a worker: render one job; never raises for a bad input (a failure result instead)."""
+    start = time.perf_counter()
+    try:
+        wanted = _threads_here(threads) if _uses_network(job) else None
+        if wanted is not None:
+            import torch
+
+            if torch.get_num_threads() != wanted:
+                torch.set_num_threads(wanted)
+        image = np.ascontiguousarray(render(job), dtype=np.uint8)
+        return index, "done", time.perf_counter() - start, image, None
+    except Exception as exc:  # one bad input never stops the batch
+        return index, "failed", time.perf_counter() - start, None, f"{type(exc).__name__}: {exc}"
+
+
+def _parallel(n_jobs: int):
+    from joblib import Parallel
+
+    return Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size="auto",
+                    pre_dispatch="2*n_jobs")
+
+
+def execute(tasks: Sequence[tuple[int, Job]], jobs: int | None, backend: str,
+             scheduler: Any) -> Iterator[tuple]:
+    """(index, status, seconds, image, error) per task, as they finish."""
+    if not tasks:
+        return
+    if backend == "dask":
+        yield from _execute_dask(tasks, jobs, scheduler)
+        return
+    n = min(jobs or 1, len(tasks))
+    if n == 1:
+        for index, job in tasks:
+            yield render_task(index, job, None)
+        return
+    from joblib import delayed, parallel_config
+
+    threads = max(1, _cores() // n)
+    with parallel_config(backend="loky", inner_max_num_threads=threads):
+        yield from _parallel(n)(delayed(render_task)(i, job, threads) for i, job in tasks)
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: Any, jobs: int | None) -> Iterator[Any]:
+    """A ``distributed.Client``: the one given, one on ``tcp://...``, or a local cluster."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InvalidParameterError("backend dask: expected dask[distributed] installed "
+                                    "(pip install 'prisma_abu[dask]')") from None
+    if scheduler is not None and not isinstance(scheduler, str):
+        yield scheduler
+        return
+    cluster = None
+    try:
+        if scheduler is None:
+            cluster = LocalCluster(n_workers=jobs or 1, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise InvalidParameterError(
+            f"scheduler: cannot reach {scheduler or 'a local Dask cluster'} ({exc}); "
+            f"expected a running `dask scheduler` at tcp://HOST:PORT") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _dask_threads(client: Any) -> dict[str, int]:
+    """Worker address -> threads of all workers on its host (so threads x workers <= cores)."""
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    per_host = Counter()
+    for info in workers.values():
+        per_host[info.get("host")] += info.get("nthreads", 1)
+    return {address: per_host[info.get("host")] for address, info in workers.items()}
+
+
+def _execute_dask(tasks: Sequence[tuple[int, Job]], jobs: int | None, scheduler: Any) -> Iterator[tuple]:
+    from joblib import delayed, parallel_config
+
+    with _dask_client(scheduler, jobs) as client:
+        threads = _dask_threads(client)
+        with parallel_config(backend="dask", client=client):
+            yield from _parallel(jobs or -1)(delayed(render_task)(i, job, threads) for i, job in tasks)
+

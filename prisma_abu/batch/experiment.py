@@ -1,0 +1,436 @@
+"""Experiments: the batch file format, input expansion and the grid.
+
+An :class:`Experiment` names the inputs per role, the fixed parameters and the
+grid axes; :func:`load_experiment` reads one from TOML (see
+docs/experiment.toml) and :func:`expand` makes its :class:`BatchItem` list —
+every input × every grid value, validated and uniquely named — before
+anything is rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import glob
+import itertools
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, Sequence
+
+from ..errors import InvalidParameterError
+from ..io import WRITABLE_SUFFIXES
+from ..jobs import Job
+from ..params import Params
+from .backends import check_run_options
+from .kinds import JobKind, format_value, job_kind
+from .manifest import MANIFEST
+
+__all__ = ["Experiment", "BatchItem", "batch_date", "expand", "expand_inputs", "experiment_from_dict",
+           "load_experiment", "read_experiment_file", "role_key"]
+
+_DATE_RE = re.compile(r"^(\d{4})[-_](\d{2})[-_](\d{2})$")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+def _is_none(entry: Any) -> bool:
+    return entry is None or (isinstance(entry, str) and entry.strip().lower() == "none")
+
+
+def _pictures_in(folder: Path) -> list[Path]:
+    from ..data import IMAGE_SUFFIXES
+
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _expand_entry(entry: str | os.PathLike, role: str, base_dir: Path | None) -> list[Path]:
+    text = os.path.expanduser(os.fspath(entry))
+    if base_dir is not None and not os.path.isabs(text):
+        text = os.path.join(base_dir, text)
+    if _GLOB_CHARS.search(text):
+        found = sorted(Path(p) for p in glob.glob(text, recursive=True) if os.path.isfile(p))
+        if not found:
+            raise InvalidParameterError(f"{role}: no file matches {entry!r}; expected a glob that finds pictures")
+        return found
+    path = Path(text)
+    if path.is_dir():
+        found = _pictures_in(path)
+        if not found:
+            raise InvalidParameterError(f"{role}: {entry} holds no pictures; expected .jpg, .png, ... files")
+        return found
+    if not path.is_file():
+        raise InvalidParameterError(f"{role}: {entry}: no such file; expected a picture, a folder or a glob")
+    return [path]
+
+
+def expand_inputs(entries: Sequence[Any], *, role: str, optional: bool = False,
+                  base_dir: str | os.PathLike | None = None) -> tuple[str | None, ...]:
+    """Files, folders and globs -> absolute picture paths (``none`` -> None where allowed).
+
+    Parameters
+    ----------
+    entries : sequence
+        Paths, folders (their pictures, by name), globs (``**`` recurses) or
+        ``None`` / ``"none"``.
+    role : str
+        For messages (``source``, ``guide``...).
+    optional : bool
+        Whether ``None`` is allowed.
+    base_dir : path-like, optional
+        Relative entries are relative to it (default: the current folder).
+
+    Returns
+    -------
+    tuple of str or None
+        In order, each file once.
+    """
+    if isinstance(entries, (str, os.PathLike)) or entries is None:
+        entries = [entries]
+    found: list[str | None] = []
+    base = None if base_dir is None else Path(base_dir)
+    for entry in entries:
+        if _is_none(entry):
+            if not optional:
+                raise InvalidParameterError(f"{role}: expected a picture, got {entry!r} (only guides may be none)")
+            paths: list[Any] = [None]
+        elif isinstance(entry, (str, os.PathLike)):
+            paths = [str(p.resolve()) for p in _expand_entry(entry, role, base)]
+        else:
+            raise InvalidParameterError(f"{role}: expected a path, a folder or a glob, got {entry!r}")
+        found.extend(p for p in paths if p not in found)
+    return tuple(found)
+
+
+# --- experiments ---------------------------------------------------------------------------------
+
+def role_key(role: str) -> str:
+    """The experiment file's key for a role's inputs: ``sources``, ``guides``, ``styles`` (for ``style0``)."""
+    return {"style0": "styles"}.get(role, role + "s")
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """A TOML/CLI value as its field's type: ints to floats for float fields."""
+    base = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    if float in base and int not in base and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A batch described: inputs per role, fixed parameters, grid axes, output.
+
+    Parameters
+    ----------
+    inputs : mapping of role -> sequence
+        ``{"source": [...], "guide": [..., None]}``: files, folders, globs,
+        ``None``/``"none"`` for optional roles. Relative paths are relative to
+        the current folder (:func:`load_experiment` makes a file's paths
+        absolute first).
+    out : path-like
+        Pictures go to ``out/<date>/``.
+    command : str
+        ``mix`` (default) or ``dream``; see :func:`register_kind`.
+    params : mapping
+        Fixed values of the command's parameter fields.
+    grid : mapping of field -> sequence
+        One axis per field; the batch is the product of the inputs and axes.
+    date : str or datetime.date, optional
+        ``today`` (default), ``latest`` or ``YYYY-MM-DD`` / ``YYYY_MM_DD``; see :func:`batch_date`.
+    ext : str
+        Picture format: ``png`` (default), ``jpg``, ``webp``, ``tif``.
+    jobs : int, optional
+        Worker processes (loky; default 1) or tasks at once (dask; default all threads).
+    backend : {'loky', 'dask'}
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a Dask scheduler (dask; default a local cluster).
+    """
+
+    inputs: Mapping[str, Sequence[Any]]
+    out: str | os.PathLike = "out/batch"
+    command: str = "mix"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    grid: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    date: str | _dt.date | None = None
+    ext: str = "png"
+    jobs: int | None = None
+    backend: str = "loky"
+    scheduler: str | None = None
+
+    def __post_init__(self) -> None:
+        kind = job_kind(self.command)
+        unknown = sorted(set(self.inputs) - set(kind.roles))
+        if unknown:
+            raise InvalidParameterError(
+                f"unknown input role(s) {', '.join(unknown)} for {self.command}; expected {', '.join(kind.roles)}")
+        inputs = {r: (v,) if isinstance(v, (str, os.PathLike)) or v is None else tuple(v)
+                  for r, v in self.inputs.items()}
+        object.__setattr__(self, "inputs", MappingProxyType(inputs))
+        self._check_fields(kind)
+        hints = typing.get_type_hints(kind.params_cls)
+        params = {k: _coerce(hints.get(k), v) for k, v in self.params.items()}
+        grid = {k: self._axis(k, v, hints) for k, v in self.grid.items()}
+        object.__setattr__(self, "params", MappingProxyType(params))
+        object.__setattr__(self, "grid", MappingProxyType(grid))
+        ext = str(self.ext).lower().lstrip(".")
+        if "." + ext not in WRITABLE_SUFFIXES:
+            raise InvalidParameterError(
+                f"ext: expected one of {', '.join(sorted(s[1:] for s in WRITABLE_SUFFIXES))}, got {self.ext!r}")
+        object.__setattr__(self, "ext", ext)
+        check_run_options(self.jobs, self.backend)
+        batch_date(self.date, self.out, check_only=True)
+
+    def _check_fields(self, kind: JobKind) -> None:
+        valid = kind.fields()
+        for table, names in (("params", self.params), ("grid", self.grid)):
+            unknown = sorted(set(names) - set(valid))
+            if unknown:
+                raise InvalidParameterError(
+                    f"unknown field(s) {', '.join(unknown)} in {table} for {self.command}; "
+                    f"expected some of: {', '.join(valid)}")
+        both = sorted(set(self.params) & set(self.grid))
+        if both:
+            raise InvalidParameterError(
+                f"{', '.join(both)}: both a fixed value (params) and a grid axis; expected one of the two")
+
+    @staticmethod
+    def _axis(name: str, values: Any, hints: Mapping[str, Any]) -> tuple[Any, ...]:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            values = [values]
+        if not values:
+            raise InvalidParameterError(f"grid {name}: expected at least one value, got an empty list")
+        return tuple(_coerce(hints.get(name), v) for v in values)
+
+    def resolve_date(self) -> str:
+        """The batch's date folder name (``latest`` looks at ``out``)."""
+        return batch_date(self.date, self.out)
+
+    def folder(self) -> Path:
+        """``out/<date>``."""
+        return Path(self.out) / self.resolve_date()
+
+
+def batch_date(spec: str | _dt.date | None, out: str | os.PathLike = ".", *, check_only: bool = False) -> str:
+    """The date folder of a batch, ``YYYY-MM-DD`` (the original's ``str(date.today())``).
+
+    Parameters
+    ----------
+    spec : str, datetime.date or None
+        None or ``today``: today; ``latest``: the newest date folder under
+        ``out`` holding a manifest (today if none), to resume yesterday's batch;
+        ``YYYY-MM-DD`` or ``YYYY_MM_DD``: that day.
+    out : path-like
+        The batch's output folder (for ``latest``).
+    """
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() == "today"):
+        return _dt.date.today().isoformat()
+    if isinstance(spec, _dt.date):
+        return spec.isoformat()
+    if isinstance(spec, str) and spec.strip().lower() == "latest":
+        if check_only:
+            return ""
+        out = Path(out)
+        dated = sorted(p.name for p in out.iterdir() if p.is_dir() and _DATE_RE.match(p.name)
+                       and (p / MANIFEST).is_file()) if out.is_dir() else []
+        return dated[-1] if dated else _dt.date.today().isoformat()
+    match = _DATE_RE.match(spec.strip()) if isinstance(spec, str) else None
+    try:
+        return _dt.date(*(int(g) for g in match.groups())).isoformat()  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise InvalidParameterError(
+            f"date: expected today, latest, YYYY-MM-DD or YYYY_MM_DD, got {spec!r}") from None
+
+
+_BATCH_KEYS = ("command", "out", "date", "ext", "jobs", "backend", "scheduler")
+
+
+def read_experiment_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The tables of an experiment file (TOML), as read; see :func:`load_experiment`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidParameterError(f"{path}: no such experiment file; expected a .toml file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidParameterError(f"{path}: expected an experiment in TOML, got invalid TOML ({exc})") from None
+
+
+def load_experiment(path: str | os.PathLike) -> Experiment:
+    """Read an experiment file (TOML); its paths are relative to its folder.
+
+    The format (every table optional but some input)::
+
+        [batch]
+        command = "mix"                        # or "dream" (inputs "images", "guides")
+        sources = ["../sample/chelsea.jpg", "../sample/*.jpg", "../sample"]
+        guides = ["../prisma_gd/swirl.jpg", "none"]
+        out = "../out/batch"                   # pictures go to out/<date>/
+        date = "today"                         # "latest", "2024-05-01"
+        ext = "png"
+        jobs = 2
+        backend = "loky"                       # or "dask" (+ scheduler = "tcp://host:8786")
+
+        [params]                               # fixed values of the command's fields
+        base_width = 320
+
+        [grid]                                 # lists: the batch is their product
+        layer = ["blocks.1", "blocks.2"]
+        enhance = ["none", "Sharpness"]
+
+    Raises
+    ------
+    InvalidParameterError
+        Missing file, invalid TOML, unknown table, key or field.
+    """
+    return experiment_from_dict(read_experiment_file(path), base_dir=Path(path).resolve().parent)
+
+
+def experiment_from_dict(data: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> Experiment:
+    """An :class:`Experiment` from the tables of an experiment file (paths relative to ``base_dir``)."""
+    unknown = sorted(set(data) - {"batch", "params", "grid"})
+    if unknown:
+        raise InvalidParameterError(
+            f"unknown table(s) {', '.join(unknown)} in the experiment; expected batch, params, grid")
+    tables = {name: data.get(name, {}) for name in ("batch", "params", "grid")}
+    for name, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise InvalidParameterError(f"[{name}]: expected a table, got {table!r}")
+    batch = dict(tables["batch"])
+    kind = job_kind(batch.get("command", "mix"))
+    role_keys = {role_key(r): r for r in kind.roles}
+    unknown = sorted(set(batch) - set(_BATCH_KEYS) - set(role_keys))
+    if unknown:
+        raise InvalidParameterError(
+            f"unknown key(s) {', '.join(unknown)} in [batch]; expected some of: "
+            f"{', '.join((*_BATCH_KEYS, *role_keys))}")
+    base = Path(base_dir).resolve()
+    inputs = {role: expand_inputs(batch.pop(key), role=role, optional=role in kind.optional_roles, base_dir=base)
+              for key, role in role_keys.items() if key in batch}
+    params, grid = dict(tables["params"]), dict(tables["grid"])
+    for table in (params, grid):
+        if isinstance(table.get("weights"), str) and not _is_none(table["weights"]):
+            table["weights"] = str(base / os.path.expanduser(table["weights"]))
+    if "out" in batch:
+        batch["out"] = Path(os.path.normpath(base / os.path.expanduser(str(batch["out"]))))
+    return Experiment(inputs=inputs, params=params, grid=grid, **batch)
+
+
+# --- grid expansion -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One picture of a batch: its job and its path inside the batch folder.
+
+    Attributes
+    ----------
+    job : Job
+    output : str
+        ``/``-separated path relative to the batch folder.
+    values : mapping
+        The input labels and grid values that make this picture (for labels).
+    """
+
+    job: Job
+    output: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _axes(kind: JobKind, grid: Mapping[str, Sequence[Any]]) -> list[str]:
+    """Grid axes in product order: the kind's (the original's order), then the rest as given."""
+    return [f for f in kind.product_order if f in grid] + [f for f in grid if f not in kind.product_order]
+
+
+def _combinations(kind: JobKind, experiment: Experiment,
+                  inputs: Mapping[str, tuple[str | None, ...]]) -> Iterator[tuple[dict, dict]]:
+    axes = _axes(kind, experiment.grid)
+    lists = [inputs[r] for r in kind.roles] + [experiment.grid[a] for a in axes]
+    for combo in itertools.product(*lists):
+        files = dict(zip(kind.roles, combo[:len(kind.roles)]))
+        values = {**experiment.params, **dict(zip(axes, combo[len(kind.roles):]))}
+        for variant in kind.variants(values, experiment.grid):
+            yield files, variant
+
+
+def _build(kind: JobKind, values: dict, files: dict) -> Params:
+    try:
+        return kind.build(values, files)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"{exc} (in the combination {_describe(values)})") from None
+
+
+def _describe(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
+def _item_name(kind: JobKind, params: Params, values: Mapping[str, Any], files: Mapping[str, str | None],
+               varying: Sequence[str], ext: str) -> str:
+    ignored, labels = kind.plain(params, files)
+    parts = [labels[f] if f in labels else format_value(kind.name_value(f, params, values), f)
+             for f in kind.name_fields]
+    extras = [f"_{f}-{format_value(values[f], f)}" for f in varying
+              if f not in kind.name_fields and f not in ignored]
+    folders = [kind.folder(role, files[role]) for role in kind.roles]
+    return "/".join(folders) + "/_" + "_".join(parts) + "".join(extras) + "." + ext
+
+
+def expand(experiment: Experiment) -> list[BatchItem]:
+    """Every picture of ``experiment``, validated before anything is rendered.
+
+    Every parameter object is built (so a bad value anywhere fails now, with
+    the combination it is in), presets, masks, layers and weights are checked,
+    and the file names are checked to be unique.
+
+    Returns
+    -------
+    list of BatchItem
+        In product order: inputs (roles in order), then the grid axes.
+
+    Raises
+    ------
+    InvalidParameterError
+        No inputs for a required role, a bad value, two pictures with one name.
+    ModelError
+        A backbone in use has no weights.
+    """
+    kind = job_kind(experiment.command)
+    inputs = {}
+    for role in kind.roles:
+        optional = role in kind.optional_roles
+        entries = experiment.inputs.get(role, (None,) if optional else ())
+        inputs[role] = expand_inputs(entries, role=role, optional=optional)
+        if not inputs[role]:
+            raise InvalidParameterError(f"no {role_key(role)}: expected at least one {role} picture")
+    varying = [a for a in _axes(kind, experiment.grid) if len(set(map(repr, experiment.grid[a]))) > 1]
+    items: list[BatchItem] = []
+    for files, values in _combinations(kind, experiment, inputs):
+        params = _build(kind, values, files)
+        job = Job(kind.command, params, files)
+        name = _item_name(kind, params, values, files, varying, experiment.ext)
+        labels = {r: kind.folder(r, files[r]) for r in kind.roles}
+        chosen = {k: v for k, v in values.items() if k not in experiment.params}
+        items.append(BatchItem(job, name, MappingProxyType({**labels, **chosen})))
+    kind.validate([item.job.params for item in items])
+    return _unique(items, kind)
+
+
+def _unique(items: list[BatchItem], kind: JobKind) -> list[BatchItem]:
+    """Drop repeated plain dreams; fail on any other two pictures sharing a file name."""
+    seen: dict[str, BatchItem] = {}
+    kept = []
+    for item in items:
+        key = item.output.casefold()
+        first = seen.get(key)
+        if first is None:
+            seen[key] = item
+            kept.append(item)
+        elif not (kind.plain(item.job.params, item.job.inputs)[0] and first.job.inputs == item.job.inputs):
+            raise InvalidParameterError(
+                f"two pictures would be written to {first.output}: {_describe(first.values)} and "
+                f"{_describe(item.values)}; expected unique names (inputs with one stem in two folders?)")
+    return kept
+

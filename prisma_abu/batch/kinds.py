@@ -1,0 +1,226 @@
+"""Job kinds: how each command's jobs make a batch — input roles, parameters, file names.
+
+:class:`JobKind` describes a command for batches; ``mix``, ``dream`` and
+``style`` are registered here, and :func:`register_kind` adds others.
+:func:`format_value` is how a value appears in a file name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+from ..errors import InvalidParameterError
+from ..params import DreamParams, MixParams, Params
+
+__all__ = ["JobKind", "MixKind", "DreamKind", "StyleKind", "register_kind", "job_kind", "format_value",
+           "shallow_layers", "safe_label"]
+
+_UNSAFE = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
+
+
+# --- job kinds: input roles and naming per command -----------------------------------------------
+
+class JobKind:
+    """How a command's jobs make a batch: its input roles, parameters and file names.
+
+    Subclass and :func:`register_kind` to batch other commands (style
+    transfer: roles ``("content", "style")``).
+
+    Attributes
+    ----------
+    command : str
+        The :class:`~prisma_abu.jobs.Job` command.
+    params_cls : type
+        Its parameter class.
+    roles : tuple of str
+        Input roles, one folder level each, in order.
+    optional_roles : frozenset of str
+        Roles that may be ``None`` (written ``none`` in lists; folder
+        ``none_folders[role]``, e.g. ``none_gd``, or ``none_<role>``).
+    name_fields : tuple of str
+        Always in the file name, in order (``_<v1>_<v2>...``).
+    product_order : tuple of str
+        Grid axes that come first in the product, in this order (the others follow as given).
+    """
+
+    command: str = ""
+    params_cls: type[Params] = Params
+    roles: tuple[str, ...] = ()
+    optional_roles: frozenset[str] = frozenset()
+    name_fields: tuple[str, ...] = ()
+    product_order: tuple[str, ...] = ()
+    none_folders: Mapping[str, str] = MappingProxyType({})
+
+    def fields(self) -> tuple[str, ...]:
+        """Every name a grid or ``params`` may use."""
+        return self.params_cls.field_names()
+
+    def variants(self, values: dict[str, Any], grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+        """Expand one combination further (``mix``: ``all_mask`` over the shallow layers)."""
+        return [values]
+
+    def build(self, values: Mapping[str, Any], inputs: Mapping[str, str | None]) -> Params:
+        """The parameter object of one combination (validated)."""
+        return self.params_cls.from_dict(values)
+
+    def name_value(self, name: str, params: Params, values: Mapping[str, Any]) -> Any:
+        return getattr(params, name) if hasattr(params, name) else values.get(name)
+
+    def plain(self, params: Params, inputs: Mapping[str, str | None]) -> tuple[frozenset[str], dict[str, str]]:
+        """Fields that do not change this picture, and name labels that replace values."""
+        return frozenset(), {}
+
+    def validate(self, params: Sequence[Params]) -> None:
+        """Check values the parameter class cannot check alone (presets, layers, weights)."""
+
+    def folder(self, role: str, path: str | None) -> str:
+        if path is None:
+            return self.none_folders.get(role, f"none_{role}")
+        return safe_label(Path(path).stem)
+
+
+#: mask/blend fields a plain dream (no guide) does not use
+_PLAIN_DREAM_IGNORES = frozenset({
+    "mask", "dd", "cb", "std_factor", "loop_factor", "n1", "n2", "n3", "convd_median_factor",
+    "convd_big_factor", "all_mask", "all_mask_rb_rate", "spots_keep", "spots_drop", "iter_n"})
+
+
+class MixKind(JobKind):
+    """``mix``: sources × guides (or none: a plain dream), the original's names."""
+
+    command = "mix"
+    params_cls = MixParams
+    roles = ("source", "guide")
+    optional_roles = frozenset({"guide"})
+    name_fields = ("enhance", "layer", "rb_rate", "mask")
+    product_order = ("layer", "enhance", "rb_rate", "mask")  # the original's product(org, gd, nbk, enhance, rb_rate)
+    none_folders = MappingProxyType({"guide": "none_gd"})
+
+    def variants(self, values, grid):
+        if not values.get("all_mask") or "layer" in values:
+            return [values]
+        layers = shallow_layers(values.get("backbone", "efficientnet_lite0"), values.get("weights"))
+        return [{**values, "layer": layer} for layer in layers]
+
+    def plain(self, params, inputs):
+        if inputs.get("guide") is None and params.layer is not None:
+            return _PLAIN_DREAM_IGNORES, {"mask": "mask"}
+        return frozenset(), {}
+
+    def validate(self, params):
+        from ..pipeline.mix import check_enhance, check_mask
+        from ..pipeline.models import check_layers, check_weights
+
+        for enhance in sorted({p.enhance for p in params}, key=str):
+            check_enhance(enhance)
+        for mask in sorted({p.mask for p in params}):
+            check_mask(mask)
+        check_layers({(p.backbone, p.weights, p.layer) for p in params if p.layer not in (None, "auto")})
+        check_weights({(p.backbone, p.weights) for p in params if p.layer is not None})
+
+
+class DreamKind(JobKind):
+    """``dream``: images × guides; a guide makes the objective ``guide`` unless it is set."""
+
+    command = "dream"
+    params_cls = DreamParams
+    roles = ("image", "guide")
+    optional_roles = frozenset({"guide"})
+    name_fields = ("layer",)
+    product_order = ("layer",)
+    none_folders = MappingProxyType({"guide": "none_gd"})
+
+    def fields(self):
+        return ("layer",) + super().fields()
+
+    def build(self, values, inputs):
+        values = dict(values)
+        if "layer" in values:
+            layer = values.pop("layer")
+            values["layers"] = () if layer in (None, "none", "None") else (layer,)
+        if inputs.get("guide") is not None:
+            values.setdefault("objective", "guide")
+        return DreamParams.from_dict(values)
+
+    def name_value(self, name, params, values):
+        if name == "layer":
+            return params.layers[0] if len(params.layers) == 1 else "+".join(params.layers) or "default"
+        return super().name_value(name, params, values)
+
+    def validate(self, params):
+        from ..pipeline.models import check_layers, check_weights
+
+        check_layers({(p.backbone, p.weights, layer) for p in params for layer in p.layers})
+        check_weights({(p.backbone, p.weights) for p in params})
+
+
+class StyleKind(JobKind):
+    """``style``: contents × styles (the original TensorPrisma's parallel product)."""
+
+    command = "style"
+    roles = ("content", "style0")
+    name_fields = ("content_weight", "style_weight")
+    product_order = ("content_weight", "style_weight")
+
+    @property
+    def params_cls(self):  # type: ignore[override]
+        from ..params import StyleParams
+
+        return StyleParams
+
+    def folder(self, role: str, path: str | None) -> str:
+        return super().folder(role, path)
+
+
+_KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind()}
+
+
+def register_kind(kind: JobKind) -> JobKind:
+    """Make ``kind.command`` batchable (its renderer must be registered in :mod:`prisma_abu.jobs`)."""
+    _KINDS[kind.command] = kind
+    return kind
+
+
+def job_kind(command: str) -> JobKind:
+    """The :class:`JobKind` of ``command``."""
+    kind = _KINDS.get(command)
+    if kind is None:
+        raise InvalidParameterError(
+            f"command: expected one of {', '.join(sorted(_KINDS))} for a batch, got {command!r}")
+    return kind
+
+
+def shallow_layers(backbone: str, weights: str | None) -> tuple[str, ...]:
+    """About ten early layers of ``backbone`` (the original's all-mask loop)."""
+    from ..pipeline.models import shallow_layers as layers
+
+    return layers(backbone, weights)
+
+
+# --- values in file names ----------------------------------------------------------------------
+
+def safe_label(text: str) -> str:
+    """A file-name-safe label: ``/`` and other unsafe characters become ``_``, blanks go."""
+    return _UNSAFE.sub("_", re.sub(r"\s+", "", text))
+
+
+def format_value(value: Any, field_name: str | None = None) -> str:
+    """A value as it appears in a file name.
+
+    ``None`` is ``none`` (the empty string for ``enhance``, as in the
+    original), floats keep their ``repr`` (``1.0``, ``0.88``), a layer's ``/``
+    becomes ``_`` and blanks are dropped (``otsu_func + stdmean_func`` ->
+    ``otsu_func+stdmean_func``).
+
+    >>> format_value("conv2/3x3_reduce"), format_value(None, "enhance"), format_value(1.0)
+    ('conv2_3x3_reduce', '', '1.0')
+    """
+    if value is None:
+        return "" if field_name == "enhance" else "none"
+    if isinstance(value, (tuple, list)):
+        return "-".join(format_value(v) for v in value) or "empty"
+    return safe_label(repr(value) if isinstance(value, float) else str(value))
+

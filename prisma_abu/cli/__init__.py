@@ -1,0 +1,53 @@
+"""``prisma-abu``: a thin shell — argv -> params -> one library call -> exit code.
+
+Every error prisma_abu raises on purpose becomes one line on stderr and exit
+code 2; nothing is written then. One module per command family:
+:mod:`.render` (dream, mix, mask, features, replay), :mod:`.style`,
+:mod:`.batch`, :mod:`.gui`, :mod:`.info` (layers, doctor, fetch-weights);
+:mod:`.common` holds what they share (parameter objects <-> options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..errors import PrismaAbuError
+from . import batch, gui, info, render, style
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args
+
+__all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "EXIT_OK", "EXIT_FAILED",
+           "EXIT_USAGE"]
+
+#: the command families, in the order ``prisma-abu --help`` lists them
+_FAMILIES = (render, info, batch, style, gui)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``prisma-abu`` parser with every sub-command."""
+    parser = argparse.ArgumentParser(prog="prisma-abu", description="Photos into paintings, offline.")
+    parser.add_argument("--version", action="version", version=f"prisma_abu {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for family in _FAMILIES:
+        family.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``prisma-abu``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except PrismaAbuError as exc:
+        print(f"prisma-abu: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("prisma-abu: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

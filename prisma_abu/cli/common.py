@@ -1,0 +1,120 @@
+"""What every command shares: exit codes, parameter objects <-> options, progress, common options."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import typing
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import InvalidParameterError
+from ..params import Params
+
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
+           "progress_callback", "NONE"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+Command = Callable[[argparse.Namespace], int]
+
+
+# --- parameter objects <-> options -------------------------------------------------------------
+
+class _Explicit:
+    """An option given as ``none``: unlike an option not given, it sets the field to None."""
+
+    def __repr__(self) -> str:
+        return "none"
+
+
+NONE = _Explicit()
+
+
+def _parse_none(text: str) -> Any:
+    return NONE if text.lower() == "none" else text
+
+
+def _tuple_parser(item: Callable[[str], Any]) -> Callable[[str], tuple]:
+    def parse(text: str) -> tuple:
+        return tuple(item(t) for t in text.split(",") if t.strip()) if text.strip() else ()
+    return parse
+
+
+def _spots(text: str) -> tuple:
+    """``"y,x,size;y,x,size"`` -> ((y, x, size), ...)."""
+    try:
+        return tuple(tuple(int(v) for v in spot.split(",")) for spot in text.split(";") if spot.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected spots as 'y,x,size;y,x,size', got {text!r}") from None
+
+
+def _option_type(hint: Any, name: str) -> dict[str, Any]:
+    args = typing.get_args(hint)
+    base = next((a for a in args if a is not type(None)), hint) if args and type(None) in args else hint
+    optional = type(None) in args
+    if base is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if name.startswith("spots_"):
+        return {"type": _spots, "metavar": "Y,X,SIZE;..."}
+    origin = typing.get_origin(base)
+    if origin is tuple:
+        item = typing.get_args(base)[0]
+        return {"type": _tuple_parser(item if item in (int, float) else str), "metavar": "A,B,..."}
+    if base in (int, float):
+        if optional:
+            return {"type": lambda t, b=base: NONE if t.lower() == "none" else b(t)}
+        return {"type": base}
+    return {"type": _parse_none if optional else str}
+
+
+def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
+                         skip: Sequence[str] = (), rename: dict[str, str] | None = None) -> None:
+    """One ``--option`` per field of ``cls`` (default: the field's default)."""
+    rename = rename or {}
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(f"{cls.kind} parameters")
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in skip:
+            continue
+        flag = "--" + rename.get(f.name, f.name).replace("_", "-")
+        group.add_argument(flag, dest=f"p_{f.name}", default=None,
+                           help=f"default: {f.default!r}", **_option_type(hints[f.name], f.name))
+
+
+def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: Any) -> Params:
+    """The parameter object the options describe (unset options keep the defaults)."""
+    values = {k[2:]: (None if v is NONE else v) for k, v in vars(args).items()
+              if k.startswith("p_") and v is not None}
+    values.update(overrides)
+    if getattr(args, "params", None):
+        base = _load_params_file(cls, args.params)
+        return base.replace(**values)
+    return cls.from_dict(values)
+
+
+def _load_params_file(cls: type[Params], path: str) -> Params:
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidParameterError(f"{p}: no such parameter file; expected a .json or .toml file")
+    text = p.read_text(encoding="utf-8")
+    return cls.from_toml(text) if p.suffix.lower() == ".toml" else cls.from_json(text)
+
+
+# --- shared by the commands ---------------------------------------------------------------------
+
+def progress_callback(args: argparse.Namespace, total: int | None):
+    """A tqdm bar on stderr when it is a terminal; returns (callback, close)."""
+    if args.quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="step", leave=False, file=sys.stderr)
+    return (lambda octave, step, value: bar.update(1)), bar.close
+
+
+def add_common_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
+    if output:
+        p.add_argument("-o", "--output", required=True, help="output picture (.png, .jpg, .webp, .tif)")
+    p.add_argument("--params", help="start from the parameters in this .json or .toml file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -1,0 +1,57 @@
+"""``layers``, ``doctor`` and ``fetch-weights``: what is installed and how to get the rest."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .. import __version__
+from .common import EXIT_OK
+
+__all__ = ["register"]
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    from ..pipeline import PRISMA_LAYERS
+    from ..pipeline.models import layer_names
+
+    for name in layer_names(args.backbone):
+        mark = "  (mix default)" if PRISMA_LAYERS.get(args.backbone) == name else ""
+        print(name + mark)
+    return EXIT_OK
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from ..pipeline.models import backbone_names, backbone_status, environment
+
+    env = environment()
+    print(f"prisma_abu {__version__}  python {env['python']}  numpy {env['numpy']}  "
+          f"torch {env['torch']}  torchvision {env['torchvision']}")
+    print(f"threads {env['threads']}  bf16 {'yes' if env['bf16'] else 'no'}  "
+          f"cuda {'yes' if env['cuda'] else 'no'}")
+    for name in backbone_names():
+        status = backbone_status(name)
+        state = "ready" if status["weights_present"] else "missing"
+        print(f"{name:20s} {state:8s} {status['source']}")
+    return EXIT_OK
+
+
+def _cmd_fetch_weights(args: argparse.Namespace) -> int:
+    from ..pipeline.models import fetch_weights
+
+    print(fetch_weights(args.backbone))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the information commands to ``prisma-abu``'s sub-commands."""
+    p = sub.add_parser("layers", help="the layers of a backbone, in network order")
+    p.add_argument("--backbone", default="efficientnet_lite0")
+    p.set_defaults(func=_cmd_layers)
+
+    p = sub.add_parser("doctor", help="backbones, weights, versions, threads, bf16")
+    p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")
+    p.add_argument("backbone", choices=("googlenet", "vgg19"))
+    p.set_defaults(func=_cmd_fetch_weights)

@@ -1,0 +1,82 @@
+"""DeepDream as a pipeline: an array and :class:`DreamParams` in, a picture out.
+
+Nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ..params import DreamParams
+
+__all__ = ["dream", "resolve_layers", "as_uint8"]
+
+Callback = Callable[[int, int, float], None]
+
+
+def resolve_layers(params: DreamParams):
+    """The backbone and the canonical layer names ``params`` asks for."""
+    from ..neural.backbones import load_backbone
+
+    net = load_backbone(params.backbone, weights=params.weights)
+    layers = tuple(net.resolve_layer(name) for name in params.layers) or (net.default_layer,)
+    return net, layers
+
+
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    """``image`` clipped to 0..255 and truncated to uint8 (as the original)."""
+    return np.uint8(np.clip(image, 0, 255))
+
+
+def _fit_guide(guide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Shrink a guide so it is no larger than the picture it guides (keeps aspect)."""
+    from ..ops.resize import resize_image
+
+    h, w = guide.shape[:2]
+    scale = min(1.0, shape[0] / h, shape[1] / w)
+    if scale >= 1.0:
+        return guide
+    return resize_image(guide, base_width=max(1, round(w * scale)), height=max(1, round(h * scale)))
+
+
+def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.ndarray | None = None,
+          callback: Callback | None = None) -> np.ndarray:
+    """DeepDream ``image``.
+
+    Parameters
+    ----------
+    image : (M, N, 3) ndarray
+        RGB 0..255.
+    params : DreamParams
+    guide : (P, Q, 3) ndarray, optional
+        Required by ``objective='guide'``; shrunk to fit the picture.
+    callback : callable, optional
+        ``callback(octave, step, objective_value)``.
+
+    Returns
+    -------
+    dreamed : (M', N', 3) ndarray of uint8
+        ``M', N'`` are ``image``'s size, or its size at ``params.width``.
+    """
+    from ..neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
+    from ..ops.resize import resize_image
+
+    if params.objective == "guide" and guide is None:
+        raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
+    net, layers = resolve_layers(params)
+    precision = resolve_precision(params.precision)
+    if params.width is not None:
+        image = resize_image(image, base_width=params.width, keep_size=True)
+    guides = None
+    if params.objective == "guide":
+        guides = guide_features(net, _fit_guide(guide, image.shape[:2]), layers,
+                                channels=params.channels, precision=precision)
+    weights = params.layer_weights or (1.0,) * len(layers)
+    objective = DreamObjective(layers, tuple(weights), params.channels, guides)
+    out = deep_dream(net, image, objective, iter_n=params.iter_n, octave_n=params.octave_n,
+                     octave_scale=params.octave_scale, step_size=params.step_size, jitter=params.jitter,
+                     seed=params.seed, precision=precision, tile_size=params.tile_size, callback=callback)
+    return as_uint8(out)

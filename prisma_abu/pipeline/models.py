@@ -1,0 +1,87 @@
+"""The networks the pipelines run, as the shells and batches see them.
+
+Names, layers, whether the weights are at hand, the checks a batch makes
+before it renders anything, and the machine report of ``prisma-abu doctor``.
+The command line, the window and the batch runner ask here rather than in
+:mod:`prisma_abu.neural`, so the networks have one public face.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import InvalidParameterError, ModelError
+
+__all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
+           "check_weights", "fetch_weights", "environment"]
+
+
+def backbone_names() -> tuple[str, ...]:
+    """Every backbone name, in the registry's order."""
+    from ..neural.backbones import backbone_names as names
+
+    return names()
+
+
+def layer_names(backbone: str) -> tuple[str, ...]:
+    """``backbone``'s canonical layer names in network order (no weights are loaded)."""
+    from ..neural.backbones import layer_names as names
+
+    return names(backbone)
+
+
+def backbone_status(backbone: str) -> dict[str, Any]:
+    """``{"weights_present": bool, "source": str, ...}`` for ``backbone``."""
+    from ..neural.backbones import backbone_status as status
+
+    return status(backbone)
+
+
+def shallow_layers(backbone: str, weights: str | None = None) -> tuple[str, ...]:
+    """About ten early layers of ``backbone`` (the original's all-mask loop)."""
+    from ..neural.backbones import load_backbone
+
+    return load_backbone(backbone, weights=weights).shallow_layers
+
+
+def check_layers(wanted: Iterable[tuple[str, str | None, str]]) -> None:
+    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones."""
+    from ..neural.backbones import load_backbone
+
+    for backbone, weights, layer in sorted(set(wanted), key=str):
+        if layer not in layer_names(backbone):
+            load_backbone(backbone, weights=weights).resolve_layer(layer)
+
+
+def check_weights(wanted: Iterable[tuple[str, str | None]]) -> None:
+    """Refuse an unknown backbone, a missing weights file, or a backbone whose weights are not at hand."""
+    for backbone, weights in sorted(set(wanted), key=str):
+        layer_names(backbone)  # an unknown backbone lists the valid ones
+        if weights is not None:
+            if not Path(weights).expanduser().is_file():
+                raise InvalidParameterError(f"weights: {weights}: no such file; expected a weights file")
+        elif not backbone_status(backbone)["weights_present"]:
+            raise ModelError(f"{backbone}: no weights at hand ({backbone_status(backbone)['source']})")
+
+
+def fetch_weights(backbone: str) -> Path:
+    """Download torchvision weights once (the only call that touches the network)."""
+    from ..neural.weights import fetch_weights as fetch
+
+    return fetch(backbone)
+
+
+def environment() -> dict[str, Any]:
+    """Versions, torch threads, native bf16 and CUDA, for ``prisma-abu doctor``."""
+    import platform
+
+    import numpy
+    import torch
+    import torchvision
+
+    from ..neural.deepdream import bf16_supported
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
+            "torchvision": torchvision.__version__, "threads": torch.get_num_threads(),
+            "bf16": bf16_supported(), "cuda": torch.cuda.is_available()}

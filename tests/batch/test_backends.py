@@ -1,0 +1,35 @@
+"""prisma_abu.batch.backends: Dask gives loky's pictures; an unreachable scheduler is bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prisma_abu.batch import backends, expand, run_batch
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.io import read_image
+
+from batch_support import BRICK, SWIRL, _experiment
+
+
+def test_dask_cluster_gives_the_same_pictures_as_loky(tmp_path, torch_threads):
+    from distributed import LocalCluster
+
+    exp = _experiment(tmp_path, guides=(SWIRL, BRICK, "none"),
+                      params={"octave_n": 1, "iter_n": 3, "jitter": 4},
+                      grid={"layer": ["stem", "none"], "rb_rate": [1.0, 0.9]})
+    items = expand(exp)
+    loky = run_batch(items, tmp_path / "loky", jobs=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        dask = run_batch(items, tmp_path / "dask", backend="dask", scheduler=cluster.scheduler_address)
+    assert len(loky.done) == len(dask.done) == len(items) == 12
+    for item in items:
+        np.testing.assert_array_equal(read_image(tmp_path / "loky" / item.output),
+                                      read_image(tmp_path / "dask" / item.output))
+
+
+def test_unreachable_scheduler_is_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setattr(backends, "DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(InvalidParameterError, match="scheduler: cannot reach tcp://127.0.0.1:9"):
+        run_batch(expand(_experiment(tmp_path)), tmp_path / "b", backend="dask", scheduler="tcp://127.0.0.1:9")

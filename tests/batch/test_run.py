@@ -1,0 +1,134 @@
+"""prisma_abu.batch.run: pictures, manifest, sheets; resume after a kill, retries, force, the folder lock."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from prisma_abu.batch import expand, read_manifest, run_batch, run_experiment
+from prisma_abu.cli import main
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.io import read_image, read_metadata
+
+from batch_support import BRICK, CAT, COFFEE, DATE, SWIRL, _experiment, _outputs, _pictures
+
+_SLOW_CLI = textwrap.dedent("""
+    import sys, time
+    import prisma_abu.batch.backends as backends
+    _render = backends.render
+    def slow(job, **kw):
+        time.sleep(0.4)
+        return _render(job, **kw)
+    backends.render = slow
+    from prisma_abu.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_run_writes_pictures_manifest_sheet_and_gallery(tmp_path, broken):
+    exp = _experiment(tmp_path, sources=(CAT, *broken), guides=(SWIRL, "none"), grid={"rb_rate": [1.0, 0.9]})
+    calls = []
+    report = run_experiment(exp, progress=lambda done, total, result: calls.append((done, total, result)))
+    folder = tmp_path / "out" / DATE
+    assert report.folder == folder and len(report.done) == 4 and len(report.failed) == 8
+    assert calls[0] == (0, 12, None) and [c[0] for c in calls[1:]] == list(range(1, 13))
+    assert "InvalidImageError" in report.failed[0].error
+    rows = read_manifest(folder)
+    assert sorted(r["output"] for r in rows) == sorted(_outputs(expand(exp)))
+    done = next(r for r in rows if r["status"] == "done")
+    assert done["params"]["rb_rate"] in (1.0, 0.9) and done["date"] == DATE and done["seconds"] > 0
+    picture = folder / done["output"]
+    assert read_metadata(picture)["params"] == done["params"]
+    sheet = read_metadata(folder / "contact_sheet.png")["contact_sheet"]
+    assert sorted(sheet) == sorted(r["output"] for r in rows)
+    page = (folder / "index.html").read_text()
+    for row in rows:
+        assert f'href="{row["output"].replace("+", "%2B")}"' in page or row["status"] == "failed"
+    assert page.count('class="failed"') == 8 and "http" not in page.replace("http-equiv", "")
+
+
+def test_sigkill_mid_batch_then_rerun_finishes_once(tmp_path):
+    argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, BRICK, "none", "--rb-rate", "1,0.9",
+            "--layer", "none", "--set", "base_width=48", "--set", "n3=1", "-o", str(tmp_path), "--date", DATE, "-q"]
+    folder = tmp_path / DATE
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while len(_pictures(folder)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    first = {p: p.stat().st_mtime_ns for p in _pictures(folder)}
+    assert 3 <= len(first) < 12
+    for picture in first:
+        assert read_image(picture).shape == (48, 48, 3)
+
+    assert main(argv) == 0
+    pictures = _pictures(folder)
+    assert len(pictures) == 12 and not list(folder.rglob("*.part"))
+    assert all(read_image(p).shape == (48, 48, 3) for p in pictures)
+    assert all(p.stat().st_mtime_ns == mtime for p, mtime in first.items())  # nothing rendered twice
+    rows = read_manifest(folder)
+    assert sorted(r["output"] for r in rows) == sorted(str(p.relative_to(folder)) for p in pictures)
+    assert {r["status"] for r in rows} <= {"done", "skipped"}
+
+
+def test_a_picture_written_before_its_row_gets_one_on_rerun(tmp_path):
+    exp = _experiment(tmp_path, grid={"rb_rate": [1.0, 0.9, 0.8]})
+    run_experiment(exp)
+    folder = exp.folder()
+    lines = (folder / "manifest.jsonl").read_text().splitlines()
+    (folder / "manifest.jsonl").write_text("\n".join(lines[:1]) + "\n" + lines[1][:40])  # killed mid-line
+    (folder / ".x.png.123.part").write_bytes(b"half")
+    report = run_experiment(exp)
+    assert [r.status for r in report.results] == ["skipped"] * 3
+    rows = read_manifest(folder)
+    assert len(rows) == 3 and [r["status"] for r in rows] == ["done", "skipped", "skipped"]
+    assert not (folder / ".x.png.123.part").exists()
+
+
+def test_failed_pictures_are_retried_and_force_redoes_everything(tmp_path, broken):
+    exp = _experiment(tmp_path, sources=(CAT, broken[1]))
+    assert len(run_experiment(exp).failed) == 1
+    Path(broken[1]).write_bytes(Path(COFFEE).read_bytes())  # the input is fixed
+    report = run_experiment(exp)
+    assert [r.status for r in report.results] == ["skipped", "done"]
+    picture = exp.folder() / report.results[0].item.output
+    before = picture.stat().st_mtime_ns
+    report = run_experiment(exp, force=True)
+    assert [r.status for r in report.results] == ["done", "done"] and picture.stat().st_mtime_ns > before
+    assert [r["status"] for r in read_manifest(exp.folder())] == ["done", "done"]
+
+
+def test_a_picture_made_with_other_parameters_is_not_skipped_silently(tmp_path):
+    run_experiment(_experiment(tmp_path))
+    report = run_experiment(_experiment(tmp_path, params={"seed": 5}))
+    assert report.failed[0].error.endswith(
+        "already holds a picture made with other parameters or inputs; "
+        "expected to redo it with force (--force) or another date")
+
+
+def test_one_batch_per_folder_at_a_time(tmp_path):
+    import fcntl
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    with open(folder / ".batch.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(InvalidParameterError, match="another batch is writing there"):
+            run_batch(expand(_experiment(tmp_path)), folder)
+
+
+def test_run_batch_refuses_repeated_outputs(tmp_path):
+    items = expand(_experiment(tmp_path))
+    with pytest.raises(InvalidParameterError, match="two pictures would be written"):
+        run_batch(items * 2, tmp_path / "b")

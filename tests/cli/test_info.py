@@ -1,0 +1,25 @@
+"""`prisma-abu layers` and `doctor`."""
+
+from __future__ import annotations
+
+from prisma_abu.cli import main
+
+
+def test_layers_lists_network_order(capsys):
+    assert main(["layers", "--backbone", "vgg16"]) == 0
+    names = capsys.readouterr().out.split()
+    assert names[:3] == ["conv1_1", "relu1_1", "conv1_2"] and names[-1] == "pool5"
+
+
+def test_layers_accepts_caffe_names_for_googlenet(capsys):
+    assert main(["layers", "--backbone", "googlenet"]) == 0
+    out = capsys.readouterr().out
+    assert "conv2/3x3_reduce" in out and "inception_4c/output" in out
+
+
+def test_doctor_reports_each_backbone(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("efficientnet_lite0", "vgg16", "googlenet", "vgg19"):
+        assert name in out
+    assert "bf16" in out and "threads" in out
