@@ -286,8 +286,8 @@ class PrismaController(Controller):
         h, w = result.image.shape[:2]
         took = time.perf_counter() - started
         what = "preview" if kind == "preview" else "full picture"
-        hint = " (Render for the full size)" if kind == "preview" and params.base_width < \
-            self.model.knobs.base_width else ""
+        hint = " (Render for the full size)" if kind == "preview" and params.size < \
+            self.model.knobs.size else ""
         self.show_status(f"{what} {w}x{h} in {took:.1f} s{hint}")
 
     @observe("render_button")

@@ -88,7 +88,7 @@ class MixModel(HasStrictTraits):
     precision = Enum(*PRECISIONS)
     weights = Union(None, Str)
     # -- output --
-    base_width = Range(8, _BIG, _D.base_width)
+    size = Range(8, _BIG, _D.size)
     keep_size = Bool(_D.keep_size)
     seed = Range(0, 2**63 - 1, _D.seed)
 

@@ -67,12 +67,12 @@ def preview_params(params: MixParams, width: int = PREVIEW_WIDTH) -> MixParams:
     preview looks like the full picture and fails (a window larger than the
     picture) when the full picture would.
     """
-    if params.base_width <= width:
+    if params.size <= width:
         return params
-    ratio = width / params.base_width
+    ratio = width / params.size
     spots = {name: tuple((_scaled(y, ratio, 0), _scaled(x, ratio, 0), _scaled(s, ratio, 0))
                          for y, x, s in getattr(params, name)) for name in ("spots_keep", "spots_drop")}
-    return params.replace(base_width=width, n1=_scaled(params.n1, ratio, 1), n2=_scaled(params.n2, ratio, 1),
+    return params.replace(size=width, n1=_scaled(params.n1, ratio, 1), n2=_scaled(params.n2, ratio, 1),
                           n3=_scaled(params.n3, ratio, 1), jitter=_scaled(params.jitter, ratio, 0), **spots)
 
 

@@ -158,7 +158,7 @@ _dream = VGroup(
 )
 
 _output = VGroup(
-    HGroup(_knob("base_width", "output width", "the picture's width in pixels", editor=_spinner(8, 8192)),
+    HGroup(_knob("size", "output size", "the picture's size in pixels", editor=_spinner(8, 8192)),
            _knob("keep_size", "keep aspect", "keep the photo's aspect ratio (else a square)")),
     HGroup(_knob("spots_keep", "keep spots", "y,x,size;... circles where the photo stays",
                  editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,

@@ -21,7 +21,7 @@ __all__ = ["demo_jobs", "demo_style", "demo_batch", "DEMO_STYLE_PARAMS", "main"]
 #: :func:`demo_style`'s parameters: 150 iterations at 128 px, 50 at 256 px, and
 #: 20 times neural-style's content weight, so the cat survives the swirl (with
 #: neural-style's 5 this VGG16 paints the swirl alone).
-DEMO_STYLE_PARAMS = StyleParams(image_size=256, content_weight=100.0, scales=2, scale_iterations=(150, 50),
+DEMO_STYLE_PARAMS = StyleParams(size=256, content_weight=100.0, scales=2, scale_iterations=(150, 50),
                                 print_iter=0, save_iter=0)
 
 
@@ -33,13 +33,13 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
     guides = guide_images()
     for src in samples[:3]:
         yield (f"dream_{src.stem}.png",
-               Job("dream", DreamParams(width=480), {"image": str(src), "guide": None}))
+               Job("dream", DreamParams(size=480), {"image": str(src), "guide": None}))
     src = samples[0]
     yield (f"dream_{src.stem}_vgg16_relu4_2.png",
-           Job("dream", DreamParams(backbone="vgg16", layers=("relu4_2",), width=400, octave_n=3),
+           Job("dream", DreamParams(backbone="vgg16", layers=("relu4_2",), size=400, octave_n=3),
                {"image": str(src), "guide": None}))
     yield (f"dream_{src.stem}_guided_{guides[0].stem}.png",
-           Job("dream", DreamParams(width=480, objective="guide", layers=("blocks.5",)),
+           Job("dream", DreamParams(size=480, objective="guide", layers=("blocks.5",)),
                {"image": str(src), "guide": str(guides[0])}))
     for src, guide, params in (
         (samples[1], guides[-1], MixParams(mask="otsu", n2=38, n3=1, convd_median_factor=0.6, convd_big_factor=0.0)),
@@ -92,7 +92,7 @@ def demo_batch(out_dir: str | Path, *, jobs: int = 2, progress=None) -> list[Pat
         inputs={"source": [str(sample_path("chelsea"))],
                 "guide": [str(guide_path(name)) for name in ("swirl", "strokes", "stained_glass")]},
         out=out_dir, jobs=jobs,
-        params={"base_width": 320, "mask": "otsu", "n2": 38, "n3": 1, "convd_median_factor": 0.6,
+        params={"size": 320, "mask": "otsu", "n2": 38, "n3": 1, "convd_median_factor": 0.6,
                 "convd_big_factor": 0.0},
         grid={"layer": ["blocks.1", "blocks.2"], "enhance": [None, "Sharpness"]})
     report = run_batch(expand(experiment), out_dir, jobs=jobs, progress=progress)

@@ -210,9 +210,12 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     if text is None:
         raise InvalidImageError(f"{path}: carries no prisma_abu parameters; expected a picture prisma_abu wrote")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        meta = json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError):
         raise InvalidImageError(f"{path}: its prisma_abu parameters are not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise InvalidImageError(f"{path}: its prisma_abu parameters are not a JSON object")
+    return meta
 
 
 def _prefixed(value: Any) -> str | None:

@@ -1,13 +1,20 @@
 """One rendering job: a command, its parameter object and its input files.
 
 The command line, replay and the batch runner all describe a picture as a
-:class:`Job`; its metadata (stored in every picture written) is enough to
-render it again bit for bit.
+:class:`Job`. :func:`render_job` renders it and says how: the job as rendered
+(``auto`` choices resolved, e.g. the precision) and the arithmetic used (torch
+threads...). That is what every picture's metadata stores
+(:func:`job_metadata`), so :func:`job_from_metadata` can render it again with
+the same arithmetic, bit for bit.
+
+Each command declares the input roles it takes (:data:`COMMANDS`); a picture's
+metadata naming any other role is refused before any file is read.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -16,13 +23,18 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidImageError, InvalidParameterError
-from .io import file_sha256, read_image, write_image
-from .params import DreamParams, MixParams, params_from_dict, Params
+from .io import check_output_path, file_sha256, read_image, write_image
+from .params import DreamParams, MixParams, Params, StyleParams, params_from_metadata
 
-__all__ = ["Job", "render", "run_job", "job_metadata", "job_from_metadata", "register_renderer", "RENDERERS"]
+__all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
+           "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
+           "check_can_write", "style_roles"]
 
 Callback = Callable[[int, int, float], None]
-Renderer = Callable[["Job", "Callback | None"], np.ndarray]
+#: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`
+Renderer = Callable[["Job", "Callback | None"], "np.ndarray | Rendered"]
+#: how input paths are stored when they do not lie below the output's folder
+METADATA_PATHS = ("relative", "absolute", "name")
 
 
 @dataclass(frozen=True)
@@ -37,23 +49,83 @@ class Job:
         path = self.inputs.get(role)
         return None if path is None else read_image(path)
 
+    def with_params(self, params: Params) -> Job:
+        return Job(self.command, params, self.inputs)
 
-def _render_dream(job: Job, callback: Callback | None) -> np.ndarray:
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered picture and how it was made.
+
+    Attributes
+    ----------
+    image : (M, N, 3) ndarray of uint8
+    job : Job
+        The job as rendered: every ``auto`` the renderer resolved is replaced
+        by what it chose (``precision="auto"`` becomes ``fp32`` or ``bf16``).
+    requested : Params
+        The parameters asked for (``job.params`` before resolving).
+    arithmetic : mapping
+        What else decides the bytes: ``{"threads": 2}`` (torch intra-op
+        threads) for a network run, empty when no network ran.
+    """
+
+    image: np.ndarray
+    job: Job
+    requested: Params
+    arithmetic: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A renderable command: its parameter class, its input roles and its renderer.
+
+    ``roles`` are regular expressions (``style\\d*``); ``required`` the roles
+    that must be given.
+    """
+
+    name: str
+    params_cls: type[Params]
+    roles: tuple[str, ...]
+    required: tuple[str, ...]
+    renderer: Renderer
+
+    def takes(self, role: str) -> bool:
+        return any(re.fullmatch(pattern, role) for pattern in self.roles)
+
+
+# --- the renderers -------------------------------------------------------------------------------
+
+def _network_run(job: Job, uses_network: bool) -> tuple[Job, dict[str, Any]]:
+    """The job with its precision resolved, and the arithmetic a network run depends on."""
+    if not uses_network:
+        return job, {}
+    from .pipeline.models import arithmetic, resolve_precision
+
+    params = job.params
+    if getattr(params, "precision", None) is not None:
+        params = params.replace(precision=resolve_precision(params.precision))
+    return job.with_params(params), arithmetic()
+
+
+def _render_dream(job: Job, callback: Callback | None) -> Rendered:
     from .pipeline import dream
 
-    assert isinstance(job.params, DreamParams)
-    return dream(job.input_image("image"), job.params, guide=job.input_image("guide"), callback=callback)
+    resolved, arithmetic = _network_run(job, True)
+    image = dream(job.input_image("image"), resolved.params, guide=job.input_image("guide"), callback=callback)
+    return Rendered(image, resolved, job.params, arithmetic)
 
 
 def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
     """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
 
-    def render_mix(job: Job, callback: Callback | None) -> np.ndarray:
+    def render_mix(job: Job, callback: Callback | None) -> Rendered:
         from .pipeline import mix
 
-        assert isinstance(job.params, MixParams)
-        return mix(job.input_image("source"), job.input_image("guide"), job.params,
-                   plain_dream_without_guide=plain_dream_without_guide, callback=callback).image
+        resolved, arithmetic = _network_run(job, job.params.layer is not None)
+        result = mix(job.input_image("source"), job.input_image("guide"), resolved.params,
+                     plain_dream_without_guide=plain_dream_without_guide, callback=callback)
+        return Rendered(result.image, resolved, job.params, arithmetic)
 
     return render_mix
 
@@ -70,90 +142,241 @@ def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
     return feature_picture(job.input_image("source"), job.params)
 
 
-RENDERERS: dict[str, Renderer] = {
-    "dream": _render_dream,
-    "mix": _mix_renderer(True),
-    "mix_black_guide": _mix_renderer(False),
-    "mask": _render_mask,
-    "features": _render_features,
-}
+def style_roles(inputs: Mapping[str, str | None]) -> list[str]:
+    """The style inputs' roles in order: ``style0``, ``style1``, ... (``style`` alone is the first)."""
+    found = [(int(m.group(1) or -1), role) for role in inputs
+             if (m := re.fullmatch(r"style(\d*)", role)) and inputs[role] is not None]
+    return [role for _, role in sorted(found)]
 
 
-def register_renderer(command: str, renderer: Renderer) -> None:
-    """Make ``command`` renderable (style transfer registers itself here)."""
-    RENDERERS[command] = renderer
+def _render_style(job: Job, callback: Callback | None) -> Rendered:
+    """Neural style transfer: roles ``content``, ``style0``..``styleN``, optional ``init_image``, ``mask_file``."""
+    from .pipeline import style
+
+    roles = style_roles(job.inputs)
+    if job.inputs.get("content") is None or not roles:
+        raise InvalidParameterError("style: expected a content picture and at least one style picture")
+    resolved, arithmetic = _network_run(job, True)
+    image = style(job.input_image("content"), [job.input_image(r) for r in roles], resolved.params,
+                  mask=job.input_image("mask_file"), init_image=job.input_image("init_image"), callback=callback)
+    return Rendered(image, resolved, job.params, arithmetic)
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def register_command(command: Command) -> Command:
+    """Make ``command.name`` renderable (and replayable)."""
+    COMMANDS[command.name] = command
+    return command
+
+
+for _command in (
+    Command("dream", DreamParams, ("image", "guide"), ("image",), _render_dream),
+    Command("mix", MixParams, ("source", "guide"), ("source",), _mix_renderer(True)),
+    Command("mix_black_guide", MixParams, ("source", "guide"), ("source",), _mix_renderer(False)),
+    Command("mask", MixParams, ("source",), ("source",), _render_mask),
+    Command("features", MixParams, ("source",), ("source",), _render_features),
+    Command("style", StyleParams, ("content", r"style\d*", "init_image", "mask_file"), ("content",),
+            _render_style),
+):
+    register_command(_command)
+
+
+def _command(job: Job) -> Command:
+    command = COMMANDS.get(job.command)
+    if command is None:
+        raise InvalidParameterError(
+            f"unknown command {job.command!r}; expected one of {', '.join(sorted(COMMANDS))}")
+    if not isinstance(job.params, command.params_cls):
+        raise InvalidParameterError(
+            f"{job.command}: expected {command.params_cls.kind} parameters, got {job.params.kind} parameters")
+    return command
+
+
+def render_job(job: Job, *, callback: Callback | None = None) -> Rendered:
+    """Render ``job``, saying how (see :class:`Rendered`)."""
+    out = _command(job).renderer(job, callback)
+    if isinstance(out, Rendered):
+        return out
+    return Rendered(out, job, job.params, {})
 
 
 def render(job: Job, *, callback: Callback | None = None) -> np.ndarray:
     """Render ``job``: an (M, N, 3) uint8 array."""
-    renderer = RENDERERS.get(job.command)
-    if renderer is None:
+    return render_job(job, callback=callback).image
+
+
+# --- metadata -------------------------------------------------------------------------------------
+
+def _stored_path(path: str, folder: Path | None, how: str) -> str:
+    """How an input path is stored: relative to the output's folder when it lies below it, else as ``how`` says."""
+    absolute = Path(path).resolve()
+    if folder is not None:
+        try:
+            return absolute.relative_to(folder).as_posix()
+        except ValueError:
+            pass
+    if how == "absolute" or folder is None:
+        return str(absolute)
+    if how == "name":
+        return absolute.name
+    return Path(os.path.relpath(absolute, folder)).as_posix()
+
+
+def job_metadata(job: Job | Rendered, out: str | os.PathLike | None = None, *,
+                 metadata_paths: str = "relative") -> dict[str, Any]:
+    """Everything needed to render ``job`` again: stored in the picture.
+
+    Parameters
+    ----------
+    job : Job or Rendered
+        A :class:`Rendered` stores the job as rendered, the parameters asked
+        for (``requested``, when they differ) and the arithmetic.
+    out : path-like, optional
+        The picture's path: input paths below its folder are stored relative
+        to it; others as ``metadata_paths`` says.
+    metadata_paths : {'relative', 'absolute', 'name'}
+        ``relative`` (default) to the picture's folder, ``absolute``, or the
+        file ``name`` alone (nothing of the user's folders leaks); the sha256
+        of every input is always stored, so replay finds and checks them.
+    """
+    if metadata_paths not in METADATA_PATHS:
         raise InvalidParameterError(
-            f"unknown command {job.command!r}; expected one of {', '.join(sorted(RENDERERS))}")
-    return renderer(job, callback)
-
-
-def job_metadata(job: Job) -> dict[str, Any]:
-    """Everything needed to render ``job`` again: stored in the picture."""
-    inputs = {}
+            f"metadata_paths: expected one of {', '.join(METADATA_PATHS)}, got {metadata_paths!r}")
+    rendered = job if isinstance(job, Rendered) else None
+    job = job.job if isinstance(job, Rendered) else job
+    folder = None if out is None else Path(out).resolve().parent
+    inputs: dict[str, Any] = {}
     for role, path in job.inputs.items():
-        if path is None:
-            inputs[role] = None
-        else:
-            inputs[role] = {"path": str(Path(path).resolve()), "sha256": file_sha256(path)}
-    return {"prisma_abu": __version__, "command": job.command,
-            "params": {"kind": job.params.kind, **job.params.to_dict()}, "inputs": inputs}
+        inputs[role] = None if path is None else {"path": _stored_path(path, folder, metadata_paths),
+                                                  "sha256": file_sha256(path)}
+    meta: dict[str, Any] = {"prisma_abu": __version__, "command": job.command,
+                            "params": {"kind": job.params.kind, **job.params.to_dict()}, "inputs": inputs}
+    if rendered is not None:
+        if rendered.requested != job.params:
+            meta["requested"] = {"kind": rendered.requested.kind, **rendered.requested.to_dict()}
+        if rendered.arithmetic:
+            meta["arithmetic"] = dict(rendered.arithmetic)
+    return meta
 
 
-def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True) -> Job:
-    """The job a picture's metadata describes; its input files must be unchanged."""
+def requested_params(meta: Mapping[str, Any]) -> Params:
+    """The parameters a picture was asked for (``requested``, else ``params``): what a batch resumes by."""
+    return _params(meta.get("requested", meta.get("params")))
+
+
+def _params(data: Any) -> Params:
+    if not isinstance(data, Mapping):
+        raise InvalidImageError("the picture's parameters are not a table; expected a picture prisma-abu wrote")
     try:
-        command, params, inputs = meta["command"], meta["params"], meta["inputs"]
-    except (KeyError, TypeError):
-        raise InvalidImageError("the picture's parameters lack command/params/inputs") from None
-    paths: dict[str, str | None] = {}
-    for role, entry in inputs.items():
-        if entry is None:
-            paths[role] = None
-            continue
-        path = entry["path"]
-        if check_inputs:
-            if not os.path.isfile(path):
-                raise InvalidImageError(f"input {role} {path} is gone; expected the file the picture was made from")
-            if file_sha256(path) != entry["sha256"]:
-                raise InvalidImageError(
-                    f"input {role} {path} changed since the picture was made (sha256 differs)")
-        paths[role] = path
-    return Job(command, params_from_dict(params), paths)
+        return params_from_metadata(data)
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        raise InvalidImageError(f"the picture's parameters cannot be read ({type(exc).__name__})") from None
 
 
-def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = None) -> Path:
-    """Render ``job`` and write it atomically to ``out`` with its metadata."""
-    image = render(job, callback=callback)  # reads (and so checks) the inputs first
-    return write_image(out, image, metadata=job_metadata(job))
+def _find_input(role: str, entry: Any, picture: Path | None, check: bool) -> str:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str) \
+            or not isinstance(entry.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]):
+        raise InvalidImageError(f"input {role}: expected a path and a sha256 in the picture's parameters")
+    stored = Path(entry["path"])
+    candidates = [stored] if stored.is_absolute() else \
+        [*([picture.parent / stored] if picture is not None else []), Path.cwd() / stored]
+    for path in candidates:
+        if path.is_file():
+            if check and file_sha256(path) != entry["sha256"]:
+                raise InvalidImageError(f"input {role} {path} changed since the picture was made (sha256 differs)")
+            return str(path)
+    if not check:
+        return str(candidates[0])
+    raise InvalidImageError(f"input {role} {entry['path']} is gone; expected the file the picture was made from "
+                            f"(looked beside the picture and in the current folder)")
 
 
-def _style_roles(job: Job) -> list[str]:
-    """The style inputs' roles in order: ``style0``, ``style1``, ... (``style`` alone is the first)."""
-    import re
+def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True,
+                      picture: str | os.PathLike | None = None) -> Job:
+    """The job a picture's metadata describes; its input files must be unchanged.
 
-    found = [(int(m.group(1) or -1), role) for role in job.inputs
-             if (m := re.fullmatch(r"style(\d*)", role)) and job.inputs[role] is not None]
-    return [role for _, role in sorted(found)]
+    Relative input paths are looked up beside ``picture`` (the file the
+    metadata came from), then in the current folder. Only the roles the
+    command takes are read: metadata naming any other is refused before a
+    file is touched.
+
+    Raises
+    ------
+    InvalidImageError
+        Metadata that is not what prisma_abu writes, an input gone or changed.
+    """
+    if not isinstance(meta, Mapping):
+        raise InvalidImageError("the picture's parameters are not a table; expected a picture prisma-abu wrote")
+    command_name, inputs = meta.get("command"), meta.get("inputs")
+    if not isinstance(command_name, str) or command_name not in COMMANDS:
+        raise InvalidImageError(f"the picture's command {command_name!r:.40} is unknown; expected one of "
+                                f"{', '.join(sorted(COMMANDS))}")
+    if not isinstance(inputs, Mapping):
+        raise InvalidImageError("the picture's inputs are not a table of roles; expected a picture prisma-abu wrote")
+    command = COMMANDS[command_name]
+    foreign = sorted(str(r) for r in inputs if not isinstance(r, str) or not command.takes(r))
+    if foreign:
+        raise InvalidImageError(f"{command_name} takes no input {', '.join(foreign)}; refusing to read it")
+    params = _params(meta.get("params"))
+    if not isinstance(params, command.params_cls):
+        raise InvalidImageError(f"{command_name}: expected {command.params_cls.kind} parameters, "
+                                f"got {params.kind} parameters")
+    folder = None if picture is None else Path(picture).resolve()
+    paths = {role: None if entry is None else _find_input(role, entry, folder, check_inputs)
+             for role, entry in inputs.items()}
+    return Job(command_name, params, paths)
 
 
-def _render_style(job: Job, callback: Callback | None) -> np.ndarray:
-    """Neural style transfer: roles ``content``, ``style0``..``styleN``, optional ``init_image``, ``mask_file``."""
-    from .params import StyleParams
-    from .pipeline import style
-
-    assert isinstance(job.params, StyleParams)
-    roles = _style_roles(job)
-    if job.inputs.get("content") is None or not roles:
-        raise InvalidParameterError("style: expected a content picture and at least one style picture")
-    return style(job.input_image("content"), [job.input_image(r) for r in roles], job.params,
-                   mask=job.input_image("mask_file"), init_image=job.input_image("init_image"),
-                   callback=callback)
+def arithmetic_of(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The arithmetic a picture's metadata records (``threads``), validated."""
+    arith = meta.get("arithmetic") or {}
+    threads = arith.get("threads") if isinstance(arith, Mapping) else None
+    if threads is None:
+        return {}
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 4096:
+        raise InvalidImageError(f"the picture's thread count {threads!r:.20} is not a whole number in 1..4096")
+    return {"threads": threads}
 
 
-RENDERERS["style"] = _render_style
+# --- writing --------------------------------------------------------------------------------------
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_can_write(job: Job, out: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Refuse, before any work, an output that cannot be written or that is one of the job's inputs.
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad suffix, a folder, a name too long, a parent that is a file or
+        cannot be created or written, or an input's own path (unless ``overwrite``).
+    """
+    path = check_output_path(out)
+    for role, source in job.inputs.items():
+        if source is not None and (_same_file(path, Path(source)) or path.resolve() == Path(source).resolve()):
+            if not overwrite:
+                raise InvalidParameterError(
+                    f"{path}: is the {role} picture itself; expected another output name (or --overwrite)")
+    return path
+
+
+def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = None, overwrite: bool = False,
+            metadata_paths: str = "relative", requested: Params | None = None) -> Path:
+    """Render ``job`` and write it atomically to ``out`` with its metadata (see :func:`job_metadata`).
+
+    The output is checked first (:func:`check_can_write`), so a bad one costs no rendering.
+    ``requested`` (replay) records what the first picture was asked for, so
+    a replay carries the same metadata as the picture it repeats.
+    """
+    path = check_can_write(job, out, overwrite=overwrite)
+    rendered = render_job(job, callback=callback)  # reads (and so checks) the inputs first
+    if requested is not None:
+        rendered = Rendered(rendered.image, rendered.job, requested, rendered.arithmetic)
+    return write_image(path, rendered.image, metadata=job_metadata(rendered, path, metadata_paths=metadata_paths))

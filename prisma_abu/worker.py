@@ -73,7 +73,7 @@ class PrismaWorker:
     def _read(self, path: str | os.PathLike, *, height: int | None = None) -> np.ndarray:
         from .io import read_image
 
-        return self.resize_img(read_image(path), self.params.base_width, self.params.keep_size, height)
+        return self.resize_img(read_image(path), self.params.size, self.params.keep_size, height)
 
     def _grey(self, r_img: np.ndarray) -> np.ndarray:
         from .ops.color import to_grey
@@ -179,7 +179,7 @@ class PrismaWorker:
             seed=int(self.rng.integers(2**31)))
         source = read_image(org_file) if r_img is None else _as_array(r_img)
         if r_img is not None:  # an array is used at its own size
-            params = params.replace(base_width=source.shape[1], keep_size=True)
+            params = params.replace(size=source.shape[1], keep_size=True)
         guide = read_image(gd_file) if guide_img is None and gd_file is not None else guide_img
         guide = None if guide is None else _as_array(guide)
         mask = None

@@ -12,4 +12,4 @@ def test_demo_style_renders_a_picture_with_parameters(tmp_path, monkeypatch):
     monkeypatch.setattr(demo_module, "DEMO_STYLE_PARAMS", quick)
     path = demo_module.demo_style(tmp_path)
     meta = read_metadata(path)
-    assert path.exists() and meta["command"] == "style" and meta["params"]["image_size"] == 256
+    assert path.exists() and meta["command"] == "style" and meta["params"]["size"] == 256

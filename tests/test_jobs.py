@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.jobs import Job, _style_roles, render
+from prisma_abu.jobs import Job, render, style_roles
 
 from style_support import QUICK
 
 
 def test_style_roles_are_ordered_by_number():
     job = Job("style", QUICK, {"content": "c", "style10": "k", "style2": "b", "style": "a", "style0": None})
-    assert _style_roles(job) == ["style", "style2", "style10"]
+    assert style_roles(job.inputs) == ["style", "style2", "style10"]
 
 
 def test_job_render_rejects_a_style_job_without_styles():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,9 +34,12 @@ def test_setup_cfg_lists_every_package():
 @pytest.mark.slow
 def test_the_wheel_installed_in_a_fresh_venv_runs_doctor_and_a_dream(tmp_path):
     """Build the wheel (not editable), install it alone into a new venv whose dependencies come from this one."""
+    source = tmp_path / "source"  # a clean copy: no build/ folder of an earlier build can leak into the wheel
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "out", "*.egg-info",
+                                                                  "__pycache__", ".pytest_cache"))
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(dist), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+                    "-w", str(dist), str(source)], check=True, capture_output=True, cwd=tmp_path)
     wheel = next(dist.glob("prisma_abu-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.params import DreamParams, MixParams, StyleParams, params_from_dict
+from prisma_abu.params import (DreamParams, MixParams, Params, StyleParams, knobs, param_kinds, params_from_dict,
+                               params_from_metadata, register_kind)
 
 
 @pytest.mark.parametrize("cls", [DreamParams, MixParams])
@@ -49,7 +50,7 @@ def test_wrong_kind():
     ({"step_size": float("nan")}, "step_size: expected a finite number, got nan"),
     ({"layers": ("a",), "layer_weights": (1.0, 2.0)}, r"layer_weights: expected one weight per layer \(1\), got 2"),
     ({"layers": ("",)}, "layers: expected a tuple of layer names"),
-    ({"tile_size": 8}, r"tile_size: expected a value in \[32, inf\], got 8"),
+    ({"tile_size": 8}, r"tile_size: expected a value in \[32, 16384\], got 8"),
     ({"channels": (-1,)}, r"channels: expected a value in \[0, inf\], got -1"),
 ])
 def test_dream_params_validation(changes, message):
@@ -65,7 +66,7 @@ def test_dream_params_validation(changes, message):
     ({"dd": "yes"}, "dd: expected true or false, got 'yes'"),
     ({"mask": " "}, "mask: expected a mask name"),
     ({"spots_keep": ((1, 2),)}, r"spots_keep: expected \(y, x, size\) triples"),
-    ({"base_width": 4}, r"base_width: expected a value in \[8, 100000\], got 4"),
+    ({"size": 4}, r"size: expected a value in \[8, 100000\], got 4"),
     ({"force_iter_n": -2}, r"force_iter_n: expected a value in \[0, 100000\], got -2"),
     ({"enhance_p": -1.0}, r"enhance_p: expected a value in \[0, 100\], got -1.0"),
     ({"all_mask_rb_rate": 2.0}, r"all_mask_rb_rate: expected a value in \(0, 1\], got 2.0"),
@@ -96,7 +97,7 @@ def test_mix_dream_params_follow_the_original():
 
 def test_style_defaults_mirror_neural_style():
     p = StyleParams()
-    assert (p.image_size, p.content_weight, p.style_weight, p.tv_weight) == (512, 5, 100, 1e-3)
+    assert (p.size, p.content_weight, p.style_weight, p.tv_weight) == (512, 5, 100, 1e-3)
     assert (p.num_iterations, p.init, p.optimizer, p.learning_rate) == (1000, "random", "lbfgs", 10.0)
     assert (p.style_scale, p.pooling, p.backbone, p.precision) == (1.0, "max", "vgg16", "auto")
     assert p.content_layers == ("relu4_2",)
@@ -113,7 +114,7 @@ def test_style_params_round_trip_and_registered_kind():
 
 
 @pytest.mark.parametrize("changes,match", [
-    ({"image_size": 8}, r"image_size: expected a value in \[16, 16384\], got 8"),
+    ({"size": 8}, r"size: expected a value in \[16, 16384\], got 8"),
     ({"num_iterations": 1.5}, "num_iterations: expected an integer, got 1.5"),
     ({"content_weight": -1.0}, r"content_weight: expected a value in \[0, inf\], got -1.0"),
     ({"learning_rate": 0.0}, r"learning_rate: expected a value in \(0, inf\], got 0.0"),
@@ -139,3 +140,48 @@ def test_style_params_round_trip_and_registered_kind():
 def test_style_params_validation(changes, match):
     with pytest.raises(InvalidParameterError, match=match):
         StyleParams(**changes)
+
+
+# --- knobs: the one description of every field ----------------------------------------------------
+
+@pytest.mark.parametrize("cls", sorted(param_kinds().values(), key=lambda c: c.kind))
+def test_every_field_has_help_text(cls):
+    described = knobs(cls)
+    assert list(described) == list(cls.field_names())
+    for name, info in described.items():
+        assert len(info.help) >= 12 and not info.help.endswith("."), (cls.kind, name, info.help)
+
+
+def test_a_field_without_a_knob_is_refused():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Bare(Params):
+        kind = "bare"
+        x: int = 1
+
+    with pytest.raises(TypeError, match="Bare.x has no knob"):
+        register_kind(Bare)
+
+
+@pytest.mark.parametrize("cls, old, new, value", [
+    (MixParams, "base_width", "size", 320), (DreamParams, "width", "size", 96), (StyleParams, "image_size", "size", 64),
+])
+def test_old_spellings_are_accepted_and_both_at_once_refused(cls, old, new, value):
+    p = cls.from_dict({old: value})
+    assert getattr(p, new) == value and p == cls.from_dict({new: value})
+    with pytest.raises(InvalidParameterError, match=f"{old} and {new} are one knob"):
+        cls.from_dict({old: value, new: value})
+
+
+def test_metadata_without_a_new_field_takes_its_legacy_value(monkeypatch):
+    from prisma_abu.params import Knob
+
+    info = knobs(MixParams)["n1"]
+    legacy = Knob(info.help, metavar=info.metavar, low=info.low, high=info.high, legacy=9)
+    field = MixParams.__dataclass_fields__["n1"]
+    monkeypatch.setattr(field, "metadata", {"knob": legacy})
+    stored = {k: v for k, v in MixParams().to_dict().items() if k != "n1"}
+    assert params_from_metadata({"kind": "mix", **stored}).n1 == 9  # an old picture: the old behaviour
+    assert params_from_metadata({"kind": "mix", **stored, "n1": 4}).n1 == 4  # a value stored wins
+    assert params_from_dict({"kind": "mix", **stored}).n1 == 5  # a user's file: today's default

@@ -18,7 +18,7 @@ SRC, GD = "sample/coffee.jpg", "prisma_gd/swirl.jpg"
 
 @pytest.fixture
 def pw():
-    return PrismaWorker(MixParams(base_width=64), seed=7)
+    return PrismaWorker(MixParams(size=64), seed=7)
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_mix_mask_with_convd_equals_pipeline(pw):
     seed = int(np.random.default_rng(7).integers(2**31))
     got = pw.mix_mask_with_convd(partial(pw.do_otsu, dd=False), SRC, GD, None, enhance="Sharpness",
                                  n2=20, n3=1, convd_median_factor=1.5, convd_big_factor=0.0, rb_rate=0.9)
-    params = MixParams(base_width=64, mask="otsu", dd=False, layer=None, enhance="Sharpness", n2=20, n3=1,
+    params = MixParams(size=64, mask="otsu", dd=False, layer=None, enhance="Sharpness", n2=20, n3=1,
                        convd_median_factor=1.5, convd_big_factor=0.0, rb_rate=0.9, seed=seed)
     expected = pipeline.mix(read_image(SRC), read_image(GD), params).image
     np.testing.assert_array_equal(got, expected)
@@ -96,6 +96,6 @@ def test_find_and_show_features(pw, arrays):
 
 
 def test_same_seed_same_bytes():
-    a = PrismaWorker(MixParams(base_width=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
-    b = PrismaWorker(MixParams(base_width=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
+    a = PrismaWorker(MixParams(size=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
+    b = PrismaWorker(MixParams(size=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
     assert a.tobytes() == b.tobytes()

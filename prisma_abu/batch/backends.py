@@ -11,12 +11,13 @@ import contextlib
 import os
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..jobs import Job, render
+from ..jobs import Job, render_job
 
 __all__ = ["BACKENDS", "DASK_CONNECT_TIMEOUT", "check_run_options", "execute", "render_task"]
 
@@ -57,7 +58,12 @@ def _threads_here(threads: int | Mapping[str, int] | None) -> int | None:
 
 
 def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None):
-    """Runs in a worker: render one job; never raises for a bad input (a failure result instead)."""
+    """Runs in a worker: render one job; never raises for a bad input (a failure result instead).
+
+    Returns ``(index, status, seconds, rendered, error)``: a
+    :class:`~prisma_abu.jobs.Rendered` when done (the picture, the job as
+    rendered, the arithmetic), else None and the error.
+    """
     start = time.perf_counter()
     try:
         wanted = _threads_here(threads) if _uses_network(job) else None
@@ -66,8 +72,9 @@ def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None):
 
             if torch.get_num_threads() != wanted:
                 torch.set_num_threads(wanted)
-        image = np.ascontiguousarray(render(job), dtype=np.uint8)
-        return index, "done", time.perf_counter() - start, image, None
+        rendered = render_job(job)
+        rendered = replace(rendered, image=np.ascontiguousarray(rendered.image, dtype=np.uint8))
+        return index, "done", time.perf_counter() - start, rendered, None
     except Exception as exc:  # one bad input never stops the batch
         return index, "failed", time.perf_counter() - start, None, f"{type(exc).__name__}: {exc}"
 

@@ -171,6 +171,9 @@ class Experiment:
         inputs = {r: (v,) if isinstance(v, (str, os.PathLike)) or v is None else tuple(v)
                   for r, v in self.inputs.items()}
         object.__setattr__(self, "inputs", MappingProxyType(inputs))
+        aliases = kind.params_cls.aliases()
+        for table in ("params", "grid"):
+            object.__setattr__(self, table, {aliases.get(k, k): v for k, v in getattr(self, table).items()})
         self._check_fields(kind)
         hints = typing.get_type_hints(kind.params_cls)
         params = {k: _coerce(hints.get(k), v) for k, v in self.params.items()}
@@ -276,7 +279,7 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
         backend = "loky"                       # or "dask" (+ scheduler = "tcp://host:8786")
 
         [params]                               # fixed values of the command's fields
-        base_width = 320
+        size = 320
 
         [grid]                                 # lists: the batch is their product
         layer = ["blocks.1", "blocks.2"]

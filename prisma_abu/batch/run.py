@@ -16,12 +16,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-import numpy as np
 
 from ..errors import InvalidImageError, InvalidParameterError, PrismaAbuError
 from ..io import read_metadata, write_image
-from ..jobs import Job, job_metadata
-from ..params import params_from_dict
+from ..jobs import Job, Rendered, job_from_metadata, job_metadata, requested_params
 from .backends import check_run_options, execute
 from .experiment import BatchItem, Experiment, _unique, expand
 from .kinds import JobKind
@@ -37,12 +35,14 @@ _LOCK = ".batch.lock"
 
 # --- resume ----------------------------------------------------------------------------------------
 
-def _same_job(meta: Mapping[str, Any], job: Job) -> bool:
+def _same_job(meta: Mapping[str, Any], job: Job, picture: Path) -> bool:
+    """Whether the picture's metadata asked for ``job``: same command, parameters and input files."""
     try:
-        inputs = {role: None if e is None else e["path"] for role, e in meta["inputs"].items()}
-        return (meta["command"] == job.command and params_from_dict(meta["params"]) == job.params
-                and inputs == {r: None if p is None else str(Path(p).resolve()) for r, p in job.inputs.items()})
-    except (PrismaAbuError, KeyError, TypeError, AttributeError):
+        stored = job_from_metadata(meta, check_inputs=False, picture=picture)
+        same_inputs = ({r: None if p is None else str(Path(p).resolve()) for r, p in stored.inputs.items()}
+                       == {r: None if p is None else str(Path(p).resolve()) for r, p in job.inputs.items()})
+        return stored.command == job.command and requested_params(meta) == job.params and same_inputs
+    except (PrismaAbuError, KeyError, TypeError, AttributeError, OSError):
         return False
 
 
@@ -53,7 +53,7 @@ def _existing(path: Path, item: BatchItem) -> str | None:
     except InvalidImageError as exc:
         return (f"{item.output} exists but is not a picture of this batch ({exc}); "
                 f"expected to redo it with force (--force) or another date")
-    if not _same_job(meta, item.job):
+    if not _same_job(meta, item.job, path):
         return (f"{item.output} already holds a picture made with other parameters or inputs; "
                 f"expected to redo it with force (--force) or another date")
     return None
@@ -112,9 +112,10 @@ def _remove_leftovers(folder: Path, items: Sequence[BatchItem]) -> None:
 
 # --- running a batch ---------------------------------------------------------------------------------
 
-def _write(folder: Path, item: BatchItem, image: np.ndarray) -> str | None:
+def _write(folder: Path, item: BatchItem, rendered: Rendered) -> str | None:
+    path = folder / item.output
     try:
-        write_image(folder / item.output, image, metadata=job_metadata(item.job))
+        write_image(path, rendered.image, metadata=job_metadata(rendered, path))
     except (OSError, PrismaAbuError) as exc:
         return f"could not write {item.output}: {type(exc).__name__}: {exc}"
     return None
@@ -168,10 +169,10 @@ def run_batch(items: Sequence[BatchItem], folder: str | os.PathLike, *, jobs: in
             progress(0, len(todo), None)
         with open(folder / MANIFEST, "a", encoding="utf-8") as manifest:
             tasks = [(i, items[i].job) for i in todo]
-            for count, (index, status, seconds, image, error) in enumerate(
+            for count, (index, status, seconds, rendered, error) in enumerate(
                     execute(tasks, jobs, backend, scheduler), 1):
-                if image is not None:
-                    error = _write(folder, items[index], image)
+                if rendered is not None:
+                    error = _write(folder, items[index], rendered)
                     status = "done" if error is None else "failed"
                 results[index] = ItemResult(items[index], status, seconds, error)
                 manifest.write(dumps_row(results[index].row(date)) + "\n")

@@ -26,7 +26,7 @@ _EPILOG = """\
 examples:
   prisma-abu batch docs/experiment.toml --dry-run
   prisma-abu batch --source sample/chelsea.jpg sample/coffee.jpg --guide prisma_gd none \\
-      --layer blocks.1,blocks.2 --enhance none,Sharpness --set base_width=320 -o out/batch --jobs 2
+      --layer blocks.1,blocks.2 --enhance none,Sharpness --set size=320 -o out/batch --jobs 2
   prisma-abu batch docs/experiment.toml --backend dask --scheduler tcp://10.0.0.5:8786
 
 Pictures go to OUT/<date>/<source>/<guide or none_gd>/_<enhance>_<layer>_<rb_rate>_<mask>.png,
@@ -91,6 +91,7 @@ def _convert(name: str, hint: Any, text: str) -> Any:
 
 def _values(kind: Any, name: str, text: str) -> list[Any]:
     """``"1.0,0.88"`` -> ``[1.0, 0.88]``, typed by the field."""
+    name = kind.params_cls.aliases().get(name, name)
     if name not in kind.fields():
         raise InvalidParameterError(
             f"unknown field {name} for {kind.command}; expected some of: {', '.join(kind.fields())}")
@@ -141,12 +142,15 @@ def experiment_from_args(args: argparse.Namespace):
             batch[role_key(kind.roles[1])] = [_absolute(e) for e in args.guides]
         if "out" not in batch:
             raise InvalidParameterError("no output folder: expected -o OUT or out = \"...\" in [batch]")
+        aliases = kind.params_cls.aliases()
         for name, text in _axes(args):
             values = _values(kind, name, text)
+            name = aliases.get(name, name)
             params, grid = data.setdefault("params", {}), data.setdefault("grid", {})
             for table in (params, grid):
                 if isinstance(table, dict):
-                    table.pop(name, None)
+                    for key in [k for k in table if aliases.get(k, k) == name]:
+                        table.pop(key)
             target = params if len(values) == 1 else grid
             if isinstance(target, dict):
                 target[name] = values[0] if len(values) == 1 else values

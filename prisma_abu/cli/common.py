@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import InvalidParameterError
-from ..params import Params
+from ..params import Knob, Params, knobs
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
-           "progress_callback", "NONE"]
+           "progress_callback", "NONE", "format_default", "option_help"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 Command = Callable[[argparse.Namespace], int]
@@ -49,37 +49,76 @@ def _spots(text: str) -> tuple:
         raise argparse.ArgumentTypeError(f"expected spots as 'y,x,size;y,x,size', got {text!r}") from None
 
 
-def _option_type(hint: Any, name: str) -> dict[str, Any]:
+def _option_type(hint: Any, name: str, info: Knob) -> dict[str, Any]:
     args = typing.get_args(hint)
     base = next((a for a in args if a is not type(None)), hint) if args and type(None) in args else hint
     optional = type(None) in args
     if base is bool:
         return {"action": argparse.BooleanOptionalAction}
     if name.startswith("spots_"):
-        return {"type": _spots, "metavar": "Y,X,SIZE;..."}
+        return {"type": _spots, "metavar": info.metavar or "Y,X,SIZE;..."}
+    metavar = {"metavar": info.metavar} if info.metavar else {}
     origin = typing.get_origin(base)
     if origin is tuple:
         item = typing.get_args(base)[0]
-        return {"type": _tuple_parser(item if item in (int, float) else str), "metavar": "A,B,..."}
+        return {"type": _tuple_parser(item if item in (int, float) else str), "metavar": info.metavar or "A,B,..."}
+    if info.choices is not None:
+        return {"type": _parse_none if optional else str, "choices": info.choices, **metavar} if not optional \
+            else {"type": _parse_none, **metavar}
     if base in (int, float):
         if optional:
-            return {"type": lambda t, b=base: NONE if t.lower() == "none" else b(t)}
-        return {"type": base}
-    return {"type": _parse_none if optional else str}
+            return {"type": lambda t, b=base: NONE if t.lower() == "none" else _number(b, t), **metavar}
+        return {"type": lambda t, b=base: _number(b, t), **metavar}
+    return {"type": _parse_none if optional else str, **metavar}
+
+
+def _number(kind: type, text: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        name = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {name}, got {text!r}") from None
+
+
+def format_default(value: Any) -> str:
+    """A default as the user would type it: ``none``, ``on``/``off``, ``a,b``, ``1.5``."""
+    if value is None or value == ():
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(format_default(v) for v in value)
+    return str(value)
+
+
+def option_help(info: Knob, default: Any, old: Sequence[str] = ()) -> str:
+    """``--help``'s text for a knob: its meaning, choices, default and old spellings."""
+    text = info.help
+    if info.choices is not None:
+        text += f" ({', '.join(map(str, info.choices))})"
+    text += f"; default: {format_default(default)}"
+    if old:
+        text += f" (old spelling {', '.join(old)}: still accepted)"
+    return text.replace("%", "%%")
 
 
 def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
                          skip: Sequence[str] = (), rename: dict[str, str] | None = None) -> None:
-    """One ``--option`` per field of ``cls`` (default: the field's default)."""
+    """One ``--option`` per field of ``cls`` with the field's help, metavar and choices (see :func:`knob`).
+
+    Old field names (a knob's ``aliases``) are extra spellings of the same option.
+    """
     rename = rename or {}
     hints = typing.get_type_hints(cls)
     group = parser.add_argument_group(f"{cls.kind} parameters")
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in skip:
             continue
+        info = knobs(cls)[f.name]
         flag = "--" + rename.get(f.name, f.name).replace("_", "-")
-        group.add_argument(flag, dest=f"p_{f.name}", default=None,
-                           help=f"default: {f.default!r}", **_option_type(hints[f.name], f.name))
+        old = ["--" + a.replace("_", "-") for a in info.aliases]
+        group.add_argument(flag, *old, dest=f"p_{f.name}", default=None, help=option_help(info, f.default, old),
+                           **_option_type(hints[f.name], f.name, info))
 
 
 def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: Any) -> Params:

@@ -11,14 +11,13 @@ from .common import EXIT_OK, add_common_options, add_params_arguments, params_fr
 __all__ = ["register"]
 
 
-def _run_and_write(args: argparse.Namespace, job) -> int:
-    from ..io import check_output_path
-    from ..jobs import run_job
+def _run_and_write(args: argparse.Namespace, job, requested=None) -> int:
+    from ..jobs import check_can_write, run_job
 
-    check_output_path(args.output)
+    check_can_write(job, args.output)
     callback, close = progress_callback(args, None)
     try:
-        path = run_job(job, args.output, callback=callback)
+        path = run_job(job, args.output, callback=callback, requested=requested)
     finally:
         close()
     print(path)
@@ -49,10 +48,18 @@ def _cmd_mask_like(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from ..io import read_metadata
-    from ..jobs import job_from_metadata
+    from ..jobs import arithmetic_of, job_from_metadata, requested_params
+    from ..pipeline.models import set_threads
 
-    job = job_from_metadata(read_metadata(args.picture))
-    return _run_and_write(args, job)
+    meta = read_metadata(args.picture)
+    job = job_from_metadata(meta, picture=args.picture)
+    threads = arithmetic_of(meta).get("threads")
+    before = set_threads(threads) if threads is not None else None
+    try:
+        return _run_and_write(args, job, requested=requested_params(meta))
+    finally:
+        if before is not None:
+            set_threads(before)
 
 
 def register(sub: Any) -> None:

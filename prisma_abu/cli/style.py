@@ -81,6 +81,9 @@ def _cmd_style(args: argparse.Namespace) -> int:
     inputs.update({f"style{i}": path for i, path in enumerate(_styles(args.style))})
     inputs["init_image"] = params.init_image
     inputs["mask_file"] = params.mask if params.mask is not None and _is_file_spec(params.mask) else None
+    # the files themselves are inputs (path and sha256 in the metadata); the parameters keep their names only
+    params = params.replace(init_image=None if params.init_image is None else Path(params.init_image).name,
+                            mask=params.mask if inputs["mask_file"] is None else Path(params.mask).name)
     job = Job("style", params, inputs)
     monitor = CliMonitor(args.output, _checkpoint_metadata(job) if params.save_iter else {},
                          0 if args.quiet else params.print_iter)

@@ -10,7 +10,7 @@ from PIL import Image
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.ops.color import as_uint8, check_rgb
 
-__all__ = ["resize_image", "target_size"]
+__all__ = ["resize_image", "resize_longer_side", "target_size", "longer_side_size"]
 
 
 def _check_size(value: object, *, name: str) -> int:
@@ -103,3 +103,37 @@ def resize_image(
     picture = Image.fromarray(as_uint8(array))
     resized = picture.resize(size, Image.Resampling.LANCZOS)
     return np.asarray(resized, dtype=np.float32)
+
+
+def longer_side_size(shape: tuple[int, ...], size: int) -> tuple[int, int]:
+    """The ``(width, height)`` that gives ``shape`` a longer side of ``size``, aspect kept.
+
+    The shorter side is truncated as the original's ``keep_size`` rule does
+    (``int(h * size / w)`` for a landscape picture), at least 1 pixel.
+    """
+    size = _check_size(size, name="size")
+    h, w = shape[0], shape[1]
+    if w >= h:
+        return size, max(1, int(float(h) * float(size / float(w))))
+    return max(1, int(float(w) * float(size / float(h)))), size
+
+
+def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
+    """``image`` resized (LANCZOS) so that its longer side is ``size``, aspect kept.
+
+    Parameters
+    ----------
+    image : (h, w, 3) array_like
+        RGB picture, uint8 or float in 0..255.
+    size : int
+        The longer side of the result, >= 1.
+
+    Returns
+    -------
+    (H, W, 3) ndarray of float32
+        ``max(H, W) == size``; a landscape picture gets exactly what
+        ``resize_image(image, base_width=size, keep_size=True)`` gives.
+    """
+    array = check_rgb(image)
+    width, height = longer_side_size(array.shape, size)
+    return resize_image(array, base_width=width, height=height)

@@ -59,17 +59,17 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
     Returns
     -------
     dreamed : (M', N', 3) ndarray of uint8
-        ``M', N'`` are ``image``'s size, or its size at ``params.width``.
+        ``M', N'`` are ``image``'s size, or its longer side is ``params.size``.
     """
     from ..neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
-    from ..ops.resize import resize_image
+    from ..ops.resize import resize_longer_side
 
     if params.objective == "guide" and guide is None:
         raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
     net, layers = resolve_layers(params)
     precision = resolve_precision(params.precision)
-    if params.width is not None:
-        image = resize_image(image, base_width=params.width, keep_size=True)
+    if params.size is not None:
+        image = resize_longer_side(image, params.size)
     guides = None
     if params.objective == "guide":
         guides = guide_features(net, _fit_guide(guide, image.shape[:2]), layers,

@@ -49,13 +49,13 @@ class MixResult:
 
 
 def prepare_mix(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
-    """The source (and guide) at ``params.base_width``, as ``mix`` uses them: ``(src, gd)`` float32."""
+    """The source (and guide) at ``params.size``, as ``mix`` uses them: ``(src, gd)`` float32."""
     from ..ops.resize import resize_image
 
-    src = resize_image(source, base_width=params.base_width, keep_size=params.keep_size)
+    src = resize_image(source, base_width=params.size, keep_size=params.keep_size)
     gd = None
     if guide is not None:
-        gd = resize_image(guide, base_width=params.base_width, keep_size=params.keep_size,
+        gd = resize_image(guide, base_width=params.size, keep_size=params.keep_size,
                           height=src.shape[0] if params.keep_size else None)
     return src, gd
 
@@ -171,7 +171,7 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     Parameters
     ----------
     source : (M, N, 3) ndarray
-        The photo, RGB 0..255 (resized here to ``params.base_width``).
+        The photo, RGB 0..255 (resized here to ``params.size``).
     guide : (P, Q, 3) ndarray, optional
         The guide picture. Without one, and with a layer, the result is a plain
         dream with ``iter_n = int(10 / rb_rate)`` (as the original's batches);

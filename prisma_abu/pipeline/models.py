@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
-           "check_weights", "fetch_weights", "environment"]
+           "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -85,3 +85,27 @@ def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "threads": torch.get_num_threads(),
             "bf16": bf16_supported(), "cuda": torch.cuda.is_available()}
+
+
+def resolve_precision(precision: str) -> str:
+    """The precision ``precision`` means on this machine: ``auto`` becomes ``fp32`` or ``bf16``."""
+    from ..neural.deepdream import resolve_precision as resolve
+
+    return resolve(precision)
+
+
+def arithmetic() -> dict[str, Any]:
+    """What, besides the parameters, decides a network run's bytes here: torch's thread count."""
+    import torch
+
+    return {"threads": torch.get_num_threads()}
+
+
+def set_threads(threads: int) -> int:
+    """Run torch with ``threads`` intra-op threads; returns the count before."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads != before:
+        torch.set_num_threads(threads)
+    return before

@@ -1,6 +1,6 @@
 """Neural style transfer as a pipeline: arrays and :class:`StyleParams` in, a picture out.
 
-:func:`style` resizes the content and styles (neural-style's ``image_size``
+:func:`style` resizes the content and styles (neural-style's ``image_size``, our ``size``
 and ``style_scale``), builds the PrismaWorker mask when the style should stay
 inside one, plans the coarse-to-fine schedule, runs the Gatys engine
 (:func:`prisma_abu.neural.gatys.style_transfer`) and applies
@@ -86,13 +86,13 @@ def _resized(image: np.ndarray, longer: int) -> np.ndarray:
 
 
 def prepare_content(content: np.ndarray, params: StyleParams) -> np.ndarray:
-    """The content at ``image_size`` (longer side), float32 0..255."""
-    return _resized(_check_rgb(content, "content"), params.image_size)
+    """The content at ``size`` (longer side), float32 0..255."""
+    return _resized(_check_rgb(content, "content"), params.size)
 
 
 def prepare_styles(styles: Sequence[np.ndarray], params: StyleParams) -> list[np.ndarray]:
-    """Each style at ``style_scale * image_size`` (longer side), as neural-style."""
-    longer = max(1, int(np.ceil(params.style_scale * params.image_size)))
+    """Each style at ``style_scale * size`` (longer side), as neural-style."""
+    longer = max(1, int(np.ceil(params.style_scale * params.size)))
     return [_resized(_check_rgb(s, f"style {i}"), longer) for i, s in enumerate(styles)]
 
 
@@ -269,7 +269,7 @@ def style(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams
     Returns
     -------
     picture : (M'', N'', 3) ndarray of uint8
-        The longer side is ``params.image_size``.
+        The longer side is ``params.size``.
     """
     from ..neural.gatys import scale_sizes, style_transfer
 

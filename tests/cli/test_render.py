@@ -98,7 +98,7 @@ def test_params_file_is_the_starting_point(tmp_path):
     from prisma_abu.params import DreamParams
 
     pfile = tmp_path / "p.toml"
-    pfile.write_text(DreamParams(layers=("stem",), iter_n=1, octave_n=1, width=64, seed=9).to_toml())
+    pfile.write_text(DreamParams(layers=("stem",), iter_n=1, octave_n=1, size=64, seed=9).to_toml())
     out = tmp_path / "o.png"
     assert main(["dream", SAMPLE, "--params", str(pfile), "--seed", "4", "-q", "-o", str(out)]) == 0
     p = read_metadata(out)["params"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -20,8 +22,8 @@ def library_mix(source, guide, params):
 
 
 @pytest.mark.parametrize("knobs", [
-    {"base_width": 80, "layer": None, "n3": 40, "mask": "otsu+stdmean", "enhance": "Contrast"},
-    {"base_width": 64, "layer": "auto", "iter_n": 1, "octave_n": 1, "n3": 30, "rb_rate": 0.88, "seed": 3},
+    {"size": 80, "layer": None, "n3": 40, "mask": "otsu+stdmean", "enhance": "Contrast"},
+    {"size": 64, "layer": "auto", "iter_n": 1, "octave_n": 1, "n3": 30, "rb_rate": 0.88, "seed": 3},
 ])
 def test_render_shows_what_the_library_makes(window, wait, shown, knobs):
     controller, ui = window
@@ -63,7 +65,7 @@ def test_knob_changes_are_debounced_into_one_small_preview(window, wait, pause):
     pause(0.5)  # past the debounce delay again: nothing more starts
     assert controller.renders_started == before + 1  # ...one preview
     assert controller.model.result_kind == "preview"
-    assert controller.model.result_params.base_width == 32
+    assert controller.model.result_params.size == 32
     assert controller.model.result.image.shape[1] == 32
     # the preview's windows shrink with it: n1=10 at 64 px is 5 at 32 px
     assert controller.model.result_params.n1 == 5
@@ -104,7 +106,7 @@ def test_a_broken_picture_is_an_error_in_the_window(window, wait, tmp_path):
 def test_a_window_larger_than_the_picture_is_an_error_in_the_window(window, wait):
     controller, _ = window
     controller.live_preview = False
-    controller.model.knobs.trait_set(base_width=64, n3=200)
+    controller.model.knobs.trait_set(size=64, n3=200)
     controller.start_render("full")
     wait(lambda: not controller.model.busy)
     assert "n3" in controller.model.error and "200" in controller.model.error
@@ -124,7 +126,7 @@ PARAMS = MixParams(mask="otsu+features", dd=False, cb=True, std_factor=1.25, loo
                    n3=31, convd_median_factor=2.5, convd_big_factor=0.25, rb_rate=0.88, all_mask=True,
                    all_mask_rb_rate=0.5, spots_keep=((10, 12, 4),), spots_drop=((1, 2, 3), (4, 5, 6)),
                    enhance="Sharpness", enhance_p=1.5, layer=None, backbone="vgg16", iter_n=3, force_iter_n=2,
-                   octave_n=2, octave_scale=1.5, step_size=2.0, jitter=8, precision="fp32", base_width=96,
+                   octave_n=2, octave_scale=1.5, step_size=2.0, jitter=8, precision="fp32", size=96,
                    keep_size=True, seed=7, weights="w.pt")
 
 
@@ -176,7 +178,8 @@ def test_save_writes_the_picture_with_its_parameters(window, wait, tmp_path):
     params = controller.model.knobs.to_params()
     meta = read_metadata(out)
     assert MixParams.from_dict(meta["params"]) == params
-    assert meta["inputs"]["guide"]["path"] == controller.model.guide
+    # stored relative to the picture's folder, so it resolves to the guide from there
+    assert (out.parent / meta["inputs"]["guide"]["path"]).resolve() == Path(controller.model.guide).resolve()
     expected = library_mix(controller.model.source, controller.model.guide, params)
     assert np.array_equal(np.uint8(read_image(out)), expected.image)
     # a picture it wrote gives its parameters back ("Load params..." on the PNG)

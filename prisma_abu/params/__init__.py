@@ -1,0 +1,32 @@
+"""Every knob of prisma_abu as a frozen parameter object.
+
+The command line, the GUI, the batch grid, replay and the PNG metadata all
+build the same objects, so a picture's parameters can be read back and the
+picture rendered again bit for bit. Each field carries its help text, range
+and choices (:func:`knob`): the one source of ``--help``, the window's
+tooltips and the docs (:func:`knobs`).
+
+Examples
+--------
+>>> p = DreamParams(iter_n=5, seed=3)
+>>> DreamParams.from_json(p.to_json()) == p
+True
+>>> p.replace(iter_n=7).iter_n
+7
+>>> knobs(MixParams)["n1"].metavar
+'PIXELS'
+"""
+
+from __future__ import annotations
+
+from .base import NO_LEGACY, Knob, Params, knob, knobs, param_kinds, params_from_dict, params_from_metadata, register_kind
+from .dream import OBJECTIVES, PRECISIONS, DreamParams
+from .mix import MixParams
+from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
+
+#: the old private name of :class:`Params`
+_Params = Params
+
+__all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "PRECISIONS",
+           "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
+           "register_kind", "param_kinds", "NO_LEGACY"]

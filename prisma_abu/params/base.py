@@ -1,0 +1,287 @@
+"""The base of every parameter object, and each knob's description.
+
+Every field of a parameter class is declared with :func:`knob`: its default,
+its help text (one sentence a newcomer understands), and where it applies its
+metavar, choices, unit, numeric range and old spellings. That description is
+the one source the command line's ``--help``, the window's tooltips, the
+experiment file's documentation and the README's table are made from, and the
+range is the one ``__post_init__`` checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+import typing
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping, TypeVar
+
+from ..errors import InvalidParameterError
+
+__all__ = ["Params", "Knob", "knob", "knobs", "params_from_dict", "params_from_metadata", "register_kind",
+           "param_kinds", "NO_LEGACY"]
+
+P = TypeVar("P", bound="Params")
+
+
+class _NoLegacy:
+    def __repr__(self) -> str:
+        return "NO_LEGACY"
+
+
+#: a knob that has been there since 0.1.0 (its default is the old behaviour)
+NO_LEGACY: Any = _NoLegacy()
+
+
+@dataclass(frozen=True)
+class Knob:
+    """What a parameter field means, for people and for validation.
+
+    Attributes
+    ----------
+    help : str
+        One or two sentences: what the knob does, in the user's words.
+    metavar : str or None
+        The value's name on the command line (``PIXELS``, ``FACTOR``...).
+    choices : tuple or None
+        The valid values (checked in ``__post_init__``).
+    low, high : float or None
+        The valid range (checked); ``low_open`` excludes ``low``.
+    unit : str or None
+        ``px``, ``steps``... (shown in the docs).
+    aliases : tuple of str
+        Old field names still accepted (``base_width`` for ``size``), with a
+        deprecation note in ``--help``.
+    group : str
+        Which part of the knobs it belongs to (for the docs and the window).
+    legacy : object
+        For a knob added after 0.1.0 whose default changed what a picture
+        looks like: the value that reproduces the old behaviour. A picture's
+        stored parameters that lack the field take this value
+        (:func:`params_from_metadata`), so replay and resume stay exact.
+    """
+
+    help: str
+    metavar: str | None = None
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    unit: str | None = None
+    aliases: tuple[str, ...] = ()
+    group: str = ""
+    legacy: Any = NO_LEGACY
+
+
+def knob(default: Any, help: str, **info: Any) -> Any:
+    """A dataclass field with its :class:`Knob` (``help`` is required)."""
+    return dataclasses.field(default=default, metadata=MappingProxyType({"knob": Knob(help, **info)}))
+
+
+def knobs(cls: type[Params]) -> dict[str, Knob]:
+    """Field name -> :class:`Knob`, in field order (a field without one raises)."""
+    out = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        info = f.metadata.get("knob")
+        if info is None:
+            raise TypeError(f"{cls.__name__}.{f.name} has no knob() description")
+        out[f.name] = info
+    return out
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+def check_range(name: str, value: float, lo: float | None, hi: float | None, *, lo_open: bool = False) -> None:
+    """``value`` a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``), else one clear line."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidParameterError(f"{name}: expected a finite number, got {value!r}")
+    below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
+    if below or (hi is not None and value > hi):
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        bracket = "(" if lo_open else "["
+        raise InvalidParameterError(f"{name}: expected a value in {bracket}{lo_s}, {hi_s}], got {value!r}")
+
+
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterError(f"{name}: expected an integer, got {value!r}")
+    check_range(name, value, lo, hi)
+
+
+def check_choice(name: str, value: Any, choices: tuple) -> None:
+    if value not in choices:
+        raise InvalidParameterError(
+            f"{name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+
+
+def check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(f"{name}: expected true or false, got {value!r}")
+
+
+def _base(hint: Any) -> tuple[Any, bool]:
+    args = typing.get_args(hint)
+    optional = type(None) in args
+    base = next((a for a in args if a is not type(None)), hint) if optional else hint
+    return base, optional
+
+
+class Params:
+    """The base of every parameter object: knob checks, dict / JSON / TOML round trip and ``replace``."""
+
+    kind: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        self._check_knobs()
+
+    def _check_knobs(self) -> None:
+        """Booleans, choices and numeric ranges, as each field's :class:`Knob` declares them."""
+        hints = typing.get_type_hints(type(self))
+        for name, info in knobs(type(self)).items():
+            value = getattr(self, name)
+            base, optional = _base(hints[name])
+            if value is None and optional:
+                continue
+            if base is bool:
+                check_bool(name, value)
+            if info.choices is not None:
+                check_choice(name, value, info.choices)
+            if info.low is not None or info.high is not None:
+                if base is int:
+                    check_int(name, value, int(info.low if info.low is not None else -2**63),
+                              None if info.high is None else int(info.high))
+                elif base is float:
+                    check_range(name, value, info.low, info.high, lo_open=info.low_open)
+
+    def replace(self: P, **changes: Any) -> P:
+        """A copy with some fields changed (validated again)."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples become lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, **self.to_dict()}, sort_keys=True)
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        data = {k: ("None" if v is None else v) for k, v in self.to_dict().items()}
+        return tomli_w.dumps({"kind": self.kind, **data})
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        """Old field name -> its name now (``base_width`` -> ``size``)."""
+        return {old: name for name, info in knobs(cls).items() for old in info.aliases}
+
+    @classmethod
+    def canonical(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` with old field names renamed (both spellings of one field are an error)."""
+        out = dict(data)
+        for old, new in cls.aliases().items():
+            if old in out:
+                if new in out:
+                    raise InvalidParameterError(f"{old} and {new} are one knob ({new}); expected only one of them")
+                out[new] = out.pop(old)
+        return out
+
+    @classmethod
+    def from_dict(cls: type[P], data: Mapping[str, Any]) -> P:
+        """Build from a mapping; unknown keys are an error naming the valid ones."""
+        if not isinstance(data, Mapping):
+            raise InvalidParameterError(f"expected parameters as a table of names and values, got {data!r:.60}")
+        data = cls.canonical(data)
+        kind = data.pop("kind", cls.kind)
+        if kind != cls.kind:
+            raise InvalidParameterError(f"expected parameters of kind {cls.kind!r}, got {kind!r}")
+        names = cls.field_names()
+        unknown = sorted(set(data) - set(names), key=str)
+        if unknown:
+            raise InvalidParameterError(
+                f"unknown parameter(s) {', '.join(map(str, unknown))} for {cls.kind}; "
+                f"expected some of: {', '.join(names)}")
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _coerce(hints[k], v) for k, v in data.items()})  # type: ignore[call-arg]
+
+    @classmethod
+    def from_json(cls: type[P], text: str) -> P:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise InvalidParameterError(f"expected JSON parameters, got invalid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise InvalidParameterError(f"expected a JSON object, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls: type[P], text: str) -> P:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidParameterError(f"expected TOML parameters, got invalid TOML ({exc})") from None
+        return cls.from_dict(data)
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """Lists from JSON/TOML back to tuples; the string "None" to None where allowed; ints to floats."""
+    base, optional = _base(hint)
+    if optional and isinstance(value, str) and value in ("None", "none"):
+        return None
+    if isinstance(value, list):
+        return tuple(_coerce_item(v) for v in value)
+    if base is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _coerce_item(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_KINDS: dict[str, type[Params]] = {}
+
+
+def register_kind(cls: type[Params]) -> type[Params]:
+    """Make a parameter class known to :func:`params_from_dict` (every kind registers itself)."""
+    knobs(cls)  # every field described
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def param_kinds() -> dict[str, type[Params]]:
+    """Every registered kind -> its parameter class."""
+    return dict(_KINDS)
+
+
+def params_from_metadata(data: Mapping[str, Any]) -> Params:
+    """The parameters a picture's metadata stores: fields it lacks take their ``legacy`` value.
+
+    A picture written before a knob existed was made with that knob's old
+    behaviour; its replay (and a batch's resume check) must use it too.
+    """
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return params_from_dict(data)
+    data = cls.canonical(data)
+    missing = {name: info.legacy for name, info in knobs(cls).items()
+               if name not in data and info.legacy is not NO_LEGACY}
+    return cls.from_dict({**data, **missing})
+
+
+def params_from_dict(data: Mapping[str, Any]) -> Params:
+    """Build whichever parameter object ``data['kind']`` names."""
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise InvalidParameterError(
+            f"expected a parameter kind in {', '.join(sorted(_KINDS))}, got {kind!r:.40}")
+    return _KINDS[kind].from_dict(data)

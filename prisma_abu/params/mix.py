@@ -1,0 +1,122 @@
+"""The PrismaWorker's knobs: mask, convolution-weighted blend, enhance preset, shallow dream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..errors import InvalidParameterError
+from .base import Params, knob, register_kind
+from .dream import PRECISIONS, DreamParams
+
+__all__ = ["MixParams"]
+
+_MASK, _BLEND, _LOOK, _DREAM, _OUT = "mask", "blend", "look", "dream", "output"
+
+
+@dataclass(frozen=True)
+class MixParams(Params):
+    """PrismaWorker knobs: mask, convolution-weighted blend, enhance, shallow dream.
+
+    One flat object (rather than nested mask/blend/dream objects) so that a
+    batch grid, a GUI form and a command line address every knob by one name;
+    the fields keep the original's names and defaults. ``dream_params()``
+    gives the DeepDream part as a :class:`~prisma_abu.params.DreamParams`.
+    Each field's meaning is in its :func:`~prisma_abu.params.knob`
+    (``prisma-abu mix --help`` shows them).
+    """
+
+    kind: ClassVar[str] = "mix"
+
+    mask: str = knob("otsu", "which pixels keep the photo: otsu, stdmean, features, or a sum such as "
+                     "otsu+features (the original's otsu_func names work too)", metavar="MASK[+MASK...]",
+                     group=_MASK)
+    dd: bool = knob(True, "otsu keeps the bright side of Otsu's threshold (off: the dark side)", group=_MASK)
+    cb: bool = knob(False, "clear the mask's regions that touch the picture's border", group=_MASK)
+    std_factor: float = knob(1.0, "stdmean keeps pixels further than this many standard deviations from the "
+                             "mean", metavar="FACTOR", low=0.0, high=1000.0, group=_MASK)
+    loop_factor: float = knob(1.0, "features: the size of the regions kept around each corner",
+                              metavar="FACTOR", low=0.0, high=1000.0, group=_MASK)
+    n1: int = knob(5, "small window: a pixel near the mask keeps the photo where the large window is dense",
+                   metavar="PIXELS", low=1, high=100_000, unit="px", group=_BLEND)
+    n2: int = knob(25, "medium window: the photo is kept where the mask's average over it is high",
+                   metavar="PIXELS", low=1, high=100_000, unit="px", group=_BLEND)
+    n3: int = knob(120, "large window: its average sets the scale of both thresholds (at most the picture's "
+                   "size)", metavar="PIXELS", low=1, high=100_000, unit="px", group=_BLEND)
+    convd_median_factor: float = knob(5.0, "medium threshold: keep where the medium average exceeds this "
+                                      "times the large one's mean (lower keeps more photo)", metavar="FACTOR",
+                                      low=0.0, high=1000.0, group=_BLEND)
+    convd_big_factor: float = knob(1.0, "large threshold: near the mask, keep where the large average exceeds "
+                                   "this times its mean (0: everywhere near the mask)", metavar="FACTOR",
+                                   low=0.0, high=1000.0, group=_BLEND)
+    rb_rate: float = knob(1.0, "chance a kept pixel's red channel is really kept (green and blue less): below "
+                          "1 the guide shows through in colour speckles; without a guide the dream runs "
+                          "10/rb_rate steps", metavar="RATE", low=0.0, high=1.0, low_open=True, group=_BLEND)
+    all_mask: bool = knob(False, "the whole picture takes the guide (only the shallow dream's edges remain)",
+                          group=_BLEND)
+    all_mask_rb_rate: float = knob(0.88, "rb_rate of the all-mask pictures", metavar="RATE", low=0.0, high=1.0,
+                                   low_open=True, group=_BLEND)
+    spots_keep: tuple[tuple[int, int, int], ...] = knob((), "squares where the photo always stays, as "
+                                                        "y,x,size;y,x,size", metavar="Y,X,SIZE;...",
+                                                        group=_MASK)
+    spots_drop: tuple[tuple[int, int, int], ...] = knob((), "squares where the guide always shows, as "
+                                                        "y,x,size;y,x,size", metavar="Y,X,SIZE;...",
+                                                        group=_MASK)
+    enhance: str | None = knob(None, "a Pillow enhance preset applied before the dream (Sharpness, Contrast, "
+                               "Color, Brightness, CONTOUR...; none: no preset)", metavar="PRESET",
+                               group=_LOOK)
+    enhance_p: float | None = knob(None, "the preset's factor (none: the preset's own)", metavar="FACTOR",
+                                   low=0.0, high=100.0, group=_LOOK)
+    layer: str | None = knob("auto", "the layer the short dream amplifies (the original's nbk); auto: the "
+                             "backbone's Prisma layer; none: no dream", metavar="LAYER", group=_DREAM)
+    backbone: str = knob("efficientnet_lite0", "the network that dreams (see `prisma-abu doctor`)",
+                         metavar="NAME", group=_DREAM)
+    iter_n: int = knob(10, "dream steps per octave", metavar="STEPS", low=0, high=100_000, unit="steps",
+                       group=_DREAM)
+    force_iter_n: int | None = knob(None, "overrides every iter_n, the plain dream's too (none: off)",
+                                    metavar="STEPS", low=0, high=100_000, unit="steps", group=_DREAM)
+    octave_n: int = knob(4, "octaves of the dream pyramid", metavar="N", low=1, high=64, group=_DREAM)
+    octave_scale: float = knob(1.4, "size ratio between two octaves", metavar="RATIO", low=1.0, high=16.0,
+                               group=_DREAM)
+    step_size: float = knob(1.5, "how far each dream step moves the pixels", metavar="STEP", low=0.0,
+                            high=255.0, group=_DREAM)
+    jitter: int = knob(32, "random shift before each dream step, at most this many pixels", metavar="PIXELS",
+                       low=0, high=4096, unit="px", group=_DREAM)
+    precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
+                          "else fp32", choices=PRECISIONS, group=_DREAM)
+    size: int = knob(480, "the output's size in pixels (the book's base_width)", metavar="PIXELS", low=8,
+                     high=100_000, unit="px", aliases=("base_width",), group=_OUT)
+    keep_size: bool = knob(False, "keep the photo's aspect (off: a size x size square, the book's default)",
+                           group=_OUT)
+    seed: int = knob(0, "seeds the rb_rate draws and the dream: same seed, same bytes", metavar="N", low=0,
+                     high=2**63 - 1, group=_DREAM)
+    weights: str | None = knob(None, "a weights file, for backbones whose weights are not embedded",
+                               metavar="FILE", group=_DREAM)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.mask, str) or not self.mask.strip():
+            raise InvalidParameterError(f"mask: expected a mask name such as 'otsu+features', got {self.mask!r}")
+        for name in ("spots_keep", "spots_drop"):
+            for spot in getattr(self, name):
+                if len(spot) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) for v in spot) \
+                        or spot[2] < 0:
+                    raise InvalidParameterError(
+                        f"{name}: expected (y, x, size) triples of integers with size >= 0, got {spot!r}")
+        self.dream_params()  # validates the dream knobs too
+
+    def dream_params(self, *, iter_n: int | None = None) -> DreamParams:
+        """The DeepDream part of these parameters."""
+        if iter_n is None:
+            iter_n = self.iter_n
+        if self.force_iter_n is not None:
+            iter_n = self.force_iter_n
+        layers = () if self.layer in (None, "auto") else (self.layer,)
+        return DreamParams(
+            backbone=self.backbone, layers=layers, iter_n=iter_n, octave_n=self.octave_n,
+            octave_scale=self.octave_scale, step_size=self.step_size, jitter=self.jitter,
+            precision=self.precision, seed=self.seed, weights=self.weights,
+        )
+
+
+register_kind(MixParams)
