@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
 
 __all__ = [
@@ -283,7 +283,12 @@ class BVLCGoogLeNet(Backbone):
 
 
 def _avg_pool_7(x: torch.Tensor) -> torch.Tensor:
-    """``pool5/7x7_s1``: 7x7 average pooling, stride 1."""
+    """``pool5/7x7_s1``: 7x7 average pooling, stride 1 (Caffe refuses smaller maps too)."""
+    if min(x.shape[-2:]) < 7:
+        raise InvalidImageError(
+            f"pool5/7x7_s1 of {NAME} needs a 7x7 inception_5b map (a picture of about 193 px a side), "
+            f"got {'x'.join(map(str, x.shape[-2:]))}"
+        )
     return F.avg_pool2d(x, 7, 1)
 
 

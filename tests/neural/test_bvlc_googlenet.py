@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural import bvlc_googlenet as bvlc
 from prisma_abu.neural import weights as wt
 from prisma_abu.neural.backbones import (
@@ -321,6 +321,12 @@ def test_backbone_contract(small):
         net.resolve_layer("mixed4c")
     with pytest.raises(InvalidParameterError, match="expected pooling 'max' for bvlc_googlenet"):
         load_backbone("bvlc_googlenet", weights=small[0], pooling="avg")
+
+
+def test_pool5_on_a_small_picture_is_one_clear_error(small):
+    net = load_backbone("bvlc_googlenet", weights=small[0])
+    with pytest.raises(InvalidImageError, match="pool5/7x7_s1 of bvlc_googlenet needs a 7x7 inception_5b map"):
+        net(torch.rand(1, 3, 96, 96) * 255, ["pool5/7x7_s1"])
 
 
 def test_forward_stops_at_the_deepest_layer(small):
