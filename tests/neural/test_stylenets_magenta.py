@@ -14,6 +14,7 @@ Tolerances (0..1 scale unless said):
 
 from __future__ import annotations
 
+import copy
 import shutil
 
 import numpy as np
@@ -184,6 +185,8 @@ def test_fast_runtime_follows_weight_changes(rng):
     after = stylize_tensor(net, image, runtime="onnxruntime")
     assert (after - before).abs().mean() > 0.5
     assert (after - eager).abs().max() <= 0.01
+    copied = copy.deepcopy(net)  # the session cache is not part of the module
+    assert torch.allclose(stylize_tensor(copied, image, runtime="onnxruntime"), after, atol=1e-3)
 
 
 def test_bf16_autocast_is_close_to_fp32(multistyle, rng):

@@ -18,6 +18,7 @@ object and rebuilt when its parameters change.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ __all__ = [
 
 _lock = threading.Lock()
 _OPSET = 17
+# network module -> {tag: (key, session)}; weak, so a dropped network frees its sessions,
+# and outside the module, so deepcopy / torch.save of a network never meet a session.
+_sessions: weakref.WeakKeyDictionary[torch.nn.Module, dict[Any, tuple[Any, Any]]] = weakref.WeakKeyDictionary()
 
 
 def available() -> bool:
@@ -316,7 +320,7 @@ def session_for(core: torch.nn.Module, builder: Any = None, *, tag: Any = None) 
     builder = builder or build_graph
     key = (_fingerprint(core), torch.get_num_threads(), tag)
     with _lock:
-        cache = core.__dict__.setdefault("_prisma_ort", {})
+        cache = _sessions.setdefault(core, {})
         cached = cache.get(tag)
         if cached is not None and cached[0] == key:
             return cached[1]
