@@ -42,13 +42,25 @@ def _as_array(image: Any) -> np.ndarray:
     return arr
 
 
+def _book_params() -> MixParams:
+    """The book's network when its weights are at hand, else the embedded default."""
+    from .pipeline.models import backbone_status
+
+    if backbone_status("bvlc_googlenet")["weights_present"]:
+        return MixParams(backbone="bvlc_googlenet")
+    return MixParams()
+
+
 class PrismaWorker:
     """abu's PrismaWorkerClass, same methods and argument order.
 
     Parameters
     ----------
     params : MixParams, optional
-        Defaults for every knob the methods do not take as arguments.
+        Defaults for every knob the methods do not take as arguments. Without
+        them, the book's network when the user has it: ``bvlc_googlenet``
+        (its ``conv2/3x3_reduce``) when ``bvlc_googlenet.caffemodel`` is in the
+        model folder, else the embedded EfficientNet-Lite0.
     seed : int, optional
         Seeds the worker's generator (default ``params.seed``).
     show_func : callable, optional
@@ -57,7 +69,7 @@ class PrismaWorker:
 
     def __init__(self, params: MixParams | None = None, *, seed: int | None = None,
                  show_func: Callable[[np.ndarray], None] | None = None) -> None:
-        self.params = params or MixParams()
+        self.params = params or _book_params()
         self.rng = np.random.default_rng(self.params.seed if seed is None else seed)
         self.shown: list[np.ndarray] = []
         self.show_func = show_func or self.shown.append

@@ -13,8 +13,9 @@ from prisma_abu.data import sample_path
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory, monkeypatch):
-    """Never write to the user's cache: converted weights go to one session folder."""
+    """Never touch the user's cache or model folder: both are session folders."""
     monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("PRISMA_ABU_MODELS", str(tmp_path_factory.getbasetemp() / "models"))
 
 
 @pytest.fixture

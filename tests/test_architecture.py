@@ -97,8 +97,11 @@ def _imports_in(path: Path, name: str) -> set[str]:
 
 
 def _graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the modules it imports; a module's own ancestor packages are left out (importing
+    ``pkg.sub`` always runs ``pkg/__init__``, and a package re-exporting its children is no circle)."""
     known = set(ALL) | set(modules)
-    return {m: {i for i in _imports_in(p, m) if i in known and i != m} for m, p in modules.items()}
+    return {m: {i for i in _imports_in(p, m) if i in known and i != m and not m.startswith(i + ".")}
+            for m, p in modules.items()}
 
 
 def _layer(module: str) -> int | None:

@@ -99,3 +99,13 @@ def test_same_seed_same_bytes():
     a = PrismaWorker(MixParams(size=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
     b = PrismaWorker(MixParams(size=64), seed=1).mix_mask_with_convd("otsu", SRC, GD, None, n3=1, rb_rate=0.8)
     assert a.tobytes() == b.tobytes()
+
+
+def test_the_worker_uses_the_books_network_when_the_user_has_it(tmp_path, monkeypatch):
+    import prisma_abu.neural.bvlc_googlenet as bvlc
+
+    monkeypatch.setenv("PRISMA_ABU_MODELS", str(tmp_path))
+    assert PrismaWorker().params.backbone == "efficientnet_lite0"
+    (tmp_path / bvlc.CAFFEMODEL).write_bytes(b"stand-in")  # found by name; nothing is read until a dream runs
+    assert PrismaWorker().params.backbone == "bvlc_googlenet"
+    assert PrismaWorker(MixParams(size=64)).params.backbone == "efficientnet_lite0"  # given params win

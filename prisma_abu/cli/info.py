@@ -53,5 +53,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")
-    p.add_argument("backbone", choices=("googlenet", "vgg19"))
+    p.add_argument("backbone", choices=("googlenet", "vgg19", "bvlc_googlenet"),
+                   help="googlenet, vgg19: download once; bvlc_googlenet: convert the .caffemodel in the model folder")
     p.set_defaults(func=_cmd_fetch_weights)

@@ -7,7 +7,7 @@
   a torch state dict in the cache folder (:func:`cache_dir`), with a sha256
   sidecar rechecked on every load.
 * ``googlenet``, ``vgg19``: torchvision's ImageNet checkpoints in the torch hub
-  cache (``torch.hub.get_dir()/checkpoints``).  Only :func:`fetch_weights`
+  cache (``torch.hub.get_dir()/checkpoints``).  Only :func:`prisma_abu.neural.fetch.fetch_weights`
   downloads them, and only when a user asks for it.
 * ``bvlc_googlenet``: Caffe's ``bvlc_googlenet.caffemodel``, a file the user
   has (in :func:`models_dir` or given), converted once into the cache.
@@ -50,7 +50,6 @@ __all__ = [
     "torchvision_weights_file",
     "load_state_dict_file",
     "load_into",
-    "fetch_weights",
 ]
 
 #: Environment variable overriding the cache folder.
@@ -454,65 +453,3 @@ def _few(items: list[str], limit: int = 5) -> str:
 
 def _torch_load(source: str | os.PathLike[str] | BinaryIO) -> Any:
     return torch.load(source, map_location="cpu", weights_only=True)
-
-
-# -- explicit download ----------------------------------------------------------------------
-
-
-def fetch_weights(name: str) -> Path:
-    """Make a backbone's weights available, downloading them if need be.
-
-    The only function of prisma_abu that uses the network, for an explicit
-    user command (``prisma-abu fetch-weights NAME``).  ``googlenet`` and
-    ``vgg19`` are downloaded through torch hub into its cache (hash-checked);
-    ``vgg16`` is converted from the installed ONNX file, ``bvlc_googlenet``
-    from the user's ``.caffemodel``; ``efficientnet_lite0`` ships with its package.
-
-    Parameters
-    ----------
-    name : str
-        A backbone name.
-
-    Returns
-    -------
-    pathlib.Path
-        The weights file.
-
-    Raises
-    ------
-    InvalidParameterError
-        Unknown backbone.
-    ModelError
-        Download or conversion failed.
-    """
-    from prisma_abu.neural.backbones import backbone_names
-
-    if name not in backbone_names():
-        raise InvalidParameterError(
-            f"unknown backbone {name!r}; expected one of: {', '.join(backbone_names())}"
-        )
-    if name == "efficientnet_lite0":
-        return efficientnet_lite0_file()
-    if name == "vgg16":
-        vgg16_state_dict()
-        return vgg16_converted_file()
-    if name == "bvlc_googlenet":  # never downloaded: converts the user's .caffemodel
-        from prisma_abu.neural import bvlc_googlenet
-
-        return bvlc_googlenet.convert_default_file()
-    return _download_torchvision(name)
-
-
-def _download_torchvision(name: str) -> Path:
-    url = torchvision_weights_url(name)
-    target = torchvision_weights_file(name)
-    if target.is_file():
-        return target
-    match = torch.hub.HASH_REGEX.search(target.name)
-    prefix = match.group(1) if match else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        torch.hub.download_url_to_file(url, str(target), hash_prefix=prefix, progress=True)
-    except Exception as exc:  # URLError, hash mismatch RuntimeError...
-        raise ModelError(f"cannot download {name} weights from {url}: {exc}") from exc
-    return target

@@ -20,6 +20,7 @@ __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "fe
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
 PRISMA_LAYERS = {
+    "bvlc_googlenet": "conv2/3x3_reduce",
     "googlenet": "conv2/3x3_reduce",
     "efficientnet_lite0": "blocks.1",
     "vgg16": "relu2_1",

@@ -67,7 +67,7 @@ def check_weights(wanted: Iterable[tuple[str, str | None]]) -> None:
 
 def fetch_weights(backbone: str) -> Path:
     """Download torchvision weights once (the only call that touches the network)."""
-    from ..neural.weights import fetch_weights as fetch
+    from ..neural.fetch import fetch_weights as fetch
 
     return fetch(backbone)
 

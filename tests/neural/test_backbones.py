@@ -28,6 +28,7 @@ from prisma_abu.neural.backbones import (
     layer_names,
     load_backbone,
 )
+from prisma_abu.neural.fetch import fetch_weights
 
 GOOGLENET_MISSING = (
     "googlenet weights not found: expected {}; get them once online with "
@@ -467,7 +468,7 @@ def test_googlenet_from_a_file(tmp_path, empty_hub):
     os.replace(path, empty_hub / "checkpoints" / "googlenet-1378be20.pth")
     assert backbone_status("googlenet")["weights_present"] is True
     hub_file = empty_hub / "checkpoints" / "googlenet-1378be20.pth"
-    assert wt.fetch_weights("googlenet") == hub_file  # present: no download
+    assert fetch_weights("googlenet") == hub_file  # present: no download
     assert isinstance(load_backbone("googlenet"), googlenet.GoogLeNet)
 
 
@@ -546,11 +547,11 @@ def test_backbone_status(tmp_path, monkeypatch, empty_hub):
 
 def test_fetch_weights_offline_cases(tmp_path, monkeypatch):
     monkeypatch.setenv(wt.CACHE_ENV, str(tmp_path / "cache"))
-    assert wt.fetch_weights("efficientnet_lite0") == wt.efficientnet_lite0_file()
-    path = wt.fetch_weights("vgg16")
+    assert fetch_weights("efficientnet_lite0") == wt.efficientnet_lite0_file()
+    path = fetch_weights("vgg16")
     assert path == tmp_path / "cache" / "vgg16-caffe-features.pth" and path.is_file()
     with pytest.raises(InvalidParameterError, match="unknown backbone 'alexnet'"):
-        wt.fetch_weights("alexnet")
+        fetch_weights("alexnet")
 
 
 def test_torchvision_file_names(empty_hub):

@@ -29,6 +29,7 @@ from prisma_abu.neural.backbones import (
     load_backbone,
 )
 from prisma_abu.neural.caffemodel import V1_TYPES, caffe_message_classes
+from prisma_abu.neural.fetch import fetch_weights
 
 #: BVLC's deploy.prototxt widths: stem convolutions and inception modules
 #: (1x1, 3x3_reduce, 3x3, 5x5_reduce, 5x5, pool_proj).
@@ -394,7 +395,7 @@ def test_without_the_file_one_line_says_where_to_put_it(tmp_path):
         load_backbone("bvlc_googlenet")
     assert str(info.value) == message
     with pytest.raises(ModelError, match="bvlc_googlenet weights not found"):
-        wt.fetch_weights("bvlc_googlenet")
+        fetch_weights("bvlc_googlenet")
     with pytest.raises(ModelError, match=r"expected a \.caffemodel file at .*nowhere\.caffemodel"):
         load_backbone("bvlc_googlenet", weights=tmp_path / "nowhere.caffemodel")
     assert not (tmp_path / "cache").exists()
@@ -411,7 +412,7 @@ def test_found_in_the_model_folder(tmp_path, small, where):
     net = load_backbone("bvlc_googlenet")
     given = load_backbone("bvlc_googlenet", weights=small[0])
     torch.testing.assert_close(net.net.layer("conv1/7x7_s2").weight, given.net.layer("conv1/7x7_s2").weight)
-    assert wt.fetch_weights("bvlc_googlenet") == bvlc.converted_file()
+    assert fetch_weights("bvlc_googlenet") == bvlc.converted_file()
 
 
 def test_converted_once_and_rebuilt_when_the_file_changes(tmp_path, monkeypatch):

@@ -150,4 +150,5 @@ def test_force_iter_n_wins(coffee, swirl):
 
 def test_prisma_layer_defaults():
     assert pipeline.prisma_layer("googlenet") == "conv2/3x3_reduce"
+    assert pipeline.prisma_layer("bvlc_googlenet") == "conv2/3x3_reduce"  # the book's layer on the book's network
     assert pipeline.prisma_layer("efficientnet_lite0") in pipeline.PRISMA_LAYERS.values()
