@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -26,6 +27,10 @@ __all__ = [
     "read_metadata",
     "file_sha256",
     "check_output_path",
+    "encode_image",
+    "check_output_folder",
+    "write_bytes_atomic",
+    "remove_stale_parts",
     "METADATA_KEY",
     "WRITABLE_SUFFIXES",
 ]
@@ -126,13 +131,86 @@ def _format_for(path: Path) -> str:
     return fmt
 
 
+#: the longest file name most file systems take (bytes)
+NAME_MAX = 255
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
-    """Fail early (before any work) on an output path that cannot be written."""
+    """Fail early (before any work) on an output path that cannot be written.
+
+    Checks the suffix, that the path is not a folder, that its name fits the
+    file system, and that its folder exists and is writable or can be created
+    (no file in the way, no read-only parent).
+
+    Raises
+    ------
+    InvalidParameterError
+        One line saying what is wrong with the path.
+    """
     path = Path(path)
     _format_for(path)
     if path.is_dir():
         raise InvalidParameterError(f"{path}: is a folder; expected an output file name")
+    if len(os.fsencode(path.name)) > NAME_MAX:
+        raise InvalidParameterError(f"{path.name[:40]}...: the name is longer than {NAME_MAX} bytes; "
+                                    f"expected a shorter output name")
+    _check_folder(path.parent)
     return path
+
+
+def check_output_folder(folder: str | os.PathLike) -> Path:
+    """Fail early on an output folder that is a file, lies below a file, or cannot be created or written."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"{folder}: is a file; expected an output folder")
+    _check_folder(folder)
+    return folder
+
+
+def _check_folder(folder: Path) -> None:
+    """The folder exists and is writable, or its nearest existing ancestor is a writable folder."""
+    probe = folder if str(folder) else Path(".")
+    while not probe.exists():
+        if probe.is_symlink() or probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise InvalidParameterError(f"{folder}: {probe} is a file, not a folder; expected a folder to write in")
+    if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
+        raise InvalidParameterError(f"{folder}: cannot write in {probe} (permission denied); "
+                                    f"expected a writable folder")
+
+
+#: a JPEG comment segment holds at most 65533 bytes; longer metadata is stored compressed
+_JPEG_COMMENT_MAX = 65_000
+_PACKED = "zlib+base64:"
+
+
+def _pack(text: str, limit: int | None) -> str:
+    """``text``, or when it is longer than ``limit`` bytes, its zlib+base64 form (:func:`_unpack` reads both)."""
+    if limit is None or len(text.encode()) + len(METADATA_KEY) + 1 <= limit:
+        return text
+    import base64
+    import zlib
+
+    packed = _PACKED + base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
+    if len(packed) + len(METADATA_KEY) + 1 > limit:
+        raise InvalidParameterError(f"the picture's parameters ({len(text)} bytes) do not fit a JPEG comment even "
+                                    f"compressed; expected a .png output for them")
+    return packed
+
+
+def _unpack(text: str) -> str:
+    if not text.startswith(_PACKED):
+        return text
+    import base64
+    import binascii
+    import zlib
+
+    try:
+        return zlib.decompress(base64.b64decode(text[len(_PACKED):], validate=True), bufsize=1 << 16).decode()
+    except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError):
+        return "\x00"  # not JSON: read_metadata says the parameters are invalid
 
 
 def _save_options(fmt: str, text: str) -> dict[str, Any]:
@@ -143,9 +221,9 @@ def _save_options(fmt: str, text: str) -> dict[str, Any]:
         info.add_itxt(METADATA_KEY, text)
         return {"pnginfo": info}
     if fmt == "JPEG":
-        return {"quality": 95, "comment": f"{METADATA_KEY}:{text}".encode()}
+        return {"quality": 95, "comment": f"{METADATA_KEY}:{_pack(text, _JPEG_COMMENT_MAX)}".encode()}
     if fmt == "WEBP":
-        return {"quality": 95, "exif": _exif_with_comment(text)}
+        return {"quality": 95, "exif": _exif_with_comment(_pack(text, _JPEG_COMMENT_MAX))}
     return {"description": f"{METADATA_KEY}:{text}"}
 
 
@@ -155,9 +233,90 @@ def _exif_with_comment(text: str) -> bytes:
     return exif.tobytes()
 
 
+def encode_image(image: np.ndarray, fmt: str = "PNG", *, metadata: Mapping[str, Any] | None = None) -> bytes:
+    """A picture's file bytes (``PNG``, ``JPEG``, ``WEBP``, ``TIFF``) with its metadata, as :func:`write_image` writes."""
+    import io as _io
+
+    pixels = _pixels(image)
+    buffer = _io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, fmt, **_save_options(fmt, _metadata_text(metadata)))
+    return buffer.getvalue()
+
+
+def _pixels(image: np.ndarray) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise InvalidImageError(f"expected an (M, N, 3) RGB array, got shape {arr.shape}")
+    return np.uint8(np.clip(arr, 0, 255)) if arr.dtype != np.uint8 else arr
+
+
+def _metadata_text(metadata: Mapping[str, Any] | None) -> str:
+    try:
+        return json.dumps(dict(metadata or {}), sort_keys=True, allow_nan=False)
+    except ValueError:
+        raise InvalidParameterError("the picture's parameters hold a number that is not finite") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _part_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def remove_stale_parts(folder: Path) -> None:
+    """Temporary files (``.NAME.PID.XXXX.part``) a killed writer left in ``folder``: those of dead processes."""
+    try:
+        entries = list(folder.glob(".*.part"))
+    except OSError:
+        return
+    for tmp in entries:
+        match = re.fullmatch(r"\..+\.(\d+)\.[^.]+\.part", tmp.name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (a temporary file beside it, then a rename), with the user's umask.
+
+    The temporary file is named ``.NAME.PID.XXXX.part``; one left by a killed
+    process is removed by the next write into the same folder.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_image(path: str | os.PathLike, image: np.ndarray, *,
                 metadata: Mapping[str, Any] | None = None) -> Path:
-    """Write a picture atomically (temporary file, then rename).
+    """Write a picture atomically (temporary file, then rename), readable as the umask allows.
 
     Parameters
     ----------
@@ -167,28 +326,15 @@ def write_image(path: str | os.PathLike, image: np.ndarray, *,
         RGB, uint8 or float in 0..255 (clipped, then truncated like the original).
     metadata : mapping, optional
         Stored as JSON under ``prisma_abu``; read back with :func:`read_metadata`.
+        Too long for a JPEG/WebP comment, it is stored compressed.
 
     Returns
     -------
     path : Path
     """
     path = check_output_path(path)
-    fmt = _format_for(path)
-    arr = np.asarray(image)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise InvalidImageError(f"expected an (M, N, 3) RGB array, got shape {arr.shape}")
-    pixels = np.uint8(np.clip(arr, 0, 255)) if arr.dtype != np.uint8 else arr
-    text = json.dumps(dict(metadata or {}), sort_keys=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(pixels, "RGB").save(fh, fmt, **_save_options(fmt, text))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    data = encode_image(image, _format_for(path), metadata=metadata)
+    return write_bytes_atomic(path, data)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
@@ -210,7 +356,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     if text is None:
         raise InvalidImageError(f"{path}: carries no prisma_abu parameters; expected a picture prisma_abu wrote")
     try:
-        meta = json.loads(text)
+        meta = json.loads(_unpack(text))
     except (json.JSONDecodeError, RecursionError, ValueError):
         raise InvalidImageError(f"{path}: its prisma_abu parameters are not valid JSON") from None
     if not isinstance(meta, dict):

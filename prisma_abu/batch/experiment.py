@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import InvalidParameterError
-from ..io import WRITABLE_SUFFIXES
+from ..io import WRITABLE_SUFFIXES, check_output_folder
 from ..jobs import Job
 from ..params import Params
 from .backends import check_run_options
@@ -91,6 +91,8 @@ def expand_inputs(entries: Sequence[Any], *, role: str, optional: bool = False,
     """
     if isinstance(entries, (str, os.PathLike)) or entries is None:
         entries = [entries]
+    if not isinstance(entries, Sequence):
+        raise InvalidParameterError(f"{role}: expected a path, a folder, a glob or a list of them, got {entries!r:.60}")
     found: list[str | None] = []
     base = None if base_dir is None else Path(base_dir)
     for entry in entries:
@@ -186,6 +188,7 @@ class Experiment:
                 f"ext: expected one of {', '.join(sorted(s[1:] for s in WRITABLE_SUFFIXES))}, got {self.ext!r}")
         object.__setattr__(self, "ext", ext)
         check_run_options(self.jobs, self.backend)
+        check_output_folder(self.out)
         batch_date(self.date, self.out, check_only=True)
 
     def _check_fields(self, kind: JobKind) -> None:
@@ -293,6 +296,20 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     return experiment_from_dict(read_experiment_file(path), base_dir=Path(path).resolve().parent)
 
 
+#: the [batch] keys and the TOML types each takes
+_BATCH_TYPES = {"command": (str,), "out": (str,), "date": (str, _dt.date), "ext": (str,), "jobs": (int,),
+                "backend": (str,), "scheduler": (str,)}
+
+
+def _check_batch_types(batch: Mapping[str, Any]) -> None:
+    for key, types in _BATCH_TYPES.items():
+        value = batch.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            names = " or ".join("a string" if t is str else "a date" if t is _dt.date else "a whole number"
+                                for t in types)
+            raise InvalidParameterError(f"[batch] {key}: expected {names}, got {value!r:.60}")
+
+
 def experiment_from_dict(data: Mapping[str, Any], *, base_dir: str | os.PathLike = ".") -> Experiment:
     """An :class:`Experiment` from the tables of an experiment file (paths relative to ``base_dir``)."""
     unknown = sorted(set(data) - {"batch", "params", "grid"})
@@ -304,6 +321,7 @@ def experiment_from_dict(data: Mapping[str, Any], *, base_dir: str | os.PathLike
         if not isinstance(table, Mapping):
             raise InvalidParameterError(f"[{name}]: expected a table, got {table!r}")
     batch = dict(tables["batch"])
+    _check_batch_types(batch)
     kind = job_kind(batch.get("command", "mix"))
     role_keys = {role_key(r): r for r in kind.roles}
     unknown = sorted(set(batch) - set(_BATCH_KEYS) - set(role_keys))

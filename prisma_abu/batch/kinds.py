@@ -186,7 +186,7 @@ def register_kind(kind: JobKind) -> JobKind:
 
 def job_kind(command: str) -> JobKind:
     """The :class:`JobKind` of ``command``."""
-    kind = _KINDS.get(command)
+    kind = _KINDS.get(command) if isinstance(command, str) else None
     if kind is None:
         raise InvalidParameterError(
             f"command: expected one of {', '.join(sorted(_KINDS))} for a batch, got {command!r}")
@@ -203,8 +203,18 @@ def shallow_layers(backbone: str, weights: str | None) -> tuple[str, ...]:
 # --- values in file names ----------------------------------------------------------------------
 
 def safe_label(text: str) -> str:
-    """A file-name-safe label: ``/`` and other unsafe characters become ``_``, blanks go."""
-    return _UNSAFE.sub("_", re.sub(r"\s+", "", text))
+    """A file-name-safe label: ``/`` and other unsafe characters become ``_``, blanks go.
+
+    A label never names a folder outside its own (``..``, ``.``) nor a hidden
+    file: leading dots become ``_``; empty becomes ``_``; at most 120 characters.
+
+    >>> safe_label(".."), safe_label("conv2/3x3_reduce"), safe_label(".hidden")
+    ('__', 'conv2_3x3_reduce', '_hidden')
+    """
+    label = _UNSAFE.sub("_", re.sub(r"\s+", "", text))
+    stripped = label.lstrip(".")
+    label = "_" * (len(label) - len(stripped)) + stripped
+    return label[:120] or "_"
 
 
 def format_value(value: Any, field_name: str | None = None) -> str:

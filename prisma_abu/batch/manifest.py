@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
+
+from ..io import write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from .experiment import BatchItem
@@ -43,16 +44,8 @@ def read_manifest(folder: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write a text file atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write a text file atomically (temporary file in the same folder, then rename), with the user's umask."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def dumps_row(row: Mapping[str, Any]) -> str:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 
 from ..errors import InvalidImageError, InvalidParameterError, PrismaAbuError
-from ..io import read_metadata, write_image
+from ..io import read_metadata, remove_stale_parts, write_image
 from ..jobs import Job, Rendered, job_from_metadata, job_metadata, requested_params
 from .backends import check_run_options, execute
 from .experiment import BatchItem, Experiment, _unique, expand
@@ -87,27 +87,42 @@ def _start_manifest(folder: Path, items: Sequence[BatchItem], todo: Sequence[int
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    """One batch per folder at a time (released by the OS if the process dies)."""
+    """One batch per folder at a time: an flock on ``.batch.lock``, removed when the batch ends.
+
+    A batch that is killed leaves the file, but the OS releases the lock with
+    the process, so a later run ignores the stale file.
+    """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    with open(folder / _LOCK, "a") as fh:
+    lock = folder / _LOCK
+    with open(lock, "a") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InvalidParameterError(
                 f"{folder}: another batch is writing there; expected one batch per folder at a time") from None
-        yield
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)  # still locked: a batch starting now makes a fresh lock file
+
+
+def _check_inside(output: str) -> None:
+    """A picture's path stays inside the batch folder: relative, no ``..`` or ``.`` part, no hidden name."""
+    parts = PurePosixPath(output).parts
+    if not parts or PurePosixPath(output).is_absolute() or any(p in ("..", ".") or p.startswith(".") for p in parts):
+        raise InvalidParameterError(f"{output!r}: expected a picture path inside the batch folder")
 
 
 def _remove_leftovers(folder: Path, items: Sequence[BatchItem]) -> None:
-    """Temporary files a killed batch left (``.NAME.XXXX.part``); complete files are never touched."""
-    for directory in {folder, *((folder / item.output).parent for item in items)}:
+    """Temporary files a killed batch left: only ``.NAME.PID.XXXX.part`` files of dead processes, only in
+    the batch's own folders (complete files are never touched)."""
+    for directory in sorted({folder, *((folder / item.output).parent for item in items)}):
         if directory.is_dir():
-            for tmp in directory.glob(".*.part"):
-                tmp.unlink(missing_ok=True)
+            remove_stale_parts(directory)
 
 
 # --- running a batch ---------------------------------------------------------------------------------
@@ -158,7 +173,11 @@ def run_batch(items: Sequence[BatchItem], folder: str | os.PathLike, *, jobs: in
     """
     check_run_options(jobs, backend)
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidParameterError(f"{folder}: is a file; expected an output folder for the batch")
     _unique(list(items), JobKind())
+    for item in items:
+        _check_inside(item.output)
     start = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder):

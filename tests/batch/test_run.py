@@ -91,12 +91,16 @@ def test_a_picture_written_before_its_row_gets_one_on_rerun(tmp_path):
     folder = exp.folder()
     lines = (folder / "manifest.jsonl").read_text().splitlines()
     (folder / "manifest.jsonl").write_text("\n".join(lines[:1]) + "\n" + lines[1][:40])  # killed mid-line
-    (folder / ".x.png.123.part").write_bytes(b"half")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # a process that has ended
+    (folder / f".x.png.{dead}.k3j9.part").write_bytes(b"half")  # what a killed writer leaves
+    (folder / ".notes.part").write_bytes(b"the user's")  # not ours: never touched
     report = run_experiment(exp)
     assert [r.status for r in report.results] == ["skipped"] * 3
     rows = read_manifest(folder)
     assert len(rows) == 3 and [r["status"] for r in rows] == ["done", "skipped", "skipped"]
-    assert not (folder / ".x.png.123.part").exists()
+    assert not (folder / f".x.png.{dead}.k3j9.part").exists()
+    assert (folder / ".notes.part").read_bytes() == b"the user's"
 
 
 def test_failed_pictures_are_retried_and_force_redoes_everything(tmp_path, broken):
