@@ -23,12 +23,12 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidImageError, InvalidParameterError
-from .io import check_output_path, file_sha256, read_image, write_image
+from .io import check_output_path, encode_image, file_sha256, read_image, write_image
 from .params import DreamParams, MixParams, Params, StyleParams, params_from_metadata
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
-           "check_can_write", "style_roles"]
+           "check_can_write", "style_roles", "run_job_to_bytes"]
 
 Callback = Callable[[int, int, float], None]
 #: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`
@@ -225,7 +225,7 @@ def _stored_path(path: str, folder: Path | None, how: str) -> str:
 
 
 def job_metadata(job: Job | Rendered, out: str | os.PathLike | None = None, *,
-                 metadata_paths: str = "relative") -> dict[str, Any]:
+                 metadata_paths: str = "relative", stored_paths: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything needed to render ``job`` again: stored in the picture.
 
     Parameters
@@ -240,6 +240,8 @@ def job_metadata(job: Job | Rendered, out: str | os.PathLike | None = None, *,
         ``relative`` (default) to the picture's folder, ``absolute``, or the
         file ``name`` alone (nothing of the user's folders leaks); the sha256
         of every input is always stored, so replay finds and checks them.
+    stored_paths : mapping, optional
+        Role -> the path to store instead (``-`` for a picture read from stdin).
     """
     if metadata_paths not in METADATA_PATHS:
         raise InvalidParameterError(
@@ -248,9 +250,10 @@ def job_metadata(job: Job | Rendered, out: str | os.PathLike | None = None, *,
     job = job.job if isinstance(job, Rendered) else job
     folder = None if out is None else Path(out).resolve().parent
     inputs: dict[str, Any] = {}
+    stored_paths = stored_paths or {}
     for role, path in job.inputs.items():
-        inputs[role] = None if path is None else {"path": _stored_path(path, folder, metadata_paths),
-                                                  "sha256": file_sha256(path)}
+        inputs[role] = None if path is None else {
+            "path": stored_paths.get(role) or _stored_path(path, folder, metadata_paths), "sha256": file_sha256(path)}
     meta: dict[str, Any] = {"prisma_abu": __version__, "command": job.command,
                             "params": {"kind": job.params.kind, **job.params.to_dict()}, "inputs": inputs}
     if rendered is not None:
@@ -367,16 +370,37 @@ def check_can_write(job: Job, out: str | os.PathLike, *, overwrite: bool = False
     return path
 
 
+def _rendered(job: Job, callback: Callback | None, requested: Params | None) -> Rendered:
+    rendered = render_job(job, callback=callback)  # reads (and so checks) the inputs first
+    if requested is not None:
+        rendered = Rendered(rendered.image, rendered.job, requested, rendered.arithmetic)
+    return rendered
+
+
 def run_job(job: Job, out: str | os.PathLike, *, callback: Callback | None = None, overwrite: bool = False,
-            metadata_paths: str = "relative", requested: Params | None = None) -> Path:
+            metadata_paths: str = "relative", requested: Params | None = None,
+            stored_paths: Mapping[str, str] | None = None, with_rendered: bool = False):
     """Render ``job`` and write it atomically to ``out`` with its metadata (see :func:`job_metadata`).
 
     The output is checked first (:func:`check_can_write`), so a bad one costs no rendering.
     ``requested`` (replay) records what the first picture was asked for, so
     a replay carries the same metadata as the picture it repeats.
+
+    Returns
+    -------
+    Path, or (Path, Rendered) with ``with_rendered``
     """
     path = check_can_write(job, out, overwrite=overwrite)
-    rendered = render_job(job, callback=callback)  # reads (and so checks) the inputs first
-    if requested is not None:
-        rendered = Rendered(rendered.image, rendered.job, requested, rendered.arithmetic)
-    return write_image(path, rendered.image, metadata=job_metadata(rendered, path, metadata_paths=metadata_paths))
+    rendered = _rendered(job, callback, requested)
+    meta = job_metadata(rendered, path, metadata_paths=metadata_paths, stored_paths=stored_paths)
+    written = write_image(path, rendered.image, metadata=meta)
+    return (written, rendered) if with_rendered else written
+
+
+def run_job_to_bytes(job: Job, *, callback: Callback | None = None, metadata_paths: str = "relative",
+                     requested: Params | None = None, stored_paths: Mapping[str, str] | None = None,
+                     fmt: str = "PNG") -> tuple[bytes, Rendered]:
+    """Render ``job`` into a file's bytes (``-o -``) with its metadata; input paths relative to the current folder."""
+    rendered = _rendered(job, callback, requested)
+    meta = job_metadata(rendered, Path.cwd() / "stdout.png", metadata_paths=metadata_paths, stored_paths=stored_paths)
+    return encode_image(rendered.image, fmt, metadata=meta), rendered

@@ -37,8 +37,8 @@ Examples
 from __future__ import annotations
 
 from .backends import BACKENDS
-from .experiment import (BatchItem, Experiment, batch_date, expand, expand_inputs, experiment_from_dict,
-                         load_experiment, read_experiment_file, role_key)
+from .experiment import (MAX_PICTURES, BatchItem, Experiment, batch_date, count_pictures, expand, expand_inputs,
+                         experiment_from_dict, iter_items, load_experiment, read_experiment_file, role_key)
 from .kinds import JobKind, format_value, job_kind, register_kind, shallow_layers
 from .manifest import MANIFEST, BatchReport, ItemResult, read_manifest
 from .report import write_contact_sheet, write_index
@@ -46,6 +46,9 @@ from .run import Progress, run_batch, run_experiment
 
 __all__ = [
     "BACKENDS",
+    "MAX_PICTURES",
+    "count_pictures",
+    "iter_items",
     "MANIFEST",
     "BatchItem",
     "BatchReport",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import glob
 import itertools
+import math
 import os
 import re
 import tomllib
@@ -29,7 +30,8 @@ from .backends import check_run_options
 from .kinds import JobKind, format_value, job_kind
 from .manifest import MANIFEST
 
-__all__ = ["Experiment", "BatchItem", "batch_date", "expand", "expand_inputs", "experiment_from_dict",
+__all__ = ["Experiment", "BatchItem", "batch_date", "expand", "expand_inputs", "experiment_from_dict", "count_pictures",
+           "iter_items", "MAX_PICTURES",
            "load_experiment", "read_experiment_file", "role_key"]
 
 _DATE_RE = re.compile(r"^(\d{4})[-_](\d{2})[-_](\d{2})$")
@@ -399,12 +401,55 @@ def _item_name(kind: JobKind, params: Params, values: Mapping[str, Any], files: 
     return "/".join(folders) + "/_" + "_".join(parts) + "".join(extras) + "." + ext
 
 
-def expand(experiment: Experiment) -> list[BatchItem]:
+#: the most pictures :func:`expand` makes unless told otherwise (``--max-pictures``)
+MAX_PICTURES = 1_000_000
+
+
+def _inputs(kind: JobKind, experiment: Experiment) -> dict[str, tuple[str | None, ...]]:
+    inputs = {}
+    for role in kind.roles:
+        optional = role in kind.optional_roles
+        entries = experiment.inputs.get(role, (None,) if optional else ())
+        inputs[role] = expand_inputs(entries, role=role, optional=optional)
+        if not inputs[role]:
+            raise InvalidParameterError(f"no {role_key(role)}: expected at least one {role} picture")
+    return inputs
+
+
+def count_pictures(experiment: Experiment) -> int:
+    """How many pictures ``experiment`` makes at most, from its axes alone (nothing is built).
+
+    Repeated plain dreams (no guide) are rendered once, so the batch may hold
+    fewer; ``all_mask`` without a layer loops over about ten shallow layers.
+    """
+    kind = job_kind(experiment.command)
+    count = math.prod(len(v) for v in _inputs(kind, experiment).values())
+    count *= math.prod(len(v) for v in experiment.grid.values())
+    return count * kind.variant_factor(experiment.params, experiment.grid)
+
+
+def iter_items(experiment: Experiment, inputs: Mapping[str, tuple[str | None, ...]] | None = None
+               ) -> Iterator[BatchItem]:
+    """The pictures of ``experiment`` one at a time, unchecked (a dry run's first rows)."""
+    kind = job_kind(experiment.command)
+    inputs = _inputs(kind, experiment) if inputs is None else inputs
+    varying = [a for a in _axes(kind, experiment.grid) if len(set(map(repr, experiment.grid[a]))) > 1]
+    for files, values in _combinations(kind, experiment, inputs):
+        params = _build(kind, values, files)
+        job = Job(kind.command, params, files)
+        name = _item_name(kind, params, values, files, varying, experiment.ext)
+        labels = {r: kind.folder(r, files[r]) for r in kind.roles}
+        chosen = {k: v for k, v in values.items() if k not in experiment.params}
+        yield BatchItem(job, name, MappingProxyType({**labels, **chosen}))
+
+
+def expand(experiment: Experiment, *, max_pictures: int = MAX_PICTURES) -> list[BatchItem]:
     """Every picture of ``experiment``, validated before anything is rendered.
 
     Every parameter object is built (so a bad value anywhere fails now, with
     the combination it is in), presets, masks, layers and weights are checked,
-    and the file names are checked to be unique.
+    and the file names are checked to be unique. A grid of more than
+    ``max_pictures`` is refused before anything is built.
 
     Returns
     -------
@@ -414,27 +459,17 @@ def expand(experiment: Experiment) -> list[BatchItem]:
     Raises
     ------
     InvalidParameterError
-        No inputs for a required role, a bad value, two pictures with one name.
+        No inputs for a required role, a bad value, two pictures with one name, too many pictures.
     ModelError
         A backbone in use has no weights.
     """
     kind = job_kind(experiment.command)
-    inputs = {}
-    for role in kind.roles:
-        optional = role in kind.optional_roles
-        entries = experiment.inputs.get(role, (None,) if optional else ())
-        inputs[role] = expand_inputs(entries, role=role, optional=optional)
-        if not inputs[role]:
-            raise InvalidParameterError(f"no {role_key(role)}: expected at least one {role} picture")
-    varying = [a for a in _axes(kind, experiment.grid) if len(set(map(repr, experiment.grid[a]))) > 1]
-    items: list[BatchItem] = []
-    for files, values in _combinations(kind, experiment, inputs):
-        params = _build(kind, values, files)
-        job = Job(kind.command, params, files)
-        name = _item_name(kind, params, values, files, varying, experiment.ext)
-        labels = {r: kind.folder(r, files[r]) for r in kind.roles}
-        chosen = {k: v for k, v in values.items() if k not in experiment.params}
-        items.append(BatchItem(job, name, MappingProxyType({**labels, **chosen})))
+    inputs = _inputs(kind, experiment)
+    count = count_pictures(experiment)
+    if count > max_pictures:
+        raise InvalidParameterError(f"{count:,} pictures: more than {max_pictures:,}; expected a smaller grid "
+                                    f"(or --max-pictures {count})")
+    items = list(iter_items(experiment, inputs))
     kind.validate([item.job.params for item in items])
     return _unique(items, kind)
 

@@ -62,6 +62,10 @@ class JobKind:
         """Expand one combination further (``mix``: ``all_mask`` over the shallow layers)."""
         return [values]
 
+    def variant_factor(self, params: Mapping[str, Any], grid: Mapping[str, Sequence[Any]]) -> int:
+        """At most how many pictures :meth:`variants` makes of one combination (without building any)."""
+        return 1
+
     def build(self, values: Mapping[str, Any], inputs: Mapping[str, str | None]) -> Params:
         """The parameter object of one combination (validated)."""
         return self.params_cls.from_dict(values)
@@ -104,6 +108,12 @@ class MixKind(JobKind):
             return [values]
         layers = shallow_layers(values.get("backbone", "efficientnet_lite0"), values.get("weights"))
         return [{**values, "layer": layer} for layer in layers]
+
+    def variant_factor(self, params, grid):
+        if params.get("all_mask") or any(grid.get("all_mask", ())):
+            if "layer" not in params and "layer" not in grid:
+                return len(shallow_layers(params.get("backbone", "efficientnet_lite0"), params.get("weights")))
+        return 1
 
     def plain(self, params, inputs):
         if inputs.get("guide") is None and params.layer is not None:

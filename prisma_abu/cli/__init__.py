@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import typing
 from typing import Sequence
 
 from .. import __version__
@@ -25,9 +26,17 @@ __all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "
 _FAMILIES = (render, info, batch, style, gui)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (what is wrong, where the help is) and exit code 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``prisma-abu`` parser with every sub-command."""
-    parser = argparse.ArgumentParser(prog="prisma-abu", description="Photos into paintings, offline.")
+    parser = _Parser(prog="prisma-abu", description="Photos into paintings, offline: abu's Prisma (mix), "
+                     "DeepDream (dream), style transfer (style). `prisma-abu COMMAND --help` explains each.")
     parser.add_argument("--version", action="version", version=f"prisma_abu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for family in _FAMILIES:

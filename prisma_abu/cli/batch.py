@@ -38,7 +38,7 @@ with manifest.jsonl, contact_sheet.png and index.html beside them. <date> is tod
 
 def register(subparsers: Any) -> None:
     """Add the ``batch`` sub-command."""
-    from ..batch import BACKENDS
+    from ..batch import BACKENDS, MAX_PICTURES
 
     p = subparsers.add_parser(
         "batch", help="render a grid of parameters (sources x guides x layers x ...) into a folder",
@@ -62,7 +62,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler (default: a local cluster)")
     p.add_argument("--date", help="today (default), latest, YYYY-MM-DD or YYYY_MM_DD")
     p.add_argument("--force", action="store_true", help="render every picture again, even those there")
-    p.add_argument("--dry-run", action="store_true", help="print the count and the first pictures; render nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the count, the first pictures and an estimate of the time (one picture rendered "
+                        "in memory); write nothing")
+    p.add_argument("--no-estimate", action="store_true", help="with --dry-run: count only, render nothing")
+    p.add_argument("--max-pictures", type=int, default=MAX_PICTURES, metavar="N",
+                   help=f"refuse a grid of more pictures than this (default {MAX_PICTURES:,})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -109,6 +114,9 @@ def _axes(args: argparse.Namespace) -> list[tuple[str, str]]:
         name, sep, values = text.partition("=")
         if not sep or not name.strip():
             raise InvalidParameterError(f"--set: expected FIELD=V1,V2,..., got {text!r}")
+        if "=" in values:
+            pairs = " ".join(f"--set {part.strip()}" for part in text.split(",") if part.strip())
+            raise InvalidParameterError(f"--set {text}: one field per --set; expected {pairs}")
         axes.append((name.strip().replace("-", "_"), values))
     return axes
 
@@ -159,25 +167,65 @@ def experiment_from_args(args: argparse.Namespace):
 
 # --- running ---------------------------------------------------------------------------------------
 
-def _shape(items: list, experiment: Any) -> str:
-    """``2 source x 3 guide x 2 layer``: the distinct values per axis."""
-    from ..batch import job_kind
+def _shape(items: list, experiment: Any, count: int) -> str:
+    """``2 source x 3 guide x 2 layer``: the number of values per axis."""
+    from ..batch import expand_inputs, job_kind
 
-    names = [*job_kind(experiment.command).roles, *experiment.grid]
-    counts = [(n, len({repr(i.values.get(n)) for i in items})) for n in names]
+    kind = job_kind(experiment.command)
+    counts = []
+    for role in kind.roles:
+        entries = experiment.inputs.get(role, (None,) if role in kind.optional_roles else ())
+        counts.append((role, len(expand_inputs(entries, role=role, optional=role in kind.optional_roles))))
+    counts += [(name, len(values)) for name, values in experiment.grid.items()]
     return " x ".join(f"{c} {n}" for n, c in counts if c > 1) or "1 combination"
 
 
-def _dry_run(items: list, folder: Path, experiment: Any, force: bool) -> int:
-    there = [(folder / i.output).exists() for i in items]
-    redo = " (rendered again: --force)" if force and any(there) else ""
-    print(f"{len(items)} pictures in {folder}: {_shape(items, experiment)}; "
-          f"{sum(there)} already there{redo}")
-    for item, exists in list(zip(items, there))[:_DRY_RUN_ROWS]:
-        print(f"  {item.output}{'  [there]' if exists else ''}")
-    if len(items) > _DRY_RUN_ROWS:
-        print(f"  ... and {len(items) - _DRY_RUN_ROWS} more")
+def _dry_run(experiment: Any, folder: Path, force: bool, estimate: bool, max_pictures: int) -> int:
+    """The count (from the axes, nothing built), the first pictures, then an estimate from one render."""
+    import itertools
+
+    from ..batch import count_pictures, iter_items
+
+    count = count_pictures(experiment)
+    first = list(itertools.islice(iter_items(experiment), _DRY_RUN_ROWS))
+    there = [(folder / i.output).exists() for i in first]
+    limit = f" (more than {max_pictures:,}: refused without --max-pictures {count})" if count > max_pictures else ""
+    print(f"{count:,} pictures in {folder}{limit}: {_shape(first, experiment, count)}", flush=True)
+    for item, exists in zip(first, there):
+        print(f"  {item.output}{'  [there: rendered again with --force]' if exists and force else ''}"
+              f"{'  [there]' if exists and not force else ''}")
+    if count > len(first):
+        print(f"  ... and {count - len(first):,} more")
+    if estimate and first:
+        print(_estimate(first[0], count, experiment.jobs), flush=True)
     return EXIT_OK
+
+
+def _estimate(item: Any, count: int, jobs: int | None) -> str:
+    """One picture rendered (not written) and timed, times the count, over the workers."""
+    import time
+
+    from ..jobs import render
+
+    start = time.perf_counter()
+    try:
+        render(item.job)
+    except Exception as exc:  # the estimate is advice: a failing first picture is reported, not raised
+        return f"estimate: the first picture failed ({type(exc).__name__}: {exc})"
+    seconds = time.perf_counter() - start
+    total = seconds * count / max(1, jobs or 1)
+    return (f"estimate: {seconds:.2f} s for the first picture, about {_duration(total)} for all "
+            f"({jobs or 1} worker{'s' if (jobs or 1) > 1 else ''}; the first includes loading the network)")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 class _Bar:
@@ -191,7 +239,7 @@ class _Bar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="pic", file=sys.stderr, disable=self.quiet or not total,
-                            dynamic_ncols=True)
+                            dynamic_ncols=True, leave=False)  # the summary line follows
             return
         self.bar.update(1)
         if result.status == "failed" and not self.quiet:
@@ -218,11 +266,11 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import expand, run_batch
 
     experiment = experiment_from_args(args)
-    items = expand(experiment)
     date = experiment.resolve_date()
     folder = Path(experiment.out) / date
     if args.dry_run:
-        return _dry_run(items, folder, experiment, args.force)
+        return _dry_run(experiment, folder, args.force, not args.no_estimate, args.max_pictures)
+    items = expand(experiment, max_pictures=args.max_pictures)
     bar = _Bar(args.quiet)
     try:
         report = run_batch(items, folder, jobs=experiment.jobs, backend=experiment.backend,

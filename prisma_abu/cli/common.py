@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import typing
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -13,7 +12,8 @@ from ..errors import InvalidParameterError
 from ..params import Knob, Params, knobs
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
-           "progress_callback", "NONE", "format_default", "option_help"]
+           "given_fields",
+           "NONE", "format_default", "option_help"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 Command = Callable[[argparse.Namespace], int]
@@ -91,10 +91,10 @@ def format_default(value: Any) -> str:
     return str(value)
 
 
-def option_help(info: Knob, default: Any, old: Sequence[str] = ()) -> str:
-    """``--help``'s text for a knob: its meaning, choices, default and old spellings."""
+def option_help(info: Knob, default: Any, old: Sequence[str] = (), *, list_choices: bool = True) -> str:
+    """``--help``'s text for a knob: its meaning, choices (unless argparse shows them), default, old spellings."""
     text = info.help
-    if info.choices is not None:
+    if info.choices is not None and list_choices:
         text += f" ({', '.join(map(str, info.choices))})"
     text += f"; default: {format_default(default)}"
     if old:
@@ -117,14 +117,27 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
         info = knobs(cls)[f.name]
         flag = "--" + rename.get(f.name, f.name).replace("_", "-")
         old = ["--" + a.replace("_", "-") for a in info.aliases]
-        group.add_argument(flag, *old, dest=f"p_{f.name}", default=None, help=option_help(info, f.default, old),
-                           **_option_type(hints[f.name], f.name, info))
+        kind = _option_type(hints[f.name], f.name, info)
+        group.add_argument(flag, *old, dest=f"p_{f.name}", default=None,
+                           help=option_help(info, f.default, old, list_choices="choices" not in kind), **kind)
+
+
+def given_fields(args: argparse.Namespace) -> set[str]:
+    """The parameter fields the user gave on the command line."""
+    return {k[2:] for k, v in vars(args).items() if k.startswith("p_") and v is not None}
 
 
 def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: Any) -> Params:
-    """The parameter object the options describe (unset options keep the defaults)."""
+    """The parameter object the options describe (unset options keep the defaults, or the --params file's).
+
+    A class with ``AUTO_KNOBS`` chooses those per picture (``auto``) unless
+    the user gave one of them: then ``auto`` is off, unless ``--auto`` is given too.
+    """
     values = {k[2:]: (None if v is NONE else v) for k, v in vars(args).items()
               if k.startswith("p_") and v is not None}
+    auto_knobs = getattr(cls, "AUTO_KNOBS", ())
+    if auto_knobs and "auto" not in values and set(values) & set(auto_knobs):
+        values["auto"] = False
     values.update(overrides)
     if getattr(args, "params", None):
         base = _load_params_file(cls, args.params)
@@ -133,27 +146,42 @@ def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: A
 
 
 def _load_params_file(cls: type[Params], path: str) -> Params:
+    """Parameters from a .toml / .json file, or from the metadata of a picture prisma-abu wrote."""
+    from ..io import WRITABLE_SUFFIXES, read_metadata
+
     p = Path(path)
     if not p.is_file():
         raise InvalidParameterError(f"{p}: no such parameter file; expected a .json or .toml file")
-    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() in WRITABLE_SUFFIXES:
+        data = read_metadata(p).get("params")
+        if not isinstance(data, dict) or data.get("kind") != cls.kind:
+            raise InvalidParameterError(f"{p}: carries no {cls.kind} parameters; expected a picture made by "
+                                        f"prisma-abu {cls.kind}")
+        return cls.from_dict(data)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameterError(f"{p}: is not UTF-8 text; expected a .toml or .json parameter file") from None
     return cls.from_toml(text) if p.suffix.lower() == ".toml" else cls.from_json(text)
 
 
 # --- shared by the commands ---------------------------------------------------------------------
 
-def progress_callback(args: argparse.Namespace, total: int | None):
-    """A tqdm bar on stderr when it is a terminal; returns (callback, close)."""
-    if args.quiet or not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="step", leave=False, file=sys.stderr)
-    return (lambda octave, step, value: bar.update(1)), bar.close
-
-
-def add_common_options(p: argparse.ArgumentParser, *, output: bool = True) -> None:
-    if output:
-        p.add_argument("-o", "--output", required=True, help="output picture (.png, .jpg, .webp, .tif)")
-    p.add_argument("--params", help="start from the parameters in this .json or .toml file")
+def add_common_options(p: argparse.ArgumentParser, *, inputs: str = "PICTURE",
+                       inputs_help: str = "pictures, folders of pictures, or - (a picture on stdin)",
+                       params: bool = True) -> None:
+    """The inputs and the options every picture command shares (see :mod:`prisma_abu.cli.pictures`)."""
+    p.add_argument("inputs", nargs="+", metavar=inputs, help=inputs_help)
+    p.add_argument("-o", "--output", metavar="FILE|DIR|-",
+                   help="the picture to write (.png, .jpg, .webp, .tif); a folder for several inputs; - for PNG on "
+                        "stdout; default: out/<name>_<command>.png, never overwriting")
+    if params:
+        p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file "
+                                                        "(or a picture prisma-abu wrote)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per picture (input, output, "
+                                                       "parameters, seconds, precision) instead of its path")
+    p.add_argument("--overwrite", action="store_true", help="allow the output to be one of the inputs")
+    p.add_argument("--metadata-paths", choices=("relative", "absolute", "name"), default="relative",
+                   help="how the picture records input paths outside its folder: relative to it (default), "
+                        "absolute, or the file name only; their sha256 is always recorded")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

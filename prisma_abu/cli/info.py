@@ -46,7 +46,8 @@ def _cmd_fetch_weights(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add the information commands to ``prisma-abu``'s sub-commands."""
     p = sub.add_parser("layers", help="the layers of a backbone, in network order")
-    p.add_argument("--backbone", default="efficientnet_lite0")
+    p.add_argument("--backbone", default="efficientnet_lite0", metavar="NAME",
+                   help="the network whose layers to list (see `prisma-abu doctor`); default: efficientnet_lite0")
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser("doctor", help="backbones, weights, versions, threads, bf16")

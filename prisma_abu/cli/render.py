@@ -1,27 +1,53 @@
-"""``dream``, ``mix``, ``mask``, ``features`` and ``replay``: one picture in, one picture out."""
+"""``dream``, ``mix``, ``mask``, ``features`` and ``replay``: pictures in, pictures out.
+
+Each takes one or more pictures or folders (see :mod:`prisma_abu.cli.pictures`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from ..params import DreamParams, MixParams
-from .common import EXIT_OK, add_common_options, add_params_arguments, params_from_args, progress_callback
+from .common import add_common_options, add_params_arguments, params_from_args
+from .pictures import Source, run_pictures
 
-__all__ = ["register"]
+__all__ = ["register", "dream_steps", "mix_steps"]
+
+_DREAM_EPILOG = """\
+examples:
+  prisma-abu dream sample/chelsea.jpg                     # out/chelsea_dream.png
+  prisma-abu dream sample/ -o out/dreams/ --layer blocks.3 --iter-n 20
+  prisma-abu dream sample/rocket.jpg --backbone vgg16 --layer relu4_2 --size 480 -o rocket.png
+  prisma-abu dream sample/astronaut.jpg --guide prisma_gd/swirl.jpg --layer blocks.5 --json
+"""
+_MIX_EPILOG = """\
+examples:
+  prisma-abu mix sample/chelsea.jpg --guide prisma_gd/swirl.jpg           # out/chelsea_mix.png
+  prisma-abu mix sample/ --guide prisma_gd/strokes.jpg -o out/painted/    # every photo of a folder
+  prisma-abu mix sample/coffee.jpg --guide prisma_gd/swirl.jpg --mask otsu+stdmean --n3 60 -o cup.png
+  cat photo.jpg | prisma-abu mix - --guide prisma_gd/swirl.jpg -o - > painted.png
+"""
 
 
-def _run_and_write(args: argparse.Namespace, job, requested=None) -> int:
-    from ..jobs import check_can_write, run_job
+def dream_steps(job) -> int:
+    """Progress steps of a dream: octaves x iterations."""
+    return job.params.octave_n * job.params.iter_n
 
-    check_can_write(job, args.output)
-    callback, close = progress_callback(args, None)
-    try:
-        path = run_job(job, args.output, callback=callback, requested=requested)
-    finally:
-        close()
-    print(path)
-    return EXIT_OK
+
+def mix_steps(job) -> int | None:
+    """Progress steps of a mix: its short dream's (None without one)."""
+    p = job.params
+    if p.layer is None:
+        return None
+    if p.force_iter_n is not None:
+        iterations = p.force_iter_n
+    elif job.inputs.get("guide") is None and job.command == "mix":
+        iterations = int(10 / p.rb_rate)
+    else:
+        iterations = p.iter_n
+    return p.octave_n * iterations or None
 
 
 def _cmd_dream(args: argparse.Namespace) -> int:
@@ -29,21 +55,24 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
     overrides = {"objective": "guide"} if args.guide and args.p_objective is None else {}
     params = params_from_args(DreamParams, args, **overrides)
-    return _run_and_write(args, Job("dream", params, {"image": args.image, "guide": args.guide}))
+    return run_pictures(args, "dream", lambda s: Job("dream", params, {"image": s.path, "guide": args.guide}),
+                        steps=dream_steps)
 
 
 def _cmd_mix(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     params = params_from_args(MixParams, args)
-    return _run_and_write(args, Job(args.command, params, {"source": args.source, "guide": args.guide}))
+    guide = None if args.guide in (None, "none") else args.guide
+    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, "guide": guide}),
+                        steps=mix_steps)
 
 
 def _cmd_mask_like(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     params = params_from_args(MixParams, args)
-    return _run_and_write(args, Job(args.command, params, {"source": args.source}))
+    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path}))
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -51,39 +80,60 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from ..jobs import arithmetic_of, job_from_metadata, requested_params
     from ..pipeline.models import set_threads
 
-    meta = read_metadata(args.picture)
-    job = job_from_metadata(meta, picture=args.picture)
-    threads = arithmetic_of(meta).get("threads")
-    before = set_threads(threads) if threads is not None else None
+    metas: dict[str, Any] = {}
+
+    def make_job(source: Source):
+        meta = read_metadata(source.path)
+        metas[source.path] = meta
+        threads = arithmetic_of(meta).get("threads")
+        if threads is not None:
+            set_threads(threads)  # the first picture's arithmetic: same threads, same bytes
+        return job_from_metadata(meta, picture=source.path)
+
+    def requested(source: Source):
+        return requested_params(metas[source.path])
+
+    from ..pipeline.models import arithmetic
+
+    before = arithmetic()["threads"]
     try:
-        return _run_and_write(args, job, requested=requested_params(meta))
+        return run_pictures(args, "replay", make_job, requested=requested)
     finally:
-        if before is not None:
-            set_threads(before)
+        set_threads(before)
 
 
 def register(sub: Any) -> None:
     """Add the picture commands to ``prisma-abu``'s sub-commands."""
-    p = sub.add_parser("dream", help="DeepDream a picture")
-    p.add_argument("image")
-    p.add_argument("--guide", help="guide picture (guided objective)")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("dream", help="DeepDream pictures", epilog=_DREAM_EPILOG, formatter_class=fmt,
+                       description="DeepDream each picture: amplify what a layer of a network sees in it.")
     add_common_options(p)
+    p.add_argument("--guide", metavar="PICTURE", help="a guide picture: the dream pulls the layer toward its "
+                                                       "features (sets --objective guide)")
     add_params_arguments(p, DreamParams, rename={"layers": "layer"})
     p.set_defaults(func=_cmd_dream)
 
-    for name, helptext in (("mix", "abu's Prisma: mask, blend with a guide, enhance, shallow dream"),
-                           ("mask", "the mask mix would use, as a picture"),
-                           ("features", "the Harris corners (blue) and sub-pixel refinements (red +)")):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("source")
+    for name, helptext, description in (
+            ("mix", "abu's Prisma: mask, blend with a guide, enhance, a short dream",
+             "abu's Prisma on each photo: a mask keeps the photo where it matters, the guide fills the rest "
+             "(convolution-weighted, n1/n2/n3), an enhance preset, then a short dream on a shallow layer adds "
+             "the brush texture."),
+            ("mask", "the mask mix would use, as a picture", "The mask mix would use for each photo (white: "
+             "the photo is kept)."),
+            ("features", "the Harris corners (blue) and their sub-pixel refinements (red +)",
+             "Each photo with the Harris corners the features mask is built from.")):
+        p = sub.add_parser(name, help=helptext, description=textwrap.fill(description, 88), formatter_class=fmt,
+                           epilog=_MIX_EPILOG if name == "mix" else None)
+        add_common_options(p, inputs="PHOTO")
         if name == "mix":
-            p.add_argument("--guide", help="guide picture (default: none)")
-        add_common_options(p)
+            p.add_argument("--guide", metavar="PICTURE", help="the guide picture that fills what the mask "
+                                                               "leaves; none: a plain dream of the photo")
         add_params_arguments(p, MixParams)
         p.set_defaults(func=_cmd_mix if name == "mix" else _cmd_mask_like)
 
-    p = sub.add_parser("replay", help="render a picture prisma-abu wrote again, from its own parameters")
-    p.add_argument("picture")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("-q", "--quiet", action="store_true")
+    p = sub.add_parser("replay", help="render pictures prisma-abu wrote again, from their own parameters",
+                       description="Render each picture again from the parameters, inputs (checked by sha256) "
+                                   "and arithmetic (precision, threads) it carries: the same bytes.")
+    add_common_options(p, inputs="PICTURE", inputs_help="pictures prisma-abu wrote, or folders of them",
+                       params=False)
     p.set_defaults(func=_cmd_replay)

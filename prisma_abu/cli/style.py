@@ -1,16 +1,17 @@
 """``prisma-abu style``: neural style transfer from the command line.
 
-``prisma-abu style CONTENT --style S1[,S2...] -o OUT`` with neural-style's
-option names (``--style-blend-weights``, ``--image-size``, ``--content-weight``,
-``--init``, ``--original-colors``...), plus the coarse-to-fine knobs
-(``--scales``, ``--scale-factor``, ``--scale-iterations``) and ``--mask``.
-:mod:`prisma_abu.cli` finds :func:`register` by itself.
+``prisma-abu style CONTENT... --style S1[,S2...] [-o OUT]`` with neural-style's
+option names (``--style-blend-weights``, ``--size`` (neural-style's
+``--image-size``), ``--content-weight``, ``--init``, ``--original-colors``...),
+plus the coarse-to-fine knobs (``--scales``, ``--scale-factor``,
+``--scale-iterations``) and ``--mask``.
 
-The picture is written through :func:`prisma_abu.jobs.run_job`, so it carries
-its parameters (``prisma-abu replay`` renders it again). Losses go to stderr
-every ``--print-iter`` iterations (0: silent); every ``--save-iter``
-iterations the best picture so far is written next to the output as
-``OUT_stem_NNNN.suffix``, atomically, with the same metadata.
+Each picture is written through :func:`prisma_abu.jobs.run_job`, so it
+carries its parameters (``prisma-abu replay`` renders it again). On a
+terminal a bar shows the iterations with the current losses; elsewhere a loss
+line goes to stderr every ``--print-iter`` iterations (0: silent). Every
+``--save-iter`` iterations the best picture so far is written next to the
+output as ``OUT_stem_NNNN.suffix``, atomically, with the same metadata.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..data import IMAGE_SUFFIXES
 from ..params import StyleParams
 from ..pipeline.style import StyleMonitor
 
-__all__ = ["register", "checkpoint_path", "CliMonitor"]
+__all__ = ["register", "checkpoint_path", "CliMonitor", "style_steps"]
 
 
 def checkpoint_path(output: str | os.PathLike, iteration: int) -> Path:
@@ -37,13 +38,18 @@ def checkpoint_path(output: str | os.PathLike, iteration: int) -> Path:
 
 
 class CliMonitor(StyleMonitor):
-    """Losses to stderr every ``print_iter`` iterations; checkpoints beside the output."""
+    """Progress on the bar (losses in its postfix), or a loss line every ``print_iter`` iterations
+    without one (as neural-style); checkpoints beside the output."""
 
-    def __init__(self, output: str | os.PathLike, metadata: dict[str, Any], print_iter: int) -> None:
-        self.output, self.metadata, self.print_iter = output, metadata, print_iter
+    def __init__(self, output: str | os.PathLike, metadata: dict[str, Any], print_iter: int, bar: Any = None) -> None:
+        self.output, self.metadata, self.print_iter, self.bar = output, metadata, print_iter, bar
 
     def progress(self, p) -> None:
-        if self.print_iter and (p.iteration % self.print_iter == 0 or p.iteration == p.num_iterations):
+        if self.bar is not None:
+            self.bar()
+            self.bar.postfix(scale=f"{p.scale + 1}/{p.num_scales}", content=f"{p.losses.content:.3g}",
+                             style=f"{p.losses.style:.3g}", total=f"{p.losses.total:.3g}")
+        elif self.print_iter and (p.iteration % self.print_iter == 0 or p.iteration == p.num_iterations):
             h, w = p.size
             print(f"iteration {p.iteration}/{p.num_iterations}  "
                   f"scale {p.scale + 1}/{p.num_scales} ({w}x{h})  "
@@ -53,12 +59,10 @@ class CliMonitor(StyleMonitor):
     def checkpoint(self, iteration: int, image: np.ndarray) -> None:
         from ..io import write_image
 
+        if self.output == "-":
+            return
         write_image(checkpoint_path(self.output, iteration), image,
                     metadata={**self.metadata, "checkpoint_iteration": iteration})
-
-
-def _styles(values: list[str]) -> list[str]:
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def _is_file_spec(mask: str) -> bool:
@@ -66,37 +70,44 @@ def _is_file_spec(mask: str) -> bool:
     return os.path.exists(mask) or Path(mask).suffix.lower() in IMAGE_SUFFIXES
 
 
-def _cmd_style(args: argparse.Namespace) -> int:
-    from .common import EXIT_OK, params_from_args
-    from ..io import check_output_path
-    from ..jobs import Job, run_job
+def style_steps(job) -> int:
+    """Progress steps of a style transfer: its iterations over all scales."""
+    p = job.params
+    return sum(p.scale_iterations) if p.scale_iterations else p.num_iterations
 
-    check_output_path(args.output)
+
+def _cmd_style(args: argparse.Namespace) -> int:
+    from ..jobs import Job
+    from .common import params_from_args
+    from .pictures import iter_styles, run_pictures
+
     overrides: dict[str, Any] = {}
     if args.p_init_image is not None and args.p_init is None:
         overrides["init"] = "image"
     params = params_from_args(StyleParams, args, **overrides)
-    assert isinstance(params, StyleParams)
-    inputs: dict[str, str | None] = {"content": args.content}
-    inputs.update({f"style{i}": path for i, path in enumerate(_styles(args.style))})
-    inputs["init_image"] = params.init_image
-    inputs["mask_file"] = params.mask if params.mask is not None and _is_file_spec(params.mask) else None
+    styles = {f"style{i}": path for i, path in enumerate(iter_styles(args.style))}
+    extra = {"init_image": params.init_image,
+             "mask_file": params.mask if params.mask is not None and _is_file_spec(params.mask) else None}
     # the files themselves are inputs (path and sha256 in the metadata); the parameters keep their names only
     params = params.replace(init_image=None if params.init_image is None else Path(params.init_image).name,
-                            mask=params.mask if inputs["mask_file"] is None else Path(params.mask).name)
-    job = Job("style", params, inputs)
-    monitor = CliMonitor(args.output, _checkpoint_metadata(job) if params.save_iter else {},
-                         0 if args.quiet else params.print_iter)
-    print(run_job(job, args.output, callback=monitor))
-    return EXIT_OK
+                            mask=params.mask if extra["mask_file"] is None else Path(params.mask).name)
+
+    def make_job(source):
+        return Job("style", params, {"content": source.path, **styles, **extra})
+
+    def monitor(job, output, bar):
+        meta = _checkpoint_metadata(job, output) if params.save_iter else {}
+        return CliMonitor(output, meta, 0 if args.quiet else params.print_iter, bar)
+
+    return run_pictures(args, "style", make_job, steps=style_steps, callback_factory=monitor)
 
 
-def _checkpoint_metadata(job) -> dict[str, Any]:
+def _checkpoint_metadata(job, output: str) -> dict[str, Any]:
     """The job's metadata for the checkpoints (a missing input is reported by the render itself)."""
     from ..jobs import job_metadata
 
     try:
-        return job_metadata(job)
+        return job_metadata(job, None if output == "-" else output)
     except OSError:
         return {}
 
@@ -110,9 +121,8 @@ def register(subparsers: Any) -> None:
         description="Paint CONTENT in the style of one or more pictures (neural-style's options). "
                     "--mask confines the style to a PrismaWorker mask (otsu, stdmean, features, "
                     "a '+'-sum) or a mask picture (white: style).")
-    p.add_argument("content", help="the content picture")
+    add_common_options(p, inputs="CONTENT", inputs_help="the content pictures (files, folders or -)")
     p.add_argument("--style", action="append", required=True, metavar="S1[,S2...]",
                    help="style picture(s), comma-separated or repeated")
-    add_common_options(p)
     p.set_defaults(func=_cmd_style)
     add_params_arguments(p, StyleParams)

@@ -9,11 +9,11 @@ Nothing here reads or writes files. The verbs are re-exported here, so
 
 from __future__ import annotations
 
-from .dream import as_uint8, dream, resolve_layers
+from .dream import as_rgb, as_uint8, dream, resolve_layers
 from .mix import (PRISMA_LAYERS, MixResult, check_enhance, check_mask, enhance_presets, feature_picture, mask_combinations,
                   mask_picture, mix, mix_mask, prepare_mix, prisma_layer)
 from .style import StyleMonitor, style
 
 __all__ = ["dream", "mix", "style", "MixResult", "StyleMonitor", "check_enhance", "check_mask", "mix_mask",
            "mask_picture", "feature_picture", "prepare_mix", "enhance_presets", "mask_combinations", "PRISMA_LAYERS",
-           "prisma_layer", "resolve_layers", "as_uint8"]
+           "prisma_layer", "resolve_layers", "as_uint8", "as_rgb"]

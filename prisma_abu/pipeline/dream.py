@@ -5,14 +5,14 @@ Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import InvalidParameterError
+from ..errors import InvalidImageError, InvalidParameterError
 from ..params import DreamParams
 
-__all__ = ["dream", "resolve_layers", "as_uint8"]
+__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -24,6 +24,19 @@ def resolve_layers(params: DreamParams):
     net = load_backbone(params.backbone, weights=params.weights)
     layers = tuple(net.resolve_layer(name) for name in params.layers) or (net.default_layer,)
     return net, layers
+
+
+def as_rgb(image: Any, name: str = "image") -> np.ndarray:
+    """``image`` checked as an (M, N, 3) finite numeric array; anything else is an InvalidImageError."""
+    from ..ops.color import check_rgb
+
+    try:
+        array = np.asarray(image)
+    except (ValueError, TypeError):
+        raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got {type(image).__name__}") from None
+    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
+        raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got shape {array.shape}")
+    return check_rgb(array, name=name)
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:
@@ -64,6 +77,9 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
     from ..neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
     from ..ops.resize import resize_longer_side
 
+    image = as_rgb(image, "image")
+    if guide is not None:
+        guide = as_rgb(guide, "guide")
     if params.objective == "guide" and guide is None:
         raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
     net, layers = resolve_layers(params)

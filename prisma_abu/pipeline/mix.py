@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..params import MixParams
-from .dream import as_uint8, dream
+from .dream import as_rgb, as_uint8, dream
 
 __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
            "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations"]
@@ -140,7 +140,7 @@ def check_mask(spec: str) -> tuple[str, ...]:
 
 def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
     """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture."""
-    src, _ = prepare_mix(source, None, params)
+    src, _ = prepare_mix(as_rgb(source, "source"), None, params)
     return np.repeat(mix_mask(src, params)[:, :, None], 3, axis=2)
 
 
@@ -150,7 +150,7 @@ def feature_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
     from ..ops.draw import draw_features
     from ..ops.masks import find_corners
 
-    src, _ = prepare_mix(source, None, params)
+    src, _ = prepare_mix(as_rgb(source, "source"), None, params)
     coords, subpix = find_corners(to_grey(src))
     return draw_features(src, coords, subpix)
 
@@ -189,6 +189,8 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     MixResult
     """
     check_enhance(params.enhance)
+    source = as_rgb(source, "source")
+    guide = None if guide is None else as_rgb(guide, "guide")
     src, gd = prepare_mix(source, guide, params)
     mask = mix_mask(src, params, mask=mask)
     if gd is None and params.layer is not None and plain_dream_without_guide:

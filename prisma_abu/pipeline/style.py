@@ -97,10 +97,9 @@ def prepare_styles(styles: Sequence[np.ndarray], params: StyleParams) -> list[np
 
 
 def _check_rgb(image: np.ndarray, name: str) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got shape {image.shape}")
-    return image
+    from .dream import as_rgb
+
+    return as_rgb(image, name)
 
 
 def iteration_schedule(params: StyleParams, num_scales: int | None = None) -> tuple[int, ...]:

@@ -59,15 +59,39 @@ def test_cli_dry_run_prints_and_writes_nothing(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert code == 0 and not (tmp_path / "o").exists()
     assert out[0].startswith("24 pictures in ") and "2 source x 2 guide x 3 enhance x 2 n2" in out[0]
-    assert out[1] == "  chelsea/swirl/__none_1.0_otsu_n2-5.png" and out[-1] == "  ... and 14 more"
+    assert out[1] == "  chelsea/swirl/__none_1.0_otsu_n2-5.png" and out[-2] == "  ... and 14 more"
+    assert out[-1].startswith("estimate: ") and "s for the first picture, about" in out[-1]
 
 
 def test_cli_options_override_the_experiment_file(tmp_path, capsys):
     code = main(["batch", str(ROOT / "docs" / "experiment.toml"), "--source", COFFEE, "--layer", "none",
                  "--enhance", "Contrast", "-o", str(tmp_path), "--date", "2024_05_01", "--dry-run"])
     out = capsys.readouterr().out.splitlines()
-    assert code == 0 and out[0] == f"4 pictures in {tmp_path / DATE}: 4 guide; 0 already there"
+    assert code == 0 and out[0] == f"4 pictures in {tmp_path / DATE}: 4 guide"
     assert out[1] == "  coffee/swirl/_Contrast_none_1.0_otsu.png"
+
+
+def test_a_huge_grid_is_counted_without_being_built_and_refused(tmp_path, capsys):
+    import time
+
+    values = ",".join(str(n) for n in range(1, 1001))  # 1000 x 1000 x 1000 x 2 sources = 2e9 pictures
+    argv = ["batch", "--source", CAT, COFFEE, "--layer", "none", "--set", f"n1={values}", "--set", f"n2={values}",
+            "--set", f"n3={values}", "-o", str(tmp_path / "o")]
+    start = time.perf_counter()
+    assert main([*argv, "--dry-run", "--no-estimate"]) == 0
+    assert time.perf_counter() - start < 30  # counted from the axes, not days of expansion (a loose bound)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2,000,000,000 pictures in ") and "refused without --max-pictures" in out[0]
+    assert len(out) == 12 and out[-1] == "  ... and 1,999,999,990 more"
+    assert main(argv) == 2
+    assert "2,000,000,000 pictures: more than 1,000,000" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_set_takes_one_field_and_says_the_right_form(capsys):
+    assert main(["batch", "--source", CAT, "--set", "iter_n=1,octave_n=1", "-o", "x", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "one field per --set; expected --set iter_n=1 --set octave_n=1" in err
 
 
 def test_batch_cli_is_registered():

@@ -54,7 +54,7 @@ def test_guided_dream(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["dream", "nope.jpg"], "nope.jpg: no such file"),
-    (["dream", "sample"], "sample: is a folder"),
+    (["dream", "sample"], "pictures need a folder; expected -o DIR"),
     (["dream", "README.md"], "not a picture Pillow can read"),
     (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of: stem"),
     (["dream", SAMPLE, "--backbone", "resnet"], "expected one of"),

@@ -1,0 +1,95 @@
+"""The verbs for scripts: ``dream``, ``mix``, ``style`` on a path, a PIL image or an array.
+
+>>> import prisma_abu
+>>> painted = prisma_abu.mix("sample/chelsea.jpg", "prisma_gd/swirl.jpg", n3=1)   # doctest: +SKIP
+>>> painted.image.shape, painted.mask.shape                                      # doctest: +SKIP
+((480, 480, 3), (480, 480))
+
+Each verb takes its parameter object (``params=``) and/or its knobs by name
+(``n3=1``, ``size=320``; the old spellings too), reads what it is given, and
+returns arrays (``mix`` a :class:`~prisma_abu.pipeline.MixResult` with
+``.image`` and ``.mask``). Anything that is not a picture raises
+:class:`~prisma_abu.errors.InvalidImageError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import InvalidImageError
+from .io import read_image
+from .params import DreamParams, MixParams, Params, StyleParams
+
+__all__ = ["dream", "mix", "style", "as_picture"]
+
+Picture = "str | os.PathLike | PIL.Image.Image | np.ndarray"
+
+
+def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
+    """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
+
+    A path is read (:func:`prisma_abu.io.read_image`); a PIL image is
+    converted to RGB; an array must be (M, N, 3) and finite.
+
+    Raises
+    ------
+    InvalidImageError
+        A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file...
+    """
+    if isinstance(picture, (str, os.PathLike)):
+        return read_image(picture)
+    if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image
+        return np.asarray(picture.convert("RGB"), dtype=np.float32)
+    if not isinstance(picture, np.ndarray):
+        raise InvalidImageError(f"{name}: expected a path, a PIL image or an (M, N, 3) array, "
+                                f"got {type(picture).__name__}")
+    from .pipeline import as_rgb
+
+    return as_rgb(picture, name)
+
+
+def _params(cls: type[Params], params: Params | None, knobs: dict[str, Any]) -> Any:
+    if params is None:
+        return cls.from_dict(knobs)
+    if not isinstance(params, cls):
+        from .errors import InvalidParameterError
+
+        raise InvalidParameterError(f"params: expected {cls.__name__}, got {type(params).__name__}")
+    return params.replace(**knobs) if knobs else params
+
+
+def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
+          callback: Callable | None = None, **knobs: Any) -> np.ndarray:
+    """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns (M, N, 3) uint8."""
+    from . import pipeline
+
+    p = _params(DreamParams, params, knobs)
+    g = None if guide is None else as_picture(guide, "guide")
+    return pipeline.dream(as_picture(picture), p, guide=g, callback=callback)
+
+
+def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | None = None,
+        callback: Callable | None = None, **knobs: Any):
+    """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a MixResult."""
+    from . import pipeline
+
+    p = _params(MixParams, params, knobs)
+    g = None if guide is None else as_picture(guide, "guide")
+    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=mask, callback=callback)
+
+
+def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None = None, *, mask: Any = None,
+          init_image: Any = None, callback: Callable | None = None, **knobs: Any) -> np.ndarray:
+    """Gatys style transfer of ``content`` in one or more ``styles`` (see :func:`prisma_abu.pipeline.style`)."""
+    from . import pipeline
+
+    p = _params(StyleParams, params, knobs)
+    if isinstance(styles, (str, os.PathLike, np.ndarray)) or hasattr(styles, "convert"):
+        styles = [styles]
+    pictures = [as_picture(s, f"style {i}") for i, s in enumerate(styles)]
+    m = None if mask is None else as_picture(mask, "mask")
+    init = None if init_image is None else as_picture(init_image, "init_image")
+    return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init, callback=callback)

@@ -1,0 +1,70 @@
+"""prisma_abu's verbs for scripts: paths, PIL images and arrays in; the documented error for anything else."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import prisma_abu
+from prisma_abu import pipeline
+from prisma_abu.errors import InvalidImageError, InvalidParameterError
+from prisma_abu.io import read_image
+from prisma_abu.params import DreamParams, MixParams
+
+from cli_support import GUIDE, SAMPLE
+from style_support import QUICK
+
+NOT_PICTURES = {
+    "a list": [[1, 2, 3]],
+    "a 1-D array": np.zeros(12),
+    "a 4-D array": np.zeros((1, 8, 8, 3)),
+    "NaN": np.full((8, 8, 3), np.nan),
+    "strings": np.full((8, 8, 3), "x"),
+    "objects": np.array([[[object()] * 3] * 8] * 8, dtype=object),
+    "no pixels": np.zeros((0, 8, 3)),
+    "a number": 7,
+}
+FUNCTIONS = {
+    "prisma_abu.dream": lambda x: prisma_abu.dream(x, iter_n=1, octave_n=1),
+    "prisma_abu.mix": lambda x: prisma_abu.mix(x, layer=None),
+    "prisma_abu.style": lambda x: prisma_abu.style(x, [np.zeros((8, 8, 3))], QUICK),
+    "pipeline.dream": lambda x: pipeline.dream(x, DreamParams(iter_n=1, octave_n=1)),
+    "pipeline.mix": lambda x: pipeline.mix(x, None, MixParams(layer=None)),
+    "pipeline.style": lambda x: pipeline.style(x, [np.zeros((8, 8, 3))], QUICK),
+    "pipeline.mask_picture": lambda x: pipeline.mask_picture(x, MixParams()),
+    "pipeline.feature_picture": lambda x: pipeline.feature_picture(x, MixParams()),
+    "guide of pipeline.mix": lambda x: pipeline.mix(np.zeros((8, 8, 3)), x, MixParams(layer=None)),
+}
+
+
+@pytest.mark.parametrize("bad", list(NOT_PICTURES), ids=list(NOT_PICTURES))
+@pytest.mark.parametrize("function", list(FUNCTIONS))
+def test_anything_but_a_picture_is_an_invalid_image_error(function, bad):
+    with pytest.raises(InvalidImageError, match="expected"):
+        FUNCTIONS[function](NOT_PICTURES[bad])
+
+
+def test_a_path_a_pil_image_and_an_array_give_the_same_mix():
+    params = MixParams(layer=None, size=48, n3=1)
+    from_path = prisma_abu.mix(SAMPLE, GUIDE, params)
+    from_pil = prisma_abu.mix(Image.open(SAMPLE), Image.open(GUIDE), params)
+    from_array = prisma_abu.mix(read_image(SAMPLE), read_image(GUIDE), params)
+    for result in (from_pil, from_array):
+        assert np.array_equal(result.image, from_path.image) and np.array_equal(result.mask, from_path.mask)
+    assert from_path.image.dtype == np.uint8 and from_path.image.shape == (48, 48, 3)
+
+
+def test_knobs_by_name_old_spellings_too():
+    a = prisma_abu.mix(SAMPLE, GUIDE, layer=None, base_width=40, n3=1)
+    b = prisma_abu.mix(SAMPLE, GUIDE, MixParams(layer=None, n3=1), size=40)
+    assert np.array_equal(a.image, b.image) and a.image.shape == (40, 40, 3)
+    with pytest.raises(InvalidParameterError, match="unknown parameter"):
+        prisma_abu.mix(SAMPLE, GUIDE, n4=1)
+    with pytest.raises(InvalidParameterError, match="expected MixParams, got DreamParams"):
+        prisma_abu.mix(SAMPLE, GUIDE, DreamParams())
+
+
+def test_a_missing_file_is_an_invalid_image_error():
+    with pytest.raises(InvalidImageError, match="no such file"):
+        prisma_abu.dream("nope.jpg")
