@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean-venv
+.PHONY: demo test gui bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
+
+GUI_STAMP := $(VENV)/.installed-gui
+
+$(GUI_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[gui]"
+	touch $@
+
+# the window: installs its extra (traitsui, pyface, PySide6) from this checkout, then opens it
+gui: $(GUI_STAMP)
+	$(VENV)/bin/prisma-abu gui
 
 demo: $(STAMP)
 	$(PY) -m prisma_abu.demo out/demo

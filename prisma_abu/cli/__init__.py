@@ -53,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PrismaAbuError as exc:
         print(f"prisma-abu: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("prisma-abu: interrupted", file=sys.stderr)
-        return 130
+        return getattr(exc, "exit_code", 130)
 
 
 if __name__ == "__main__":  # pragma: no cover

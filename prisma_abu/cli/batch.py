@@ -7,6 +7,7 @@ summary and the manifest), 2 bad input (nothing rendered).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import typing
@@ -263,7 +264,7 @@ def _summary(report: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``prisma-abu batch``; PrismaAbuError (bad input) is left to ``main`` (exit 2)."""
-    from ..batch import expand, run_batch
+    from ..batch import expand
 
     experiment = experiment_from_args(args)
     date = experiment.resolve_date()
@@ -271,6 +272,38 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return _dry_run(experiment, folder, args.force, not args.no_estimate, args.max_pictures)
     items = expand(experiment, max_pictures=args.max_pictures)
+    with _sigterm_as_interrupt():
+        return _render(args, experiment, items, folder, date)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, systemd, docker), handled as Ctrl-C: workers stopped, nothing left running."""
+
+    exit_code = 143
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _render(args: argparse.Namespace, experiment: Any, items: list, folder: Path, date: str) -> int:
+    from ..batch import run_batch
+
     bar = _Bar(args.quiet)
     try:
         report = run_batch(items, folder, jobs=experiment.jobs, backend=experiment.backend,

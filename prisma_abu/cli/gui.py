@@ -14,7 +14,8 @@ from ..errors import PrismaAbuError
 
 __all__ = ["register", "GUI_EXTRA_HINT"]
 
-GUI_EXTRA_HINT = "install the gui extra: pip install 'prisma_abu[gui]'"
+GUI_EXTRA_HINT = ("the window needs its extra (traitsui, pyface, PySide6): run `make gui` in the checkout, or "
+                  "`pip install -e '.[gui]'` there")
 #: what the window needs besides prisma_abu itself
 _NEEDS = ("prisma_abu_gui", "traitsui", "pyface", "PySide6")
 
@@ -39,8 +40,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``gui`` to ``prisma-abu``'s sub-commands."""
     p = subparsers.add_parser("gui", help="the window: every mix knob, a live preview, batches, a gallery",
-                              description="Open the prisma_abu window (needs the gui extra: "
-                                          "pip install 'prisma_abu[gui]').")
+                              description="Open the prisma_abu window (needs the gui extra: `make gui` in "
+                                          "the checkout, or pip install -e '.[gui]').")
     p.add_argument("--source", dest="gui_source", metavar="F", help="the photo to start with")
     p.add_argument("--guide", dest="gui_guide", metavar="G", help="the guide picture to start with ('none': none)")
     p.add_argument("--params", dest="gui_params", metavar="FILE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -139,3 +140,48 @@ def test_run_batch_refuses_repeated_outputs(tmp_path):
     items = expand(_experiment(tmp_path))
     with pytest.raises(InvalidParameterError, match="two pictures would be written"):
         run_batch(items * 2, tmp_path / "b")
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Processes still alive in process group ``pgid`` (zombies do not count)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
+    """What `timeout`, systemd and docker send: handled as Ctrl-C, no loky worker or resource tracker left."""
+    argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, BRICK, "--rb-rate", "1,0.9,0.8", "--layer", "blocks.1",
+            "--set", "size=64", "--set", "n3=1", "--set", "octave_n=1", "-o", str(tmp_path), "--date", DATE,
+            "--jobs", "2", "-q"]
+    folder = tmp_path / DATE
+    proc = subprocess.Popen([sys.executable, "-m", "prisma_abu", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180  # a bound for a stuck machine, not a timing assumption
+        while len(read_manifest(folder)) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert _group_members(proc.pid), "the batch runs in its own process group"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 143
+        deadline = time.monotonic() + 60
+        while _group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group_members(proc.pid) == []  # workers and resource trackers gone
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in _group_members(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        proc.stderr.close()
+    assert main(argv) == 0  # resumes: the pictures already there are skipped, the rest rendered
+    assert len(_pictures(folder)) == 12 and not list(folder.rglob("*.part"))
+    assert {r["status"] for r in read_manifest(folder)} <= {"done", "skipped"}

@@ -26,7 +26,9 @@ def test_without_the_gui_extra_one_line_and_exit_2(monkeypatch, capsys):
     monkeypatch.setattr(gui_cli, "_missing", lambda: ["PySide6"])
     assert cli.main(["gui"]) == 2
     err = capsys.readouterr().err
-    assert err == "prisma-abu: error: install the gui extra: pip install 'prisma_abu[gui]'\n"
+    # names the command that installs the checkout's extra, not a registry package named prisma_abu[gui]
+    assert err == ("prisma-abu: error: the window needs its extra (traitsui, pyface, PySide6): run `make gui` in "
+                   "the checkout, or `pip install -e '.[gui]'` there\n")
 
 
 def test_a_bad_params_file_fails_before_any_window(tmp_path, capsys):
