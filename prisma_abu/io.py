@@ -149,11 +149,16 @@ def check_output_path(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     _format_for(path)
-    if path.is_dir():
-        raise InvalidParameterError(f"{path}: is a folder; expected an output file name")
     if len(os.fsencode(path.name)) > NAME_MAX:
         raise InvalidParameterError(f"{path.name[:40]}...: the name is longer than {NAME_MAX} bytes; "
                                     f"expected a shorter output name")
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:
+        raise InvalidParameterError(f"{str(path)[:80]}: cannot be used ({exc.strerror}); expected an output file "
+                                    f"name") from None
+    if is_dir:
+        raise InvalidParameterError(f"{path}: is a folder; expected an output file name")
     _check_folder(path.parent)
     return path
 
@@ -300,9 +305,13 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     process is removed by the next write into the same folder.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_parts(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
+            from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -22,9 +22,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import __version__
-from .errors import InvalidImageError, InvalidParameterError
+from .errors import InvalidImageError, InvalidParameterError, PrismaAbuError
 from .io import check_output_path, encode_image, file_sha256, read_image, write_image
-from .params import DreamParams, MixParams, Params, StyleParams, params_from_metadata
+from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams, params_from_metadata
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
@@ -162,6 +162,18 @@ def _render_style(job: Job, callback: Callback | None) -> Rendered:
     return Rendered(image, resolved, job.params, arithmetic)
 
 
+def _render_stylize(job: Job, callback: Callback | None) -> Rendered:
+    """Feed-forward stylization: role ``photo``, optional ``model`` (a model file) and ``style_image``."""
+    from .pipeline.stylize import model_identity, stylize
+
+    style_image = job.input_image("style_image")
+    image = stylize(job.input_image("photo"), job.params, style_image=style_image,
+                    model_file=job.inputs.get("model"), callback=callback)
+    arithmetic = {**_network_run(job, True)[1],
+                  **model_identity(job.params, job.inputs.get("model"), style_image)}
+    return Rendered(image, job, job.params, arithmetic)
+
+
 COMMANDS: dict[str, Command] = {}
 
 
@@ -179,6 +191,7 @@ for _command in (
     Command("features", MixParams, ("source",), ("source",), _render_features),
     Command("style", StyleParams, ("content", r"style\d*", "init_image", "mask_file"), ("content",),
             _render_style),
+    Command("stylize", StylizeParams, ("photo", "model", "style_image"), ("photo",), _render_stylize),
 ):
     register_command(_command)
 
@@ -274,6 +287,8 @@ def _params(data: Any) -> Params:
         raise InvalidImageError("the picture's parameters are not a table; expected a picture prisma-abu wrote")
     try:
         return params_from_metadata(data)
+    except PrismaAbuError as exc:
+        raise InvalidImageError(f"the picture's parameters: {exc}") from None
     except (TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise InvalidImageError(f"the picture's parameters cannot be read ({type(exc).__name__})") from None
 

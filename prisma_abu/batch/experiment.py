@@ -436,7 +436,7 @@ def iter_items(experiment: Experiment, inputs: Mapping[str, tuple[str | None, ..
     varying = [a for a in _axes(kind, experiment.grid) if len(set(map(repr, experiment.grid[a]))) > 1]
     for files, values in _combinations(kind, experiment, inputs):
         params = _build(kind, values, files)
-        job = Job(kind.command, params, files)
+        job = Job(kind.command, params, kind.job_inputs(params, files, values))
         name = _item_name(kind, params, values, files, varying, experiment.ext)
         labels = {r: kind.folder(r, files[r]) for r in kind.roles}
         chosen = {k: v for k, v in values.items() if k not in experiment.params}

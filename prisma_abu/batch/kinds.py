@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import InvalidParameterError
 from ..params import DreamParams, MixParams, Params
 
-__all__ = ["JobKind", "MixKind", "DreamKind", "StyleKind", "register_kind", "job_kind", "format_value",
+__all__ = ["JobKind", "MixKind", "DreamKind", "StyleKind", "StylizeKind", "register_kind", "job_kind", "format_value",
            "shallow_layers", "safe_label"]
 
 _UNSAFE = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
@@ -69,6 +69,11 @@ class JobKind:
     def build(self, values: Mapping[str, Any], inputs: Mapping[str, str | None]) -> Params:
         """The parameter object of one combination (validated)."""
         return self.params_cls.from_dict(values)
+
+    def job_inputs(self, params: Params, files: Mapping[str, str | None],
+                   values: Mapping[str, Any]) -> dict[str, str | None]:
+        """The job's input files: the roles' files, plus any a value names (a model file)."""
+        return dict(files)
 
     def name_value(self, name: str, params: Params, values: Mapping[str, Any]) -> Any:
         return getattr(params, name) if hasattr(params, name) else values.get(name)
@@ -185,7 +190,46 @@ class StyleKind(JobKind):
         return super().folder(role, path)
 
 
-_KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind()}
+class StylizeKind(JobKind):
+    """``stylize``: photos × models × strengths (built-in names or model files)."""
+
+    command = "stylize"
+    roles = ("photo",)
+    name_fields = ("model", "strength")
+    product_order = ("model", "strength")
+
+    @property
+    def params_cls(self):  # type: ignore[override]
+        from ..params import StylizeParams
+
+        return StylizeParams
+
+    def build(self, values, inputs):
+        values = dict(values)
+        model = values.get("model")
+        if isinstance(model, str) and not _builtin(model):
+            values["model"] = Path(model).name  # the file itself is an input (path and sha256 in the metadata)
+        return self.params_cls.from_dict(values)
+
+    def job_inputs(self, params, files, values):
+        model = values.get("model")
+        path = None if not isinstance(model, str) or _builtin(model) else str(Path(model).expanduser().resolve())
+        return {**files, "model": path}
+
+    def name_value(self, name, params, values):
+        if name == "model" and not _builtin(params.model):
+            return Path(params.model).stem
+        return super().name_value(name, params, values)
+
+
+def _builtin(spec: str) -> bool:
+    from ..pipeline.stylize import is_builtin
+
+    return is_builtin(spec)
+
+
+_KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind(),
+                              "stylize": StylizeKind()}
 
 
 def register_kind(kind: JobKind) -> JobKind:

@@ -234,6 +234,31 @@ class Backbone(torch.nn.Module):
         found = {canonical: found[canonical].contiguous() for canonical in wanted}
         return {given: found[canonical] for canonical, names in wanted.items() for given in names}
 
+    def probe(self, height: int, width: int, layers: Sequence[str]) -> dict[str, int]:
+        """The channel count of each layer for a ``height x width`` picture; too small a picture is refused.
+
+        Runs the network on a zero picture of at most 64x64 (a picture of 64 px
+        or more per side passes every backbone's pooling), so it costs almost
+        nothing.
+
+        Raises
+        ------
+        InvalidImageError
+            When the picture is too small to reach the deepest of ``layers``.
+        """
+        h, w = min(int(height), 64), min(int(width), 64)
+        try:
+            with torch.no_grad():
+                out = self(torch.zeros(1, 3, h, w), list(layers))
+        except RuntimeError:
+            raise InvalidImageError(
+                f"{width}x{height} px is too small for {self.name} at {list(layers)[-1]}; expected a larger "
+                f"picture (or a larger --size), at least 64 px on the shorter side") from None
+        if any(min(a.shape[-2:]) < 1 for a in out.values()):
+            raise InvalidImageError(f"{width}x{height} px is too small for {self.name} at {list(layers)[-1]}; "
+                                    f"expected at least 64 px on the shorter side")
+        return {name: int(a.shape[1]) for name, a in out.items()}
+
     def classify(self, image: torch.Tensor) -> torch.Tensor:
         """Logits over the 1000 ImageNet classes.
 

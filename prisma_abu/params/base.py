@@ -96,14 +96,15 @@ def knobs(cls: type[Params]) -> dict[str, Knob]:
 
 def check_range(name: str, value: float, lo: float | None, hi: float | None, *, lo_open: bool = False) -> None:
     """``value`` a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``), else one clear line."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidParameterError(f"{name}: expected a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            (isinstance(value, float) and not math.isfinite(value)):
+        raise InvalidParameterError(f"{name}: expected a finite number, got {value!r:.40}")
     below = value <= lo if (lo is not None and lo_open) else (lo is not None and value < lo)
     if below or (hi is not None and value > hi):
         lo_s = "-inf" if lo is None else f"{lo:g}"
         hi_s = "inf" if hi is None else f"{hi:g}"
         bracket = "(" if lo_open else "["
-        raise InvalidParameterError(f"{name}: expected a value in {bracket}{lo_s}, {hi_s}], got {value!r}")
+        raise InvalidParameterError(f"{name}: expected a value in {bracket}{lo_s}, {hi_s}], got {value!r:.40}")
 
 
 def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:

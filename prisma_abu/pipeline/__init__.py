@@ -1,7 +1,8 @@
 """Where the classical ops and the networks meet: arrays and params in, arrays out.
 
 ``dream`` runs a DeepDream (:mod:`.dream`); ``mix`` is abu's Prisma (:mod:`.mix`);
-``style`` is Gatys style transfer with neural-style's options (:mod:`.style`).
+``style`` is Gatys style transfer with neural-style's options (:mod:`.style`);
+``stylize`` the fast feed-forward networks (:mod:`.stylize`).
 Nothing here reads or writes files. The verbs are re-exported here, so
 ``from prisma_abu.pipeline import mix`` keeps working; the modules are
 ``prisma_abu.pipeline.dream`` etc. (``from prisma_abu.pipeline.mix import MixResult``).
@@ -13,7 +14,8 @@ from .dream import as_rgb, as_uint8, dream, resolve_layers
 from .mix import (PRISMA_LAYERS, MixResult, check_enhance, check_mask, enhance_presets, feature_picture, mask_combinations,
                   mask_picture, mix, mix_mask, prepare_mix, prisma_layer)
 from .style import StyleMonitor, style
+from .stylize import stylize
 
-__all__ = ["dream", "mix", "style", "MixResult", "StyleMonitor", "check_enhance", "check_mask", "mix_mask",
+__all__ = ["dream", "mix", "style", "stylize", "MixResult", "StyleMonitor", "check_enhance", "check_mask", "mix_mask",
            "mask_picture", "feature_picture", "prepare_mix", "enhance_presets", "mask_combinations", "PRISMA_LAYERS",
            "prisma_layer", "resolve_layers", "as_uint8", "as_rgb"]

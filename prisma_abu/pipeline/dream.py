@@ -12,7 +12,11 @@ import numpy as np
 from ..errors import InvalidImageError, InvalidParameterError
 from ..params import DreamParams
 
-__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb"]
+__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb", "check_pixels", "MAX_PIXELS"]
+
+#: the largest picture a pipeline makes (50 megapixels): below Pillow's decompression-bomb limit, so
+#: every picture prisma_abu writes can be read (and replayed) by prisma_abu again
+MAX_PIXELS = 50_000_000
 
 Callback = Callable[[int, int, float], None]
 
@@ -39,6 +43,13 @@ def as_rgb(image: Any, name: str = "image") -> np.ndarray:
     return check_rgb(array, name=name)
 
 
+def check_pixels(height: int, width: int, what: str = "the picture") -> None:
+    """Refuse a picture of more than :data:`MAX_PIXELS` pixels before making it."""
+    if height * width > MAX_PIXELS:
+        raise InvalidParameterError(f"{what} would be {width}x{height} = {height * width / 1e6:.0f} megapixels; "
+                                    f"expected at most {MAX_PIXELS / 1e6:.0f} (a smaller --size)")
+
+
 def as_uint8(image: np.ndarray) -> np.ndarray:
     """``image`` clipped to 0..255 and truncated to uint8 (as the original)."""
     return np.uint8(np.clip(image, 0, 255))
@@ -53,6 +64,15 @@ def _fit_guide(guide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if scale >= 1.0:
         return guide
     return resize_image(guide, base_width=max(1, round(w * scale)), height=max(1, round(h * scale)))
+
+
+def _check_channels(wanted: tuple[int, ...], channels: dict[str, int]) -> None:
+    fewest = min(channels.values())
+    bad = [c for c in wanted if c >= fewest]
+    if bad:
+        layer = min(channels, key=channels.get)
+        raise InvalidParameterError(f"channels: expected channel numbers below {fewest} ({layer} has {fewest}), "
+                                    f"got {', '.join(map(str, bad[:5]))}")
 
 
 def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.ndarray | None = None,
@@ -75,17 +95,22 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
         ``M', N'`` are ``image``'s size, or its longer side is ``params.size``.
     """
     from ..neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
-    from ..ops.resize import resize_longer_side
+    from ..ops.resize import longer_side_size, resize_longer_side
 
     image = as_rgb(image, "image")
     if guide is not None:
         guide = as_rgb(guide, "guide")
     if params.objective == "guide" and guide is None:
         raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
+    if params.size is not None:
+        width, height = longer_side_size(image.shape, params.size)
+        check_pixels(height, width)
     net, layers = resolve_layers(params)
     precision = resolve_precision(params.precision)
     if params.size is not None:
         image = resize_longer_side(image, params.size)
+    channels = net.probe(*image.shape[:2], layers)
+    _check_channels(params.channels, channels)
     guides = None
     if params.objective == "guide":
         guides = guide_features(net, _fit_guide(guide, image.shape[:2]), layers,

@@ -51,8 +51,11 @@ class MixResult:
 
 def prepare_mix(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
     """The source (and guide) at ``params.size``, as ``mix`` uses them: ``(src, gd)`` float32."""
-    from ..ops.resize import resize_image
+    from ..ops.resize import resize_image, target_size
+    from .dream import check_pixels
 
+    width, height = target_size(source.shape, base_width=params.size, keep_size=params.keep_size)
+    check_pixels(height, width)
     src = resize_image(source, base_width=params.size, keep_size=params.keep_size)
     gd = None
     if guide is not None:

@@ -78,8 +78,10 @@ def _fit_size(shape: Sequence[int], longer: int) -> tuple[int, int]:
 
 def _resized(image: np.ndarray, longer: int) -> np.ndarray:
     from ..ops.resize import resize_image
+    from .dream import check_pixels
 
     h, w = _fit_size(image.shape, longer)
+    check_pixels(h, w)
     if (h, w) == image.shape[:2]:
         return np.asarray(image, np.float32).copy()
     return resize_image(image, base_width=w, height=h)
@@ -284,6 +286,9 @@ def style(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams
     net, content_layers, style_layers = _load(params)
     c = prepare_content(content, params)
     s = prepare_styles(styles, params)
+    net.probe(*c.shape[:2], content_layers + style_layers)
+    for picture in s:
+        net.probe(*picture.shape[:2], style_layers or content_layers)
     hard = style_mask(c, params, mask)
     soft = None if hard is None else feathered(hard, params.mask_feather)[:, :, None]
     init = params.init if init_image is None else _resized_to(init_image, c.shape[:2])

@@ -1,0 +1,130 @@
+"""``stylize`` and ``models``: fast feed-forward style networks on photos (and videos).
+
+``prisma-abu stylize PHOTO... --model NAME|FILE`` paints each photo in well
+under a second at its own size; ``--sheet`` puts every model on one photo,
+labelled; ``prisma-abu models`` lists the built-in networks and the model
+files in the user's model folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidParameterError
+from ..params import StylizeParams
+from .common import EXIT_OK, add_common_options, add_params_arguments, params_from_args
+from .pictures import Source, run_pictures
+
+__all__ = ["register"]
+
+#: the built-in styles the sheet shows (every one of multistyle26)
+SHEET_STYLES = tuple(f"multistyle26:{i}" for i in range(26))
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+
+_EPILOG = """\
+examples:
+  prisma-abu stylize sample/chelsea.jpg --model multistyle26:7          # out/chelsea_stylize.png
+  prisma-abu stylize sample/ --model multistyle26:3=0.5,12=0.5 -o out/blend/
+  prisma-abu stylize sample/rocket.jpg --model arbitrary --style-image prisma_gd/swirl.jpg --strength 0.8
+  prisma-abu stylize sample/coffee.jpg --model my_style.pth --preserve-color
+  prisma-abu stylize sample/chelsea.jpg --sheet -o out/every_style.png  # every model on one photo
+  prisma-abu models                                                       # what --model takes
+"""
+
+
+def _model_inputs(params: StylizeParams, style_image: str | None) -> tuple[StylizeParams, dict[str, str | None]]:
+    """A model file becomes an input (path and sha256 in the metadata); the parameters keep its name only."""
+    from ..pipeline.stylize import is_builtin
+
+    inputs: dict[str, str | None] = {"model": None, "style_image": style_image}
+    if not is_builtin(params.model):
+        path = Path(params.model).expanduser()
+        if not path.is_file():
+            raise InvalidParameterError(f"model {params.model!r}: no such model or file; expected a name from "
+                                        f"`prisma-abu models` or a model file")
+        inputs["model"] = str(path)
+        params = params.replace(model=path.name)
+    return params, inputs
+
+
+def _cmd_stylize(args: argparse.Namespace) -> int:
+    from ..jobs import Job
+
+    params = params_from_args(StylizeParams, args)
+    params, models = _model_inputs(params, args.style_image)
+    if args.sheet:
+        return _sheet(args, params)
+    videos = [e for e in args.inputs if Path(e).suffix.lower() in _VIDEO_SUFFIXES]
+    if videos:
+        from .video import stylize_videos
+
+        return stylize_videos(args, params, models, videos)
+
+    def make_job(source: Source):
+        return Job("stylize", params, {"photo": source.path, **models})
+
+    return run_pictures(args, "stylize", make_job, steps=lambda job: 1)
+
+
+def _sheet(args: argparse.Namespace, params: StylizeParams) -> int:
+    """One photo in every built-in style and every model of the model folder, labelled, in one picture."""
+    from ..api import as_picture
+    from ..io import write_image
+    from ..ops.sheet import labelled_grid
+    from ..pipeline.stylize import model_files, stylize
+
+    if len(args.inputs) != 1:
+        raise InvalidParameterError(f"--sheet: expected one photo, got {len(args.inputs)}")
+    photo = as_picture(args.inputs[0], "photo")
+    size = params.size or 384
+    pictures, labels = [photo], ["the photo"]
+    for spec in SHEET_STYLES:
+        pictures.append(stylize(photo, params.replace(model=spec, size=size)))
+        labels.append(spec)
+    for path, kind, _ in model_files():
+        pictures.append(stylize(photo, params.replace(model=Path(path).name, size=size), model_file=path))
+        labels.append(Path(path).name)
+    sheet = labelled_grid(pictures, labels, cell=min(size, 256), columns=6,
+                          title=f"{Path(args.inputs[0]).name} in every style (prisma-abu stylize --sheet)")
+    out = args.output or str(Path("out") / f"{Path(args.inputs[0]).stem}_styles.png")
+    print(write_image(out, sheet, metadata={"stylize_sheet": labels[1:], "params": params.to_dict()}))
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from ..pipeline.stylize import builtin_models, model_files, models_folder
+
+    for spec, description in builtin_models():
+        print(f"{spec}\n    {description}")
+    files = model_files()
+    print(f"model folder {models_folder()} ({'PRISMA_ABU_MODELS overrides' if files else 'empty'}):")
+    for path, kind, size in files:
+        print(f"  {Path(path).name:40s} {kind:6s} {size / 1e6:6.1f} MB")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add ``stylize`` and ``models``."""
+    p = sub.add_parser("stylize", help="paint photos with a fast feed-forward style network (built-in or a file)",
+                       description=textwrap.fill(
+                           "Paint each photo with a feed-forward style network in well under a second, at its "
+                           "own size: a built-in one (26 styles and their blends, or any painting with arbitrary), "
+                           "a model file you own (pytorch-examples .pth/.model, Torch7 .t7, ONNX) or one trained "
+                           "with train-style. Videos (.mp4 ...) are painted frame by frame.", 88),
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_options(p, inputs="PHOTO")
+    p.add_argument("--style-image", metavar="PICTURE", help="the painting whose style --model arbitrary takes")
+    p.add_argument("--sheet", action="store_true", help="one photo in every built-in style and every model of the "
+                                                         "model folder, labelled, as one picture")
+    p.add_argument("--temporal", type=float, default=0.0, metavar="0..1",
+                   help="videos: blend each painted frame with the one before by this much, against flicker; "
+                        "default: 0")
+    add_params_arguments(p, StylizeParams)
+    p.set_defaults(func=_cmd_stylize)
+
+    p = sub.add_parser("models", help="the style networks stylize takes: built-in ones and your model files",
+                       description="The built-in style networks and the model files found in the model folder.")
+    p.set_defaults(func=_cmd_models)

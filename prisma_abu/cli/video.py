@@ -1,0 +1,91 @@
+"""``prisma-abu stylize clip.mp4``: a video painted frame by frame, its audio kept, its parameters stored."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidParameterError, PrismaAbuError
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+__all__ = ["stylize_videos"]
+
+
+def _output(args: argparse.Namespace, video: str, many: bool) -> Path:
+    if args.output == "-":
+        raise InvalidParameterError("-o -: a video cannot go to standard output; expected -o FILE.mp4")
+    if args.output is None or many or Path(args.output).is_dir() or args.output.endswith("/"):
+        folder = Path(args.output or "out")
+        candidate, n = folder / f"{Path(video).stem}_stylize.mp4", 0
+        while candidate.exists():
+            n += 1
+            candidate = folder / f"{Path(video).stem}_stylize_{n}.mp4"
+        return candidate
+    return Path(args.output)
+
+
+def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str | None], videos: list[str]) -> int:
+    """Paint each video; exit codes as the picture commands'."""
+    if len(videos) != len(args.inputs):
+        raise InvalidParameterError("stylize: expected videos or pictures, not both in one command")
+    failures = 0
+    for video in videos:
+        try:
+            _one(args, params, models, video, _output(args, video, len(videos) > 1))
+        except PrismaAbuError as exc:
+            if len(videos) == 1:
+                raise
+            failures += 1
+            print(f"prisma-abu: error: {video}: {exc}", file=sys.stderr)
+    if failures == 0:
+        return EXIT_OK
+    return EXIT_FAILED if failures < len(videos) else EXIT_USAGE
+
+
+def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path) -> None:
+    from .. import __version__
+    from ..io import check_output_folder, file_sha256, read_image
+    from ..pipeline.stylize import model_identity, stylize_frames
+    from ..video import open_video, write_video
+
+    if out.resolve() == Path(video).resolve():
+        raise InvalidParameterError(f"{out}: is the input video itself; expected another output name")
+    check_output_folder(out.parent)
+    info, frames = open_video(video)
+    style_image = None if models.get("style_image") is None else read_image(models["style_image"])
+    painted = stylize_frames(frames, params, style_image=style_image, model_file=models.get("model"),
+                             temporal=args.temporal)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=info.frames or None, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)
+        painted = _counted(painted, bar)
+    inputs = {"video": {"path": Path(video).name, "sha256": file_sha256(video)},
+              **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
+    meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
+            "temporal": args.temporal, "inputs": inputs,
+            "arithmetic": model_identity(params, models.get("model"), style_image)}
+    start = time.perf_counter()
+    try:
+        write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print(json.dumps({"input": video, "output": str(out), "command": "stylize", "status": "done", "error": None,
+                          "seconds": round(time.perf_counter() - start, 3), "params": meta["params"],
+                          "frames": info.frames, "device": "cpu", "precision": params.precision,
+                          "threads": None}, sort_keys=True))
+    else:
+        print(out)
+
+
+def _counted(frames, bar):
+    for frame in frames:
+        bar.update(1)
+        yield frame

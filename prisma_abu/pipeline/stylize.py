@@ -1,0 +1,176 @@
+"""Fast feed-forward stylization as a pipeline: a photo and :class:`StylizeParams` in, a painting out.
+
+The network comes from :func:`prisma_abu.neural.stylenets.load_stylenet`: a
+built-in (``multistyle26:7``, a blend, ``arbitrary`` with a style picture) or
+a model file (pytorch-examples ``.pth``/``.model``, Torch7 ``.t7``, ONNX).
+It runs at the photo's own size (or ``size``, its longer side), tiled when
+``tile`` says so; ``strength`` blends the painting with the photo (for
+``arbitrary``, the style vector moves toward the photo's own) and
+``preserve_color`` keeps the photo's colours. Nothing here writes files;
+networks are loaded once per process.
+
+Examples
+--------
+>>> from prisma_abu.params import StylizeParams
+>>> painted = stylize(photo, StylizeParams(model="multistyle26:7", size=512))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..errors import InvalidParameterError
+from ..params import StylizeParams
+from .dream import as_rgb, check_pixels
+
+__all__ = ["stylize", "stylize_frames", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
+
+Callback = Callable[[int, int, float], None]
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(spec: str, file_key: tuple[str, int, int] | None) -> Any:
+    from ..neural.stylenets import load_stylenet
+
+    return load_stylenet(spec)
+
+
+def load_model(params: StylizeParams, model_file: str | os.PathLike | None = None) -> Any:
+    """The network ``params.model`` names (or the file given), loaded once per process (per file version)."""
+    if params.model.strip().lower().startswith("arbitrary"):
+        raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
+    if model_file is not None:
+        stat = os.stat(model_file)
+        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size))
+    return _cached(params.model, None)
+
+
+@functools.lru_cache(maxsize=4)
+def _arbitrary() -> Any:
+    from ..neural.stylenets.magenta import load_arbitrary
+
+    return load_arbitrary()
+
+
+def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) -> Any:
+    if params.model.strip().lower() == "arbitrary" and model_file is None:
+        if style_image is None:
+            raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
+        return _arbitrary().stylenet(as_rgb(style_image, "style image"), strength=params.strength)
+    if style_image is not None:
+        raise InvalidParameterError(f"style image: only the arbitrary model takes one, got model {params.model!r}")
+    return load_model(params, model_file)
+
+
+def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarray | None = None) -> dict:
+    """``{"model": name, "model_sha256": ...}``: what a picture records of the network that made it."""
+    net = _network(params, model_file, style_image)
+    return {"model": getattr(net, "name", params.model), "model_sha256": getattr(net, "sha256", "")}
+
+
+def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style_image: np.ndarray | None = None,
+            model_file: str | os.PathLike | None = None, callback: Callback | None = None) -> np.ndarray:
+    """Paint ``photo`` with a feed-forward style network.
+
+    Parameters
+    ----------
+    photo : (M, N, 3) ndarray
+        RGB 0..255.
+    params : StylizeParams
+    style_image : (P, Q, 3) ndarray, optional
+        The painting, for ``model="arbitrary"``.
+    model_file : path-like, optional
+        A model file (overrides ``params.model``, which then only names it).
+    callback : callable, optional
+        ``callback(0, 1, 0.0)`` once the picture is done (a one-step progress).
+
+    Returns
+    -------
+    (M', N', 3) ndarray of uint8
+        The photo's size, or its longer side ``params.size``.
+    """
+    import torch
+
+    from ..neural.deepdream import to_array, to_tensor
+    from ..neural.stylenets import stylize_tensor
+    from ..ops.resize import longer_side_size, resize_longer_side
+    from .style import keep_original_colors
+
+    photo = as_rgb(photo, "photo")
+    if params.size is not None:
+        width, height = longer_side_size(photo.shape, params.size)
+        check_pixels(height, width)
+        photo = resize_longer_side(photo, params.size)
+    else:
+        check_pixels(*photo.shape[:2])
+    net = _network(params, model_file, style_image)
+    x = to_tensor(np.ascontiguousarray(photo, np.float32))
+    with torch.no_grad():
+        painted = to_array(stylize_tensor(net, x, tile=params.tile, precision=params.precision))
+    painted = np.clip(painted, 0, 255)
+    arbitrary = params.model.strip().lower() == "arbitrary" and model_file is None
+    if params.strength < 1.0 and not arbitrary:
+        painted = params.strength * painted + (1.0 - params.strength) * photo
+    if params.preserve_color:
+        painted = keep_original_colors(painted, photo)
+    if callback is not None:
+        callback(0, 1, 0.0)
+    return np.uint8(np.clip(painted, 0, 255))
+
+
+def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = StylizeParams(), *,
+                   style_image: np.ndarray | None = None, model_file: str | os.PathLike | None = None,
+                   temporal: float = 0.0) -> Iterator[np.ndarray]:
+    """:func:`stylize` over a video's frames, the network loaded once.
+
+    ``temporal`` in 0..1 blends each painted frame with the previous output
+    (an exponential moving average) against the flicker a per-frame network
+    shows; 0 paints each frame alone.
+    """
+    if not 0.0 <= temporal < 1.0:
+        raise InvalidParameterError(f"temporal: expected a number in [0, 1), got {temporal!r}")
+    _network(params, model_file, style_image)  # a bad model fails before the first frame
+    previous = None
+    for frame in frames:
+        painted = stylize(frame, params, style_image=style_image, model_file=model_file).astype(np.float32)
+        if previous is not None and temporal > 0 and previous.shape == painted.shape:
+            painted = temporal * previous + (1.0 - temporal) * painted
+        previous = painted
+        yield np.uint8(np.clip(painted + 0.5 * (temporal > 0), 0, 255))
+
+
+def builtin_models() -> list[tuple[str, str]]:
+    """``(spec, description)`` of every built-in network source."""
+    from ..neural.stylenets import builtin_models as builtins
+
+    return builtins()
+
+
+def is_builtin(spec: str) -> bool:
+    """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file."""
+    from ..neural.stylenets import source_names
+
+    return spec.strip().partition(":")[0].lower() in source_names()
+
+
+def models_folder():
+    """The user's model folder (``PRISMA_ABU_MODELS`` overrides); created by nobody but the user."""
+    from ..neural.weights import models_dir
+
+    return models_dir()
+
+
+def model_files() -> list[tuple[str, str, int]]:
+    """``(path, format, bytes)`` of every model file in the user's model folder that a loader takes."""
+    from ..neural.stylenets import file_suffixes
+
+    folder = models_folder()
+    if not folder.is_dir():
+        return []
+    suffixes = set(file_suffixes())
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    return [(str(p), p.suffix.lower().lstrip("."), p.stat().st_size) for p in found]
