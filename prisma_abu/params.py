@@ -484,3 +484,81 @@ class StyleParams(_Params):
 
 
 register_kind(StyleParams)
+
+
+@dataclass(frozen=True)
+class TrainStyleParams(_Params):
+    """Training knobs of a feed-forward style network (Johnson et al. 2016).
+
+    The network is pytorch-examples' ``TransformerNet`` (instance norm),
+    trained with Adam on random crops (and flips) of photos against Johnson's
+    perceptual loss on the embedded VGG16: content at ``relu2_2``, style
+    (Gram matrices) at ``relu1_2, relu2_2, relu3_3, relu4_3``, plus total
+    variation.  See :mod:`prisma_abu.neural.stylenets.train`.
+
+    Parameters
+    ----------
+    style_image_size : int or None
+        The style picture's longer side (px) for its Gram matrices; None
+        keeps its size.
+    image_size : int
+        Side of the square training crops (px, a multiple of 4).
+    batch_size : int
+        Crops per step.
+    steps : int
+        Optimiser steps in all.
+    learning_rate : float
+        Adam's step size (pytorch-examples' 1e-3).
+    content_weight, style_weight, tv_weight : float
+        Weights of the three losses: Johnson's fast-neural-style values
+        (1, 5, 1e-6), made for exactly this loss (Caffe VGG16 on 0..255 BGR
+        minus the mean pixel, Gram matrices over ``C·H·W``, mean squared
+        errors).  pytorch-examples' 1e5 and 1e10 belong to torchvision's
+        VGG16 on normalised 0..1 input, about 58 times smaller (and so,
+        roughly, its activations).  Total variation is ``½ Σ (Δx² + Δy²)`` over each painting's
+        0..255 pixels, averaged over the batch.
+    width : float
+        Channel multiplier: 1.0 is pytorch-examples' network (32, 64, 128
+        channels); 0.25 is 16 times cheaper, for a CPU.
+    precision : {'auto', 'fp32', 'bf16'}
+        bf16 autocast (``auto``: where the device runs bf16 natively).
+    seed : int
+        Seeds the network's initial weights and the crops: same seed, same run.
+    checkpoint_every : int
+        Write a checkpoint (network, optimiser, random state, step) every so
+        many steps and at the end (0: never).
+    """
+
+    kind: ClassVar[str] = "train_style"
+
+    style_image_size: int | None = 256
+    image_size: int = 256
+    batch_size: int = 4
+    steps: int = 4000
+    learning_rate: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 5.0
+    tv_weight: float = 1e-6
+    width: float = 1.0
+    precision: str = "auto"
+    seed: int = 0
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        if self.style_image_size is not None:
+            _check_int("style_image_size", self.style_image_size, 16, 8192)
+        _check_int("image_size", self.image_size, 16, 4096)
+        if self.image_size % 4:
+            raise InvalidParameterError(f"image_size: expected a multiple of 4, got {self.image_size}")
+        _check_int("batch_size", self.batch_size, 1, 256)
+        _check_int("steps", self.steps, 1, 10_000_000)
+        _check_range("learning_rate", self.learning_rate, 0.0, 1.0, lo_open=True)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            _check_range(name, getattr(self, name), 0.0, None)
+        _check_range("width", self.width, 0.0, 8.0, lo_open=True)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_int("checkpoint_every", self.checkpoint_every, 0)
+
+
+register_kind(TrainStyleParams)
