@@ -10,7 +10,7 @@ from PIL import Image
 from prisma_abu.data import guide_path, sample_path
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.stylenets.train import (
-    CHECKPOINT_FORMAT, evaluate_losses, read_checkpoint, train_style,
+    CHECKPOINT_FORMAT, evaluate_losses, initial_net, read_checkpoint, train_style,
 )
 from prisma_abu.neural.stylenets.transformer_net import TransformerStyleNet, load, save_model
 from prisma_abu.params import TrainStyleParams, params_from_dict
@@ -58,9 +58,7 @@ def test_a_few_dozen_steps_lower_the_style_loss_on_photos_not_trained_on():
 
 
 def _untrained(params):
-    from prisma_abu.neural.stylenets.train import _initial_net
-
-    return _initial_net(params).eval()
+    return initial_net(params).eval()
 
 
 def test_resume_continues_the_same_run_bit_for_bit(tmp_path, small_photos, stripes, tiny_encoder):

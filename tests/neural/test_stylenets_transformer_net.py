@@ -81,10 +81,12 @@ def photo():
     return torch.rand(1, 3, 32, 40, generator=torch.Generator().manual_seed(9)) * 255
 
 
-def test_a_pytorch_examples_state_dict_loads_and_runs_their_forward(tmp_path, photo):
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy-pickle"])
+def test_a_pytorch_examples_state_dict_loads_and_runs_their_forward(tmp_path, photo, zip_format):
     state = random_state()
     path = tmp_path / "candy.pth"
-    torch.save(state, path)
+    torch.save(state, path, _use_new_zipfile_serialization=zip_format)  # 2017 files are legacy pickles
+    assert sniff(path)
     net = load(path)
     assert isinstance(net, StyleNet) and net.name == "candy" and net.sha256 == sha256_file(path)
     assert net.net.channels == (8, 16, 32) and net.training_params is None
@@ -184,8 +186,10 @@ def test_any_size_comes_back_at_its_size(photo):
         out = net(odd)
         assert out.shape == odd.shape and out.min() >= 0 and out.max() <= 255
         # a multiple of 4 runs the network as it is
-        assert torch.equal(net(photo), net.net(photo).clamp(0, 255))
+        torch.testing.assert_close(net(photo), net.net(photo).clamp(0, 255), rtol=1e-5, atol=1e-3)
         assert net(torch.rand(1, 3, net.min_size, net.min_size)).shape[-1] == net.min_size
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # the contract's float32 out, whatever the caller runs
+            assert net(odd).dtype == torch.float32
     with pytest.raises(InvalidImageError, match="too small"):
         net(torch.rand(1, 3, net.min_size - 1, 20))
     with pytest.raises(InvalidImageError):

@@ -52,6 +52,7 @@ __all__ = [
     "style_targets",
     "perceptual_losses",
     "evaluate_losses",
+    "initial_net",
     "read_checkpoint",
 ]
 
@@ -220,7 +221,8 @@ def _encoder(encoder: Any, device: torch.device) -> Any:
     return encoder
 
 
-def _initial_net(params: TrainStyleParams) -> TransformerNet:
+def initial_net(params: TrainStyleParams) -> TransformerNet:
+    """The network a run starts from: ``params.width`` channels, weights seeded by ``params.seed``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(params.seed)
         return TransformerNet(channels_for_width(params.width))
@@ -342,7 +344,7 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     encoder = _encoder(encoder, device)
     grams = style_targets(encoder, style_t[None].to(device), style_layers)
 
-    net = _initial_net(params).to(device).train()
+    net = initial_net(params).to(device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=params.learning_rate)
     gen = torch.Generator().manual_seed(params.seed)
     start = 0

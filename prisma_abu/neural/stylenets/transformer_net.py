@@ -10,7 +10,8 @@ narrower network: ``(32, 64, 128)`` is pytorch-examples', width 0.25 gives
 :class:`TransformerStyleNet` wraps a :class:`TransformerNet` as a
 :class:`~prisma_abu.neural.stylenets.StyleNet`: any height and width (the
 picture is reflected out to a multiple of 4 and the result cropped back),
-output clamped to 0..255.
+output clamped to 0..255, run in the channels-last layout (oneDNN's fast path
+on the CPU).
 
 Files: :func:`load` reads pytorch-examples state dicts (old ones' unused
 ``in*.running_mean`` / ``running_var`` entries dropped, as pytorch-examples
@@ -200,7 +201,7 @@ class TransformerStyleNet(StyleNet):
     def __init__(self, net: TransformerNet, *, name: str = "transformer_net", sha256: str = "",
                  training_params: Mapping[str, Any] | None = None) -> None:
         super().__init__()
-        self.net = net
+        self.net = net.to(memory_format=torch.channels_last)  # oneDNN's fast layout on the CPU
         self.name = name
         self.sha256 = sha256
         self.training_params = None if training_params is None else dict(training_params)
@@ -216,7 +217,8 @@ class TransformerStyleNet(StyleNet):
         h, w = check_image(image, self.min_size)
         pad_h, pad_w = -h % MULTIPLE, -w % MULTIPLE
         x = F.pad(image, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else image
-        return self.net(x)[..., :h, :w].clamp(0.0, 255.0)
+        y = self.net(x.contiguous(memory_format=torch.channels_last))
+        return y[..., :h, :w].float().clamp(0.0, 255.0).contiguous()
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, channels={self.net.channels}"
@@ -411,7 +413,8 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
         training_params = json.loads(training_params.to_json())
     elif training_params is not None:
         training_params = json.loads(json.dumps(dict(training_params)))
-    state = {key: value.detach().to("cpu", torch.float32).clone() for key, value in inner.state_dict().items()}
+    state = {key: value.detach().to("cpu", torch.float32).contiguous().clone()
+             for key, value in inner.state_dict().items()}
     payload = {"format": FORMAT, "version": _VERSION, "channels": list(inner.channels),
                "state_dict": state, "training_params": training_params}
     buffer = io.BytesIO()
