@@ -422,6 +422,9 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
     data = buffer.getvalue()
     path = Path(path)
     _write_atomic(path, lambda handle: handle.write(data))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # a file for the user, not a private temporary
     digest = hashlib.sha256(data).hexdigest()
     if isinstance(net, TransformerStyleNet):
         net.sha256 = digest
