@@ -24,11 +24,12 @@ from .dream import OBJECTIVES, PRECISIONS, DreamParams
 from .mix import MixParams
 from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
 from .stylize import STYLIZE_PRECISIONS, StylizeParams
+from .train import TrainStyleParams
 
 #: the old private name of :class:`Params`
 _Params = Params
 
-__all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams",
+__all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams", "TrainStyleParams",
            "STYLIZE_PRECISIONS", "PRECISIONS",
            "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
            "register_kind", "param_kinds", "NO_LEGACY"]

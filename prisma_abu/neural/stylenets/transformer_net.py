@@ -1,0 +1,431 @@
+"""Johnson's feed-forward style network as pytorch/examples ``fast_neural_style`` built it.
+
+:class:`TransformerNet` is that network module for module, with the same
+attribute names, so the state dicts users downloaded (``.pth`` / ``.model``:
+``conv1.conv2d.weight``, ``in1.weight``, ``res1.conv1.conv2d.weight``, ...)
+load as they are.  ``channels`` (or :func:`channels_for_width`) makes a
+narrower network: ``(32, 64, 128)`` is pytorch-examples', width 0.25 gives
+``(8, 16, 32)``, 16 times fewer weights, for training on a CPU.
+
+:class:`TransformerStyleNet` wraps a :class:`TransformerNet` as a
+:class:`~prisma_abu.neural.stylenets.StyleNet`: any height and width (the
+picture is reflected out to a multiple of 4 and the result cropped back),
+output clamped to 0..255, run in the channels-last layout (oneDNN's fast path
+on the CPU).
+
+Files: :func:`load` reads pytorch-examples state dicts (old ones' unused
+``in*.running_mean`` / ``running_var`` entries dropped, as pytorch-examples
+itself does) and the files :func:`save_model` writes, which carry the
+training parameters beside the weights.
+
+Examples
+--------
+>>> net = TransformerNet(channels_for_width(0.25))
+>>> net.channels
+(8, 16, 32)
+>>> sorted(net.state_dict())[:2]
+['conv1.conv2d.bias', 'conv1.conv2d.weight']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.neural.stylenets import StyleNet
+
+__all__ = [
+    "SUFFIXES",
+    "FORMAT",
+    "DEFAULT_CHANNELS",
+    "ConvLayer",
+    "ResidualBlock",
+    "UpsampleConvLayer",
+    "TransformerNet",
+    "TransformerStyleNet",
+    "channels_for_width",
+    "drop_legacy_keys",
+    "transformer_from_state_dict",
+    "sniff",
+    "load",
+    "save_model",
+]
+
+#: File suffixes of pytorch-examples state dicts and of :func:`save_model`'s files.
+SUFFIXES = (".pth", ".model")
+#: Marker of the files :func:`save_model` writes.
+FORMAT = "prisma_abu.transformer_net"
+_VERSION = 1
+#: pytorch-examples' channel counts (conv1, conv2, conv3 outputs).
+DEFAULT_CHANNELS = (32, 64, 128)
+#: The picture is padded to a multiple of this (two stride-2 convolutions).
+MULTIPLE = 4
+_LEGACY_KEY = re.compile(r"in\d+\.running_(mean|var)$")
+
+
+class ConvLayer(torch.nn.Module):
+    """Reflection padding of ``kernel_size // 2`` then a convolution (pytorch-examples)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int) -> None:
+        super().__init__()
+        self.reflection_pad = torch.nn.ReflectionPad2d(kernel_size // 2)
+        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2d(self.reflection_pad(x))
+
+
+class ResidualBlock(torch.nn.Module):
+    """Two 3x3 conv + instance norm layers and a skip connection (pytorch-examples)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+        self.in1 = torch.nn.InstanceNorm2d(channels, affine=True)
+        self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
+        self.in2 = torch.nn.InstanceNorm2d(channels, affine=True)
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.in1(self.conv1(x)))
+        return self.in2(self.conv2(out)) + x
+
+
+class UpsampleConvLayer(torch.nn.Module):
+    """Nearest-neighbour upsampling then a :class:`ConvLayer` (pytorch-examples)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
+                 upsample: int | None = None) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.reflection_pad = torch.nn.ReflectionPad2d(kernel_size // 2)
+        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.upsample:
+            x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
+        return self.conv2d(self.reflection_pad(x))
+
+
+def channels_for_width(width: float) -> tuple[int, int, int]:
+    """Channel counts for a width multiplier (1.0: pytorch-examples' 32, 64, 128).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``width`` is not in (0, 8].
+    """
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 8:
+        raise InvalidParameterError(f"width: expected a number in (0, 8], got {width!r}")
+    return tuple(max(1, round(c * width)) for c in DEFAULT_CHANNELS)  # type: ignore[return-value]
+
+
+class TransformerNet(torch.nn.Module):
+    """pytorch-examples' ``TransformerNet``, optionally narrower.
+
+    Parameters
+    ----------
+    channels : (int, int, int)
+        Outputs of ``conv1``, ``conv2`` and ``conv3`` (the residual blocks
+        run at the last); pytorch-examples' ``(32, 64, 128)`` by default.
+
+    Notes
+    -----
+    ``forward`` maps an ``Nx3xHxW`` RGB tensor in 0..255 to RGB in about
+    0..255, unclamped (training needs the gradient everywhere). Its output is
+    ``4·ceil(H/4) x 4·ceil(W/4)``-ish for sides that are not multiples of 4;
+    :class:`TransformerStyleNet` takes care of that.
+    """
+
+    def __init__(self, channels: tuple[int, int, int] = DEFAULT_CHANNELS) -> None:
+        super().__init__()
+        c1, c2, c3 = self.channels = tuple(int(c) for c in channels)  # type: ignore[assignment]
+        self.conv1 = ConvLayer(3, c1, kernel_size=9, stride=1)
+        self.in1 = torch.nn.InstanceNorm2d(c1, affine=True)
+        self.conv2 = ConvLayer(c1, c2, kernel_size=3, stride=2)
+        self.in2 = torch.nn.InstanceNorm2d(c2, affine=True)
+        self.conv3 = ConvLayer(c2, c3, kernel_size=3, stride=2)
+        self.in3 = torch.nn.InstanceNorm2d(c3, affine=True)
+        self.res1 = ResidualBlock(c3)
+        self.res2 = ResidualBlock(c3)
+        self.res3 = ResidualBlock(c3)
+        self.res4 = ResidualBlock(c3)
+        self.res5 = ResidualBlock(c3)
+        self.deconv1 = UpsampleConvLayer(c3, c2, kernel_size=3, stride=1, upsample=2)
+        self.in4 = torch.nn.InstanceNorm2d(c2, affine=True)
+        self.deconv2 = UpsampleConvLayer(c2, c1, kernel_size=3, stride=1, upsample=2)
+        self.in5 = torch.nn.InstanceNorm2d(c1, affine=True)
+        self.deconv3 = ConvLayer(c1, 3, kernel_size=9, stride=1)
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``Nx3xHxW`` RGB 0..255 -> ``Nx3xH'xW'`` RGB (unclamped)."""
+        y = self.relu(self.in1(self.conv1(x)))
+        y = self.relu(self.in2(self.conv2(y)))
+        y = self.relu(self.in3(self.conv3(y)))
+        y = self.res5(self.res4(self.res3(self.res2(self.res1(y)))))
+        y = self.relu(self.in4(self.deconv1(y)))
+        y = self.relu(self.in5(self.deconv2(y)))
+        return self.deconv3(y)
+
+
+class TransformerStyleNet(StyleNet):
+    """A :class:`TransformerNet` behind the :class:`StyleNet` contract.
+
+    Parameters
+    ----------
+    net : TransformerNet
+    name : str
+        Style name (usually the file's stem).
+    sha256 : str
+        The weights file's sha256 ("" for a network not read from a file).
+    training_params : dict, optional
+        The parameters it was trained with (``TrainStyleParams.to_dict()``
+        plus ``"kind"``), when known.
+    """
+
+    #: Smallest side: 4 is reflected out to 4, which conv1's 4-pixel reflection cannot pad.
+    min_size = 5
+
+    def __init__(self, net: TransformerNet, *, name: str = "transformer_net", sha256: str = "",
+                 training_params: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.net = net.to(memory_format=torch.channels_last)  # oneDNN's fast layout on the CPU
+        self.name = name
+        self.sha256 = sha256
+        self.training_params = None if training_params is None else dict(training_params)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW`` RGB 0..255.
+
+        Raises
+        ------
+        InvalidImageError
+            If the tensor is not ``Nx3xHxW`` or a side is under :attr:`min_size`.
+        """
+        h, w = check_image(image, self.min_size)
+        pad_h, pad_w = -h % MULTIPLE, -w % MULTIPLE
+        x = F.pad(image, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else image
+        y = self.net(x.contiguous(memory_format=torch.channels_last))
+        return y[..., :h, :w].float().clamp(0.0, 255.0).contiguous()
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, channels={self.net.channels}"
+
+
+def check_image(image: Any, min_size: int) -> tuple[int, int]:
+    """Height and width of an ``Nx3xHxW`` float tensor with both sides >= ``min_size``."""
+    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[1] != 3:
+        shape = "x".join(map(str, image.shape)) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise InvalidImageError(f"expected an Nx3xHxW RGB tensor, got {shape}")
+    if not image.is_floating_point():
+        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
+    h, w = image.shape[-2:]
+    if min(h, w) < min_size:
+        raise InvalidImageError(f"image {w}x{h} is too small for this style network; expected sides >= {min_size} px")
+    return int(h), int(w)
+
+
+# -- state dicts -----------------------------------------------------------------------
+
+
+def drop_legacy_keys(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop the ``in*.running_mean`` / ``running_var`` entries of old (torch < 0.4) files."""
+    return {key: value for key, value in state.items() if not _LEGACY_KEY.search(key)}
+
+
+def _few(items: list[str], limit: int = 4) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _channels_of(state: Mapping[str, Any]) -> tuple[int, int, int]:
+    """conv1/conv2/conv3 output channels from the weights' shapes (defaults where absent)."""
+    found = []
+    for key, default in zip(("conv1", "conv2", "conv3"), DEFAULT_CHANNELS):
+        weight = state.get(f"{key}.conv2d.weight")
+        found.append(int(weight.shape[0]) if isinstance(weight, torch.Tensor) and weight.ndim == 4 else default)
+    return tuple(found)  # type: ignore[return-value]
+
+
+def transformer_from_state_dict(state: Mapping[str, Any], *, source: str = "state dict") -> TransformerNet:
+    """Build the :class:`TransformerNet` a state dict holds.
+
+    Parameters
+    ----------
+    state : mapping of str to tensor
+        pytorch-examples layout; old ``in*.running_*`` entries are dropped and
+        the channel counts read from the weights' shapes.
+    source : str
+        Named in error messages (the file).
+
+    Raises
+    ------
+    ModelError
+        Missing or unexpected keys (named), or tensors of the wrong shape.
+    """
+    state = drop_legacy_keys(state)
+    with torch.device("meta"):
+        net = TransformerNet(_channels_of(state))
+    expected = net.state_dict()
+    missing = [key for key in expected if key not in state]
+    unexpected = [key for key in state if key not in expected]
+    if missing or unexpected:
+        parts = ([f"missing keys {_few(missing)}"] if missing else []) + (
+            [f"unexpected keys {_few(unexpected)}"] if unexpected else [])
+        raise ModelError(f"{source}: not a pytorch-examples TransformerNet state dict: {'; '.join(parts)} "
+                         f"(a state dict of another architecture?)")
+    wrong = [f"{key} {tuple(state[key].shape)} (expected {tuple(value.shape)})"
+             for key, value in expected.items()
+             if not isinstance(state[key], torch.Tensor) or tuple(state[key].shape) != tuple(value.shape)]
+    if wrong:
+        raise ModelError(f"{source}: TransformerNet tensors of the wrong shape: {_few(wrong)}")
+    net.load_state_dict({key: state[key].float() for key in expected}, assign=True)
+    return net.eval()
+
+
+# -- files ---------------------------------------------------------------------------------
+
+_TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a"
+_SNIFF_BYTES = 1 << 16
+
+
+def _pickle_head(path: Path) -> bytes:
+    """The pickle part of a torch file (zip's ``data.pkl`` or a legacy file's start); b"" otherwise."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist() if n.endswith("data.pkl")]
+                return archive.read(names[0])[:_SNIFF_BYTES * 4] if names else b""
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return b""
+    return head if head.startswith(_TORCH_LEGACY_MAGIC) else b""
+
+
+def sniff(path: str | os.PathLike[str]) -> bool:
+    """Whether the file looks like a TransformerNet state dict (or :func:`save_model`'s file).
+
+    Reads only the file's pickle index, not its tensors.
+    """
+    head = _pickle_head(Path(path))
+    return FORMAT.encode() in head or all(
+        key in head for key in (b"conv1.conv2d.weight", b"res1.conv1.conv2d.weight", b"deconv3.conv2d.weight"))
+
+
+def _read_torch(path: Path) -> Any:
+    if not path.is_file():
+        raise ModelError(f"style model not found: expected a file at {path}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle, zip and torch errors alike
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"cannot read style model {path}: expected a torch state dict, "
+                         f"got a corrupt or foreign file ({reason[:200]})") from None
+
+
+def _unwrap(obj: Any) -> Any:
+    for wrapper in ("state_dict", "model"):
+        if isinstance(obj, dict) and len(obj) == 1 and isinstance(obj.get(wrapper), dict):
+            obj = obj[wrapper]
+    if isinstance(obj, dict) and obj and all(isinstance(k, str) and k.startswith("module.") for k in obj):
+        obj = {key[len("module."):]: value for key, value in obj.items()}
+    return obj
+
+
+def load(path: str | os.PathLike[str]) -> TransformerStyleNet:
+    """Read a pytorch-examples state dict or a :func:`save_model` file.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.pth`` / ``.model`` file.
+
+    Returns
+    -------
+    TransformerStyleNet
+        In eval mode; ``name`` is the file's stem, ``sha256`` its hash and
+        ``training_params`` the saved training parameters (None for
+        pytorch-examples files).
+
+    Raises
+    ------
+    ModelError
+        Missing, corrupt or truncated file, or a state dict of another network.
+    """
+    from prisma_abu.neural.weights import sha256_file
+
+    path = Path(path)
+    obj = _read_torch(path)
+    params = None
+    if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        if not isinstance(obj.get("state_dict"), dict):
+            raise ModelError(f"style model {path}: expected a state_dict entry in a {FORMAT} file, got none")
+        params = obj.get("training_params")
+        obj = obj["state_dict"]
+    obj = _unwrap(obj)
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ModelError(f"style model {path}: expected a state dict of tensors, got {type(obj).__name__}")
+    net = transformer_from_state_dict(obj, source=f"style model {path}")
+    return TransformerStyleNet(net, name=path.stem, sha256=sha256_file(path), training_params=params).eval()
+
+
+def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerStyleNet,
+               training_params: Any = None) -> str:
+    """Write a network and its training parameters to one file, atomically.
+
+    The file is a torch file ``{"format", "version", "channels",
+    "state_dict", "training_params"}`` (tensors, strings and numbers only,
+    so ``torch.load(weights_only=True)`` reads it); :func:`load` reads it back
+    as a first-class style model.
+
+    Parameters
+    ----------
+    path : path-like
+        Usually ``NAME.pth``; the folder must exist.
+    net : TransformerNet or TransformerStyleNet
+    training_params : TrainStyleParams, dict or None
+        Stored as a plain dict (with ``"kind"``).
+
+    Returns
+    -------
+    str
+        The file's sha256.
+    """
+    from prisma_abu.neural.weights import _write_atomic
+
+    inner = net.net if isinstance(net, TransformerStyleNet) else net
+    if not isinstance(inner, TransformerNet):
+        raise InvalidParameterError(f"expected a TransformerNet to save, got {type(net).__name__}")
+    if training_params is not None and hasattr(training_params, "to_json"):
+        training_params = json.loads(training_params.to_json())
+    elif training_params is not None:
+        training_params = json.loads(json.dumps(dict(training_params)))
+    state = {key: value.detach().to("cpu", torch.float32).contiguous().clone()
+             for key, value in inner.state_dict().items()}
+    payload = {"format": FORMAT, "version": _VERSION, "channels": list(inner.channels),
+               "state_dict": state, "training_params": training_params}
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getvalue()
+    path = Path(path)
+    _write_atomic(path, lambda handle: handle.write(data))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # a file for the user, not a private temporary
+    digest = hashlib.sha256(data).hexdigest()
+    if isinstance(net, TransformerStyleNet):
+        net.sha256 = digest
+    return digest
