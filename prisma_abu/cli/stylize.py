@@ -43,8 +43,11 @@ def _model_inputs(params: StylizeParams, style_image: str | None) -> tuple[Styli
     if not is_builtin(params.model):
         path = Path(params.model).expanduser()
         if not path.is_file():
-            raise InvalidParameterError(f"model {params.model!r}: no such model or file; expected a name from "
-                                        f"`prisma-abu models` or a model file")
+            from ..pipeline.stylize import builtin_models
+
+            names = ", ".join(spec for spec, _ in builtin_models())
+            raise InvalidParameterError(f"unknown model {params.model!r}: no such name or file; expected one of "
+                                        f"{names} (see `prisma-abu models`) or a model file")
         inputs["model"] = str(path)
         params = params.replace(model=path.name)
     return params, inputs

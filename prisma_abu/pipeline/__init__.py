@@ -14,8 +14,8 @@ from .dream import as_rgb, as_uint8, dream, resolve_layers
 from .mix import (PRISMA_LAYERS, MixResult, check_enhance, check_mask, enhance_presets, feature_picture, mask_combinations,
                   mask_picture, mix, mix_mask, prepare_mix, prisma_layer)
 from .style import StyleMonitor, style
-from .stylize import stylize
+from .stylize import stylize, stylize_frames
 
-__all__ = ["dream", "mix", "style", "stylize", "MixResult", "StyleMonitor", "check_enhance", "check_mask", "mix_mask",
+__all__ = ["dream", "mix", "style", "stylize", "stylize_frames", "MixResult", "StyleMonitor", "check_enhance", "check_mask", "mix_mask",
            "mask_picture", "feature_picture", "prepare_mix", "enhance_presets", "mask_combinations", "PRISMA_LAYERS",
            "prisma_layer", "resolve_layers", "as_uint8", "as_rgb"]

@@ -35,7 +35,7 @@ CASES = [
 def test_command_line_round_trip(params):
     args, parsed = parse(command_line(params, "sample/a b.jpg", "prisma_gd/swirl.jpg", "out/x.png"))
     assert parsed == params
-    assert (args.source, args.guide, args.output) == ("sample/a b.jpg", "prisma_gd/swirl.jpg", "out/x.png")
+    assert (args.inputs, args.guide, args.output) == (["sample/a b.jpg"], "prisma_gd/swirl.jpg", "out/x.png")
 
 
 def test_command_line_names_only_what_differs_from_the_defaults():

@@ -166,7 +166,7 @@ def test_copy_command_puts_an_equivalent_command_on_the_clipboard(window):
     assert words[:2] == ["prisma-abu", "mix"]
     args = build_parser().parse_args(words[1:])
     assert params_from_args(MixParams, args) == controller.model.knobs.to_params()
-    assert (args.source, args.guide) == (controller.model.source, controller.model.guide)
+    assert (args.inputs, args.guide) == ([controller.model.source], controller.model.guide)
 
 
 def test_save_writes_the_picture_with_its_parameters(window, wait, tmp_path):

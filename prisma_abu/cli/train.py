@@ -1,0 +1,76 @@
+"""``prisma-abu train-style STYLE --photos DIR -o my_style.pth``: a style network of your own."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidParameterError
+from ..params import TrainStyleParams
+from .common import EXIT_OK, add_params_arguments, params_from_args
+
+__all__ = ["register"]
+
+_EPILOG = """\
+examples:
+  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --width 0.25 --image-size 96 \\
+      --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
+  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --steps 2000 --resume out/swirl.ckpt
+  prisma-abu stylize sample/chelsea.jpg --model out/swirl.pth
+"""
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from ..api import as_picture
+    from ..io import check_output_folder
+    from ..pipeline.train import save_style_model, train_style
+    from .pictures import expand_sources
+
+    params = params_from_args(TrainStyleParams, args)
+    out = Path(args.output)
+    if out.suffix.lower() not in (".pth", ".model"):
+        raise InvalidParameterError(f"{out}: expected a .pth (or .model) output for the network")
+    check_output_folder(out.parent if str(out.parent) else Path("."))
+    photos = [as_picture(s.path, s.name) for s in expand_sources(args.photos)]
+    style = as_picture(args.style, "style")
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=params.steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(step: int, losses: dict) -> None:
+        if bar is not None:
+            bar.n = step
+            bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=True)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        net = train_style(style, photos, params, callback=progress, checkpoint=out.with_suffix(".ckpt"),
+                          resume=args.resume, name=out.stem)
+    finally:
+        if bar is not None:
+            bar.close()
+    sha = save_style_model(out, net, params)
+    print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add ``train-style``."""
+    p = sub.add_parser("train-style", help="train a fast style network of your own on photos",
+                       description="Train a feed-forward style network (Johnson's perceptual loss on the embedded "
+                                   "VGG16) in the style of STYLE on your photos; the file it writes is a model "
+                                   "for stylize, batches and the viewer.",
+                       epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("style", metavar="STYLE", help="the style picture")
+    p.add_argument("--photos", nargs="+", required=True, metavar="PHOTO",
+                   help="photos or folders of photos to train on")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pth", help="the network to write")
+    p.add_argument("--resume", metavar="FILE.ckpt", help="continue a run from its checkpoint, bit for bit")
+    p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_params_arguments(p, TrainStyleParams)
+    p.set_defaults(func=_cmd_train)

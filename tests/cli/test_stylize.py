@@ -1,0 +1,144 @@
+"""`prisma-abu stylize`, `models`, `train-style`: replayable pictures, model files as inputs, videos, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from prisma_abu.cli import main
+from prisma_abu.io import read_image, read_metadata
+
+from cli_support import GUIDE, SAMPLE, _error_line
+from video_support import make_clip
+
+QUICK = ["--size", "64", "-q"]
+
+
+def test_a_builtin_style_writes_a_picture_that_replays_to_the_same_bytes(tmp_path, capsys):
+    out = tmp_path / "cat.png"
+    assert main(["stylize", SAMPLE, "--model", "multistyle26:3=0.5,12=0.5", *QUICK, "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["command"] == "stylize" and meta["params"]["model"] == "multistyle26:3=0.5,12=0.5"
+    assert len(meta["arithmetic"]["model_sha256"]) == 64
+    again = tmp_path / "again.png"
+    assert main(["replay", str(out), "-q", "-o", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_arbitrary_with_a_painting(tmp_path):
+    out = tmp_path / "a.png"
+    assert main(["stylize", SAMPLE, "--model", "arbitrary", "--style-image", GUIDE, "--strength", "0.7", *QUICK,
+                 "-o", str(out)]) == 0
+    assert read_metadata(out)["inputs"]["style_image"]["path"].endswith("swirl.jpg")
+    assert read_image(out).shape == (42, 64, 3)
+
+
+def _trained_model(tmp_path) -> str:
+    """A tiny network written by the trainer's own writer (random weights: a model file like any other)."""
+    from prisma_abu.neural.stylenets.train import initial_net
+    from prisma_abu.neural.stylenets.transformer_net import save_model
+    from prisma_abu.params import TrainStyleParams
+
+    params = TrainStyleParams(width=0.25, image_size=64, steps=1)
+    path = tmp_path / "mine.pth"
+    save_model(path, initial_net(params), params)
+    return str(path)
+
+
+def test_a_model_file_is_an_input_and_replay_refuses_it_changed(tmp_path, capsys):
+    model = _trained_model(tmp_path)
+    out = tmp_path / "mine.png"
+    assert main(["stylize", SAMPLE, "--model", model, *QUICK, "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["params"]["model"] == "mine.pth" and meta["inputs"]["model"]["path"] == "mine.pth"
+    with open(model, "ab") as fh:
+        fh.write(b"\0")
+    capsys.readouterr()
+    assert main(["replay", str(out), "-q", "-o", str(tmp_path / "r.png")]) == 2
+    assert "changed since the picture was made" in _error_line(capsys)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "multistyle99"], "unknown model"),
+    (["--model", "multistyle26:40"], "multistyle26"),
+    (["--strength", "2"], r"strength: expected a value in [0, 1]"),
+    (["--model", "nosuch.pth"], "nosuch.pth"),
+    (["--model", "arbitrary"], "expected a style picture"),
+])
+def test_bad_models_and_strengths_are_one_line(tmp_path, capsys, args, message):
+    assert main(["stylize", SAMPLE, *args, *QUICK, "-o", str(tmp_path / "o.png")]) == 2
+    assert message in _error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_corrupt_model_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a model at all")
+    assert main(["stylize", SAMPLE, "--model", str(bad), *QUICK, "-o", str(tmp_path / "o.png")]) == 2
+    _error_line(capsys)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_models_lists_the_builtins_and_the_model_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PRISMA_ABU_MODELS", str(tmp_path))
+    (tmp_path / "mine.pth").write_bytes(b"x" * 2000)
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "multistyle26:N" in out and "arbitrary" in out and "mine.pth" in out
+
+
+def test_the_sheet_shows_every_style_labelled(tmp_path):
+    out = tmp_path / "sheet.png"
+    assert main(["stylize", SAMPLE, "--sheet", "--size", "64", "-q", "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["stylize_sheet"] == [f"multistyle26:{i}" for i in range(26)]
+    assert read_image(out).shape[1] > 6 * 64
+
+
+def test_a_video_is_painted_frame_by_frame_with_its_audio(tmp_path, capsys):
+    from prisma_abu.video import open_video, read_video_metadata, video_info
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=6)
+    out = tmp_path / "painted.mp4"
+    assert main(["stylize", str(clip), "--temporal", "0.3", "--json", "-q", "-o", str(out)]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["output"] == str(out) and row["frames"] == 6
+    info = video_info(out)
+    assert info.has_audio and (info.width, info.height) == (128, 96)
+    _, frames = open_video(out)
+    assert len(list(frames)) == 6
+    assert read_video_metadata(out)["params"]["model"] == "multistyle26:7"
+
+
+def test_an_unreadable_video_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\0" * 1000)
+    assert main(["stylize", str(bad), "-q", "-o", str(tmp_path / "o.mp4")]) == 2
+    assert "not a video FFmpeg can read" in _error_line(capsys)
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_train_style_writes_a_model_stylize_takes(tmp_path, capsys):
+    model = tmp_path / "swirl.pth"
+    assert main(["train-style", GUIDE, "--photos", "sample/coffee.jpg", "sample/rocket.jpg", "--steps", "2",
+                 "--image-size", "32", "--batch-size", "1", "--width", "0.25", "--style-image-size", "64",
+                 "--precision", "fp32", "-q", "-o", str(model)]) == 0
+    assert model.is_file() and model.with_suffix(".ckpt").is_file()
+    capsys.readouterr()
+    out = tmp_path / "cat.png"
+    assert main(["stylize", SAMPLE, "--model", str(model), *QUICK, "-o", str(out)]) == 0
+    assert read_image(out).shape == (42, 64, 3)
+
+
+def test_a_batch_of_photos_x_models_x_strengths(tmp_path, capsys):
+    model = _trained_model(tmp_path)
+    code = main(["batch", "--command", "stylize", "--source", SAMPLE, "--set", f"model=multistyle26:1,{model}",
+                 "--set", "strength=1,0.5", "--set", "size=64", "-o", str(tmp_path / "b"), "--date", "2020-01-01",
+                 "-q"])
+    assert code == 0
+    folder = tmp_path / "b" / "2020-01-01" / "chelsea"
+    assert sorted(p.name for p in folder.iterdir()) == ["_mine_0.5.png", "_mine_1.0.png", "_multistyle26_1_0.5.png",
+                                                         "_multistyle26_1_1.0.png"]
+    assert read_metadata(folder / "_mine_1.0.png")["inputs"]["model"]["sha256"]
