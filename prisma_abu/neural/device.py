@@ -1,0 +1,148 @@
+"""The one place that knows the device: parse it, check it, put tensors and modules on it, pick its autocast.
+
+``auto`` is the first CUDA device when one works, else the CPU; ``cpu``,
+``cuda``, ``cuda:N`` and ``mps`` name one. A device asked for by name that is
+not there is one clear :class:`~prisma_abu.errors.InvalidParameterError`
+saying what was found — never a silent fallback.
+
+Every engine asks here (:func:`resolve_device`, :func:`to_device`,
+:func:`autocast`), so no module spells ``.cuda()`` or assumes the CPU.
+
+Examples
+--------
+>>> str(resolve_device("cpu"))
+'cpu'
+>>> parse_device("cuda:1")
+('cuda', 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any, Iterator
+
+import torch
+
+from ..errors import InvalidParameterError
+
+__all__ = ["DEVICES", "parse_device", "resolve_device", "device_name", "to_device", "autocast", "found_devices",
+           "cuda_bf16"]
+
+#: what ``--device`` takes (``cuda:N`` for any N)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+_SPEC = re.compile(r"^(auto|cpu|cuda|mps)(?::(\d+))?$")
+
+
+def parse_device(spec: str) -> tuple[str, int | None]:
+    """``"cuda:1"`` -> ``("cuda", 1)``; anything else than auto|cpu|cuda|cuda:N|mps is refused."""
+    match = _SPEC.match(spec.strip().lower()) if isinstance(spec, str) else None
+    if match is None or (match.group(2) is not None and match.group(1) != "cuda"):
+        raise InvalidParameterError(f"device: expected auto, cpu, cuda, cuda:N or mps, got {spec!r}")
+    return match.group(1), None if match.group(2) is None else int(match.group(2))
+
+
+def _cuda_count() -> int:
+    try:
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except (RuntimeError, AssertionError):
+        return 0
+
+
+def _mps() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def found_devices() -> str:
+    """What this machine has, in words: ``"the CPU and 2 CUDA devices (cuda:0, cuda:1)"``."""
+    n = _cuda_count()
+    parts = ["the CPU"]
+    if n:
+        parts.append(f"{n} CUDA device{'s' if n > 1 else ''} ({', '.join(f'cuda:{i}' for i in range(n))})")
+    else:
+        parts.append("no CUDA device")
+    if _mps():
+        parts.append("MPS")
+    return " and ".join(parts) if len(parts) < 3 else f"{parts[0]}, {parts[1]} and {parts[2]}"
+
+
+def _works(device: torch.device) -> bool:
+    try:
+        return bool((torch.ones(2, device=device) * 2).sum().item() == 4)
+    except RuntimeError:
+        return False
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """The device ``spec`` names on this machine.
+
+    Raises
+    ------
+    InvalidParameterError
+        A malformed name, or a device that is not there (the message says what was found).
+    """
+    kind, index = parse_device(spec)
+    if kind == "auto":
+        if _cuda_count() and _works(torch.device("cuda", 0)):
+            return torch.device("cuda", 0)
+        return torch.device("cpu")
+    if kind == "cpu":
+        return torch.device("cpu")
+    if kind == "mps":
+        if not _mps():
+            raise InvalidParameterError(f"device mps: not available; found {found_devices()}")
+        return torch.device("mps")
+    count = _cuda_count()
+    index = 0 if index is None else index
+    if index >= count:
+        raise InvalidParameterError(f"device {spec}: not available; found {found_devices()}")
+    return torch.device("cuda", index)
+
+
+def device_name(device: torch.device | str) -> str:
+    """``"cpu"``, ``"cuda:0"``, ``"mps"``: what a picture records."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda:{0 if device.index is None else device.index}"
+    return device.type
+
+
+def to_device(value: Any, device: torch.device) -> Any:
+    """A tensor (pinned first, for a fast copy to a GPU) or a module, on ``device``."""
+    if isinstance(value, torch.Tensor):
+        if device.type == "cuda" and value.device.type == "cpu":
+            return value.pin_memory().to(device, non_blocking=True)
+        return value.to(device)
+    return value.to(device)
+
+
+def cuda_bf16(device: torch.device) -> bool:
+    """Whether a CUDA device does bf16 (Ampere and newer); else fp16 with a gradient scaler."""
+    if device.type != "cuda":
+        return False
+    try:
+        return bool(torch.cuda.is_bf16_supported())
+    except (RuntimeError, AssertionError):
+        return False
+
+
+@contextlib.contextmanager
+def autocast(device: torch.device, precision: str) -> Iterator[None]:
+    """The autocast of ``precision`` on ``device``: bf16 on a CPU; bf16, or fp16 without it, on a GPU.
+
+    ``fp32`` (and a device without autocast) runs as it is.
+    """
+    if precision == "fp32":
+        yield
+        return
+    if device.type == "cpu":
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield
+        return
+    if device.type == "cuda":
+        dtype = torch.bfloat16 if cuda_bf16(device) else torch.float16
+        with torch.autocast("cuda", dtype=dtype):
+            yield
+        return
+    yield

@@ -1,0 +1,116 @@
+"""prisma_abu.neural.device and calibrate: device names, what was found, precision by measurement."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from prisma_abu.errors import InvalidParameterError
+from prisma_abu.neural import calibrate, device
+
+
+@pytest.fixture
+def gpus(monkeypatch):
+    """Pretend this machine has ``n`` working CUDA devices (nothing runs on them)."""
+
+    def have(n: int) -> None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: n > 0)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: n)
+        monkeypatch.setattr(device, "_works", lambda d: True)
+
+    return have
+
+
+@pytest.mark.parametrize("spec, parsed", [("auto", ("auto", None)), ("CPU", ("cpu", None)), ("cuda", ("cuda", None)),
+                                          ("cuda:3", ("cuda", 3)), ("mps", ("mps", None))])
+def test_device_names(spec, parsed):
+    assert device.parse_device(spec) == parsed
+
+
+@pytest.mark.parametrize("spec", ["gpu", "cuda:x", "cpu:1", "", "cuda:-1", 3])
+def test_bad_device_names(spec):
+    with pytest.raises(InvalidParameterError, match="device: expected auto, cpu, cuda, cuda:N or mps"):
+        device.parse_device(spec)
+
+
+def test_no_gpu_auto_is_the_cpu_and_asking_for_one_says_what_was_found(gpus):
+    gpus(0)
+    assert device.resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(InvalidParameterError, match=r"device cuda: not available; found the CPU and no CUDA device"):
+        device.resolve_device("cuda")
+
+
+def test_with_gpus_auto_is_the_first_and_a_missing_index_is_refused(gpus):
+    gpus(2)
+    assert device.resolve_device("auto") == torch.device("cuda", 0)
+    assert device.resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(InvalidParameterError, match=r"cuda:5: not available; found the CPU and 2 CUDA devices "
+                                                    r"\(cuda:0, cuda:1\)"):
+        device.resolve_device("cuda:5")
+    assert device.device_name(torch.device("cuda")) == "cuda:0" and device.device_name("cpu") == "cpu"
+
+
+def test_cpu_autocast_is_bf16_and_fp32_is_plain():
+    x = torch.ones(2, 2)
+    with device.autocast(torch.device("cpu"), "bf16"):
+        assert (x @ x).dtype == torch.bfloat16
+    with device.autocast(torch.device("cpu"), "fp32"):
+        assert (x @ x).dtype == torch.float32
+
+
+@pytest.fixture
+def timings(monkeypatch, tmp_path):
+    """A machine with native bf16 whose measured times are given (its own cache); counts the measurements."""
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def use(fp32: float, bf16: float) -> list:
+        monkeypatch.setattr(calibrate, "_native_bf16", lambda d: True)
+        monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": fp32, "bf16": bf16}[p])
+        return calls
+
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    return use
+
+
+def test_the_faster_precision_is_measured_once_and_remembered(timings):
+    calls = timings(fp32=1.0, bf16=1.4)  # an Intel Xeon: bf16 slower
+    cpu = torch.device("cpu")
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "fp32"
+    assert calls == ["fp32", "bf16"]
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "fp32"  # from the cache
+    assert calls == ["fp32", "bf16"]
+    key = calibrate.machine_key("tiny", cpu)
+    entry = calibrate.verdicts()[key]
+    assert entry["verdict"] == "fp32" and entry["fp32_s"] == 1.0 and entry["bf16_s"] == 1.4
+    assert "torch " + torch.__version__ in key
+
+
+def test_another_torch_or_backbone_measures_again(timings, monkeypatch):
+    calls = timings(fp32=2.0, bf16=0.8)  # an AMD EPYC: bf16 faster
+    cpu = torch.device("cpu")
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
+    assert calibrate.calibrated_precision("other", cpu, load=lambda: None) == "bf16"
+    monkeypatch.setattr(torch, "__version__", "9.9.9")
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
+    assert len(calls) == 6  # three keys, two timings each
+
+
+def test_without_native_bf16_auto_is_fp32_with_no_measurement(monkeypatch):
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    monkeypatch.setattr(calibrate, "_native_bf16", lambda d: False)
+    monkeypatch.setattr(calibrate, "measure", lambda *a: pytest.fail("measured"))
+    assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "fp32"
+
+
+def test_the_verdict_can_be_forced(monkeypatch):
+    monkeypatch.setenv(calibrate.FORCE_ENV, "bf16")
+    assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "bf16"
+    monkeypatch.setenv(calibrate.FORCE_ENV, "fp16")
+    with pytest.raises(InvalidParameterError, match="expected fp32 or bf16"):
+        calibrate.calibrated_precision("tiny", torch.device("cpu"))
+
+
+def test_a_real_measurement_times_both(tiny_encoder):
+    tiny_encoder.default_layer = "conv2"
+    assert calibrate.measure(tiny_encoder, torch.device("cpu"), "fp32") > 0
