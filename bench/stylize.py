@@ -152,11 +152,34 @@ def section_full_size(st, args) -> None:
 
 
 def section_transformernet(st, args) -> None:
-    """Room for TransformerNet (pytorch-examples / Torch7 models) against OpenCV's dnn module.
+    """A pytorch-examples TransformerNet at 512: ours on a ``.t7`` and a ``.pth`` against OpenCV dnn on the ``.t7``
+    (seed 000's runtime); see ``bench/stylize_johnson.py``."""
+    import importlib.util
+    from pathlib import Path
 
-    Filled in on branch i14b.
-    """
-    print("== transformernet vs OpenCV: not in this branch ==")
+    spec = importlib.util.spec_from_file_location("stylize_johnson", Path(__file__).with_name("stylize_johnson.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--size", "512", "--runs", str(args.repeats), "--threads", str(args.threads)])
+
+
+def section_pipeline(st, args) -> None:
+    """What a user waits for: ``prisma_abu.pipeline.stylize`` on a 512 px photo (network cached), and with a
+    network not seen before."""
+    from prisma_abu import pipeline
+    from prisma_abu.params import StylizeParams
+
+    picture = photo(512).astype(np.float32)
+    params = StylizeParams(model="multistyle26:7")
+    pipeline.stylize(picture, params)  # load the network once
+    t = timed({"pipeline": lambda: pipeline.stylize(picture, params)}, args.repeats)
+    print(f"pipeline.stylize 512x512 (network loaded): {t['pipeline']:.3f} s")
+    cold = {}
+    for i in range(args.repeats):
+        start = time.perf_counter()
+        pipeline.stylize(picture, params.replace(model=f"multistyle26:{(i + 9) % 26}={0.9},{i % 26}={0.1}"))
+        cold[i] = time.perf_counter() - start
+    print(f"another blend of the 26 styles (its network built anew each time): {statistics.median(cold.values()):.3f} s")
 
 
 SECTIONS = {
@@ -164,6 +187,7 @@ SECTIONS = {
     "arbitrary": section_arbitrary,
     "full": section_full_size,
     "transformernet": section_transformernet,
+    "pipeline": section_pipeline,
 }
 
 
