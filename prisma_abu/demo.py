@@ -14,7 +14,7 @@ from typing import Iterator
 
 from .errors import PrismaAbuError
 from .jobs import Job, run_job
-from .params import DreamParams, MixParams, StyleParams
+from .params import DreamParams, MixParams, StyleParams, StylizeParams
 
 __all__ = ["demo_jobs", "demo_style", "demo_batch", "DEMO_STYLE_PARAMS", "main"]
 
@@ -48,6 +48,13 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
         (samples[0], guides[2], MixParams(mask="stdmean", rb_rate=0.88, n3=1, convd_big_factor=0.0)),
     ):
         yield (f"mix_{src.stem}_{guide.stem}.png", Job("mix", params, {"source": str(src), "guide": str(guide)}))
+    for src, model in ((samples[0], "multistyle26:7"), (samples[2], "multistyle26:3=0.5,12=0.5")):
+        yield (f"stylize_{src.stem}_{model.replace(':', '_').replace('=', '-').replace(',', '_')}.png",
+               Job("stylize", StylizeParams(model=model, size=512), {"photo": str(src)}))
+    swirl = next(g for g in guides if g.stem == "swirl")
+    yield (f"stylize_{samples[1].stem}_arbitrary_{swirl.stem}.png",
+           Job("stylize", StylizeParams(model="arbitrary", size=512, strength=0.85),
+               {"photo": str(samples[1]), "style_image": str(swirl)}))
 
 
 def demo_style(out_dir: str | Path) -> Path:
