@@ -182,12 +182,42 @@ def section_pipeline(st, args) -> None:
     print(f"another blend of the 26 styles (its network built anew each time): {statistics.median(cold.values()):.3f} s")
 
 
+def section_viewer(st, args) -> None:
+    """The viewer's arrow key at 512 px: cold (a painting not made yet) and warm (made in advance by the
+    prefetch of the neighbours), measured on its controller offscreen."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from pyface.api import GUI
+
+    from prisma_abu.data import guide_path, sample_path
+    from prisma_abu_gui.viewer import ViewerController, ViewerModel, default_models
+
+    GUI()
+    models = default_models(guides=[str(guide_path("swirl"))])[:6]
+    controller = ViewerController(model=ViewerModel(photos=[str(sample_path("astronaut"))], models=models, size=512))
+    controller._make((0, 0))  # the network files and sessions loaded once
+    cold, warm = [], []
+    for m in range(1, len(models)):
+        start = time.perf_counter()
+        controller._make((0, m))
+        cold.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        controller.model.model_index = m  # what the arrow key does; the painting is in the cache now
+        GUI.process_events()
+        warm.append(time.perf_counter() - start)
+    controller.shutdown()
+    print(f"viewer arrow key at 512 px: cold {statistics.median(cold):.3f} s (painted on demand), "
+          f"warm {1000 * statistics.median(warm):.1f} ms (prefetched neighbour, shown from the cache)")
+
+
 SECTIONS = {
     "multistyle26": section_multistyle26,
     "arbitrary": section_arbitrary,
     "full": section_full_size,
     "transformernet": section_transformernet,
     "pipeline": section_pipeline,
+    "viewer": section_viewer,
 }
 
 

@@ -37,7 +37,7 @@ LAYERS = {"errors": 0, "params": 0, "io": 0, "video": 0, "data": 0, "ops": 1, "n
           "api": 3, "batch": 4, "worker": 5, "master": 5, "demo": 5, "cli": 6}
 #: what a shell (cli, gui) may import from prisma_abu
 SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
-             "prisma_abu.jobs", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
+             "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
              "prisma_abu.master", "prisma_abu.cli")
 #: modules past ~500 lines, each with the reason it stays whole
 LONG_MODULES: dict[str, str] = {}

@@ -37,6 +37,21 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return main(argv)
 
 
+def _cmd_viewer(args: argparse.Namespace) -> int:
+    if _missing():
+        raise PrismaAbuError(GUI_EXTRA_HINT)
+    from prisma_abu_gui.viewer import viewer_main
+
+    argv: list[str] = ["--size", str(args.size)]
+    for photos in args.photos or ():
+        argv += ["--photos", photos]
+    if args.models is not None:
+        argv += ["--models", args.models]
+    for guide in args.guides or ():
+        argv += ["--guides", guide]
+    return viewer_main(argv)
+
+
 def register(subparsers: Any) -> None:
     """Add ``gui`` to ``prisma-abu``'s sub-commands."""
     p = subparsers.add_parser("gui", help="the window: every mix knob, a live preview, batches, a gallery",
@@ -47,3 +62,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--params", dest="gui_params", metavar="FILE",
                    help="start from the mix parameters in this .toml or .json file")
     p.set_defaults(func=_cmd_gui)
+
+    p = subparsers.add_parser("viewer", help="the model viewer: arrow keys switch the photo (up/down) and the style "
+                                             "model (left/right)",
+                              description="Open the model viewer (seed 000's program): the style top-left, the photo "
+                                          "bottom-left, the painting right; up/down switch the photo, left/right the "
+                                          "model (the 26 built-in styles, your model files, any painting).")
+    p.add_argument("--photos", nargs="+", metavar="PHOTO", help="photos or folders of photos (default: sample/)")
+    p.add_argument("--models", metavar="DIR", help="a folder of model files (default: the model folder)")
+    p.add_argument("--guides", nargs="+", metavar="PICTURE",
+                   help="paintings the arbitrary model takes as styles (default: prisma_gd/)")
+    p.add_argument("--size", type=int, default=512, metavar="PIXELS",
+                   help="the paintings' longer side in pixels; default: 512")
+    p.set_defaults(func=_cmd_viewer)
