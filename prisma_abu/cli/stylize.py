@@ -76,24 +76,16 @@ def _sheet(args: argparse.Namespace, params: StylizeParams) -> int:
     """One photo in every built-in style and every model of the model folder, labelled, in one picture."""
     from ..api import as_picture
     from ..io import write_image
-    from ..ops.sheet import labelled_grid
-    from ..pipeline.stylize import model_files, stylize
+    from ..pipeline.stylize import model_files, style_sheet
 
     if len(args.inputs) != 1:
         raise InvalidParameterError(f"--sheet: expected one photo, got {len(args.inputs)}")
-    photo = as_picture(args.inputs[0], "photo")
-    size = params.size or 384
-    pictures, labels = [photo], ["the photo"]
-    for spec in SHEET_STYLES:
-        pictures.append(stylize(photo, params.replace(model=spec, size=size)))
-        labels.append(spec)
-    for path, kind, _ in model_files():
-        pictures.append(stylize(photo, params.replace(model=Path(path).name, size=size), model_file=path))
-        labels.append(Path(path).name)
-    sheet = labelled_grid(pictures, labels, cell=min(size, 256), columns=6,
-                          title=f"{Path(args.inputs[0]).name} in every style (prisma-abu stylize --sheet)")
+    name = Path(args.inputs[0]).name
+    sheet, labels = style_sheet(as_picture(args.inputs[0], "photo"), params, SHEET_STYLES,
+                                [path for path, _, _ in model_files()],
+                                title=f"{name} in every style (prisma-abu stylize --sheet)")
     out = args.output or str(Path("out") / f"{Path(args.inputs[0]).stem}_styles.png")
-    print(write_image(out, sheet, metadata={"stylize_sheet": labels[1:], "params": params.to_dict()}))
+    print(write_image(out, sheet, metadata={"stylize_sheet": labels, "params": params.to_dict()}))
     return EXIT_OK
 
 

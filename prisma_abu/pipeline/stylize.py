@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ..errors import InvalidParameterError
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
-__all__ = ["stylize", "stylize_frames", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
+__all__ = ["stylize", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -141,6 +141,25 @@ def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = Stylize
             painted = temporal * previous + (1.0 - temporal) * painted
         previous = painted
         yield np.uint8(np.clip(painted + 0.5 * (temporal > 0), 0, 255))
+
+
+def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
+                files: Sequence[str] = (), *, title: str = "") -> tuple[np.ndarray, list[str]]:
+    """``photo`` in every model of ``specs`` and ``files``, labelled, on one sheet; returns (sheet, labels)."""
+    from pathlib import Path
+
+    from ..ops.sheet import labelled_grid
+
+    photo = as_rgb(photo, "photo")
+    size = params.size or 384
+    pictures, labels = [photo], ["the photo"]
+    for spec in specs:
+        pictures.append(stylize(photo, params.replace(model=spec, size=size)))
+        labels.append(spec)
+    for path in files:
+        pictures.append(stylize(photo, params.replace(model=Path(path).name, size=size), model_file=path))
+        labels.append(Path(path).name)
+    return labelled_grid(pictures, labels, cell=min(size, 256), columns=6, title=title), labels[1:]
 
 
 def builtin_models() -> list[tuple[str, str]]:

@@ -101,7 +101,7 @@ def test_params_given_a_picture_or_text_that_is_not_utf8(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("table, message", [
-    ('[batch]\ncommand = ["mix"]\nout = "o"\n', "command: expected one of dream, mix, style for a batch, got"),
+    ('[batch]\ncommand = ["mix"]\nout = "o"\n', "for a batch, got ['mix']"),
     ('[batch]\nsources = 5\nout = "o"\n', "expected a path, a folder, a glob or a list of them, got 5"),
     ('[batch]\njobs = "2"\nout = "o"\n', "jobs: expected a whole number"),
 ])
