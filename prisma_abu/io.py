@@ -31,6 +31,7 @@ __all__ = [
     "check_output_folder",
     "write_bytes_atomic",
     "remove_stale_parts",
+    "readable_as_umask_allows",
     "METADATA_KEY",
     "WRITABLE_SUFFIXES",
 ]
@@ -268,6 +269,11 @@ def _umask() -> int:
     return mask
 
 
+def readable_as_umask_allows(path: str | os.PathLike) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the mode the user's umask gives new files (0644 under 022)."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 def _part_prefix(path: Path) -> str:
     return f".{path.name}."
 
@@ -315,7 +321,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
+        readable_as_umask_allows(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

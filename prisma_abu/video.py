@@ -19,6 +19,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from .errors import InvalidImageError, InvalidParameterError
+from .io import readable_as_umask_allows
 
 __all__ = ["VideoInfo", "open_video", "write_video", "read_video_metadata", "VIDEO_SUFFIXES"]
 
@@ -141,7 +142,7 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
                         continue
                     packet.stream = stream_out
                     out.mux(packet)
-        os.chmod(tmp, 0o666 & ~_umask())
+        readable_as_umask_allows(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -150,12 +151,6 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
         if source is not None:
             source.close()
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_video_metadata(path: str | os.PathLike) -> dict[str, Any]:

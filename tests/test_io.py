@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -128,3 +131,33 @@ def test_metadata_missing(tmp_path):
     Image.fromarray(_rgb()).save(tmp_path / "plain.png")
     with pytest.raises(InvalidImageError, match="carries no prisma_abu parameters"):
         read_metadata(tmp_path / "plain.png")
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for a test; put the old one back."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield lambda mask: os.umask(mask)
+    os.umask(before)
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_honour_the_umask(tmp_path, umask, mask, mode):
+    umask(mask)
+    path = write_image(tmp_path / "x.png", np.zeros((4, 4, 3), np.uint8))
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_every_file_of_a_batch_honours_the_umask(tmp_path, umask):
+    from prisma_abu.batch import Experiment, expand, run_batch
+    from prisma_abu.data import sample_path
+
+    umask(0o022)
+    exp = Experiment(inputs={"source": [str(sample_path("chelsea"))]}, out=tmp_path,
+                     params={"size": 32, "n3": 1, "layer": None})
+    report = run_batch(expand(exp), tmp_path / "b")
+    written = [p for p in (tmp_path / "b").rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"manifest.jsonl", "contact_sheet.png", "index.html"} and report.ok
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}
+    assert not (tmp_path / "b" / ".batch.lock").exists()  # no lock file left once the batch ends
