@@ -185,3 +185,23 @@ def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
     assert main(argv) == 0  # resumes: the pictures already there are skipped, the rest rendered
     assert len(_pictures(folder)) == 12 and not list(folder.rglob("*.part"))
     assert {r["status"] for r in read_manifest(folder)} <= {"done", "skipped"}
+
+
+def test_a_photo_named_dots_stays_inside_the_batch_folder(tmp_path):
+    """``...jpg`` has the stem ``..``: its folder must not be the batch folder's parent."""
+    import shutil
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(CAT, photos / "...jpg")
+    shutil.copy(CAT, photos / ".hidden.jpg")
+    outside = tmp_path / "out"
+    outside.mkdir()
+    (outside / ".keep.part").write_bytes(b"the user's")  # beside the batch folder: never touched
+    exp = _experiment(tmp_path, sources=(str(photos / "...jpg"), str(photos / ".hidden.jpg")))
+    report = run_experiment(exp)
+    folder = exp.folder()
+    assert report.ok and all(p.resolve().is_relative_to(folder.resolve()) for p in report.paths())
+    assert sorted(p.parent.parent.name for p in report.paths()) == ["__", "_hidden"]
+    assert (outside / ".keep.part").read_bytes() == b"the user's"
+    assert sorted(p.name for p in outside.iterdir()) == [".keep.part", DATE]
