@@ -97,15 +97,21 @@ class Command:
 # --- the renderers -------------------------------------------------------------------------------
 
 def _network_run(job: Job, uses_network: bool) -> tuple[Job, dict[str, Any]]:
-    """The job with its precision resolved, and the arithmetic a network run depends on."""
+    """The job with its device and precision resolved (what ran, replayed as it ran), and the arithmetic."""
     if not uses_network:
         return job, {}
-    from .pipeline.models import arithmetic, resolve_precision
+    from .pipeline.models import arithmetic, resolve_device, resolve_precision
 
     params = job.params
-    if getattr(params, "precision", None) is not None:
-        params = params.replace(precision=resolve_precision(params.precision))
-    return job.with_params(params), arithmetic()
+    changes: dict[str, Any] = {}
+    if getattr(params, "device", None) is not None:
+        changes["device"] = resolve_device(params.device)
+    if getattr(params, "precision", None) is not None and params.kind != "stylize":
+        changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
+                                                 changes.get("device", "cpu"))
+    if changes:
+        params = params.replace(**changes)
+    return job.with_params(params), {**arithmetic(), "device": changes.get("device", "cpu")}
 
 
 def _render_dream(job: Job, callback: Callback | None) -> Rendered:
@@ -169,9 +175,9 @@ def _render_stylize(job: Job, callback: Callback | None) -> Rendered:
     style_image = job.input_image("style_image")
     image = stylize(job.input_image("photo"), job.params, style_image=style_image,
                     model_file=job.inputs.get("model"), callback=callback)
-    arithmetic = {**_network_run(job, True)[1],
-                  **model_identity(job.params, job.inputs.get("model"), style_image)}
-    return Rendered(image, job, job.params, arithmetic)
+    resolved, arithmetic = _network_run(job, True)
+    arithmetic = {**arithmetic, **model_identity(job.params, job.inputs.get("model"), style_image)}
+    return Rendered(image, resolved, job.params, arithmetic)
 
 
 COMMANDS: dict[str, Command] = {}

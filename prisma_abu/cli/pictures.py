@@ -252,7 +252,8 @@ def _report(args, command, source, output, rendered, seconds, error) -> None:
         print(json.dumps({
             "input": source.name, "output": output, "command": command, "status": "failed" if error else "done",
             "error": error, "seconds": round(seconds, 4), "params": params,
-            "precision": None if rendered is None else getattr(rendered.job.params, "precision", None),
+            "precision": None if rendered is None else rendered.arithmetic.get(
+                "precision", getattr(rendered.job.params, "precision", None)),
             "device": None if rendered is None else rendered.arithmetic.get("device", "cpu"),
             "threads": None if rendered is None else rendered.arithmetic.get("threads"),
         }, sort_keys=True), flush=True)

@@ -119,6 +119,20 @@ def check_choice(name: str, value: Any, choices: tuple) -> None:
             f"{name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
 
 
+def check_device(name: str, value: Any) -> None:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (whether the device is there is checked when it runs)."""
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value.strip().lower()):
+        raise InvalidParameterError(f"{name}: expected auto, cpu, cuda, cuda:N or mps, got {value!r:.40}")
+
+
+def device_knob() -> Any:
+    """The ``device`` field every network's parameters have (old pictures ran on the CPU)."""
+    return knob("auto", "where the network runs: auto (the first CUDA GPU when one works, else the CPU), cpu, "
+                "cuda, cuda:N or mps", metavar="DEVICE", legacy="cpu", group="device")
+
+
 def check_bool(name: str, value: Any) -> None:
     if not isinstance(value, bool):
         raise InvalidParameterError(f"{name}: expected true or false, got {value!r}")
@@ -149,6 +163,8 @@ class Params:
                 continue
             if base is bool:
                 check_bool(name, value)
+            if name == "device":
+                check_device(name, value)
             if info.choices is not None:
                 check_choice(name, value, info.choices)
             if info.low is not None or info.high is not None:

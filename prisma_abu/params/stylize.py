@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, knob, register_kind
+from .base import Params, device_knob, knob, register_kind
 
 __all__ = ["StylizeParams", "STYLIZE_PRECISIONS"]
 
@@ -35,6 +35,7 @@ class StylizeParams(Params):
                             group="output")
     precision: str = knob("auto", "arithmetic of the network: auto picks the fastest measured path",
                           choices=STYLIZE_PRECISIONS, group="output")
+    device: str = device_knob()
     seed: int = knob(0, "seeds anything random (nothing is, for the built-in networks): same seed, same bytes",
                      metavar="N", low=0, high=2**63 - 1, group="output")
 

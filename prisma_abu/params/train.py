@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, knob, register_kind
+from .base import Params, device_knob, knob, register_kind
 from .dream import PRECISIONS
 
 __all__ = ["TrainStyleParams"]
@@ -45,6 +45,7 @@ class TrainStyleParams(Params):
                         group="network")
     precision: str = knob("auto", "arithmetic: auto is bf16 where the device runs it natively, else fp32",
                           choices=PRECISIONS, group="network")
+    device: str = device_knob()
     seed: int = knob(0, "seeds the initial weights and the crops: same seed, same run", metavar="N", low=0,
                      high=2**63 - 1, group="optimisation")
     checkpoint_every: int = knob(500, "write a checkpoint (network, optimiser, random state, step) every so many "

@@ -14,7 +14,8 @@ from typing import Any, Iterable
 from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
-           "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads"]
+           "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
+           "precision_verdicts"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -87,11 +88,41 @@ def environment() -> dict[str, Any]:
             "bf16": bf16_supported(), "cuda": torch.cuda.is_available()}
 
 
-def resolve_precision(precision: str) -> str:
-    """The precision ``precision`` means on this machine: ``auto`` becomes ``fp32`` or ``bf16``."""
-    from ..neural.deepdream import resolve_precision as resolve
+def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu") -> str:
+    """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``.
 
-    return resolve(precision)
+    With a ``backbone``, ``auto`` is measured once on this machine and remembered
+    (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the device has it natively.
+    """
+    if precision != "auto" or backbone is None:
+        from ..neural.deepdream import resolve_precision as resolve
+
+        return resolve(precision)
+    from ..neural.calibrate import calibrated_precision
+    from ..neural.device import resolve_device as device_of
+
+    return calibrated_precision(backbone, device_of(device))
+
+
+def resolve_device(spec: str = "auto") -> str:
+    """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused."""
+    from ..neural.device import device_name, resolve_device as device_of
+
+    return device_name(device_of(spec))
+
+
+def devices() -> str:
+    """What this machine has: ``"the CPU and no CUDA device"``..."""
+    from ..neural.device import found_devices
+
+    return found_devices()
+
+
+def precision_verdicts() -> dict[str, dict[str, Any]]:
+    """The remembered ``--precision auto`` measurements (``prisma-abu doctor``)."""
+    from ..neural.calibrate import verdicts
+
+    return verdicts()
 
 
 def arithmetic() -> dict[str, Any]:

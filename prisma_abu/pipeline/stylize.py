@@ -33,43 +33,57 @@ Callback = Callable[[int, int, float], None]
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(spec: str, file_key: tuple[str, int, int] | None) -> Any:
+def _cached(spec: str, file_key: tuple[str, int, int] | None, device: str) -> Any:
+    from ..neural.device import resolve_device
     from ..neural.stylenets import load_stylenet
 
-    return load_stylenet(spec)
+    return load_stylenet(spec, device=resolve_device(device))
 
 
 def load_model(params: StylizeParams, model_file: str | os.PathLike | None = None) -> Any:
-    """The network ``params.model`` names (or the file given), loaded once per process (per file version)."""
+    """The network ``params.model`` names (or the file given) on ``params.device``, loaded once per process."""
     if params.model.strip().lower().startswith("arbitrary"):
         raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
+    device = _device(params)
     if model_file is not None:
         stat = os.stat(model_file)
-        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size))
-    return _cached(params.model, None)
+        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size), device)
+    return _cached(params.model, None, device)
+
+
+def _device(params: StylizeParams) -> str:
+    from .models import resolve_device
+
+    return resolve_device(params.device)
 
 
 @functools.lru_cache(maxsize=4)
-def _arbitrary() -> Any:
+def _arbitrary(device: str) -> Any:
+    from ..neural.device import resolve_device
     from ..neural.stylenets.magenta import load_arbitrary
 
-    return load_arbitrary()
+    return load_arbitrary(device=resolve_device(device))
 
 
 def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) -> Any:
     if params.model.strip().lower() == "arbitrary" and model_file is None:
         if style_image is None:
             raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-        return _arbitrary().stylenet(as_rgb(style_image, "style image"), strength=params.strength)
+        return _arbitrary(_device(params)).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
     if style_image is not None:
         raise InvalidParameterError(f"style image: only the arbitrary model takes one, got model {params.model!r}")
     return load_model(params, model_file)
 
 
 def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarray | None = None) -> dict:
-    """``{"model": name, "model_sha256": ...}``: what a picture records of the network that made it."""
+    """What a picture records of the network that made it: its name and sha256, and how it ran
+    (``{"model", "model_sha256", "device", "precision", "runtime"}``)."""
+    from ..neural.stylenets import run_plan
+
     net = _network(params, model_file, style_image)
-    return {"model": getattr(net, "name", params.model), "model_sha256": getattr(net, "sha256", "")}
+    precision, runtime = run_plan(net, _device(params), params.precision)
+    return {"model": getattr(net, "name", params.model), "model_sha256": getattr(net, "sha256", ""),
+            "device": _device(params), "precision": precision, "runtime": runtime}
 
 
 def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style_image: np.ndarray | None = None,
@@ -96,6 +110,7 @@ def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style
     import torch
 
     from ..neural.deepdream import to_array, to_tensor
+    from ..neural.device import resolve_device, to_device
     from ..neural.stylenets import stylize_tensor
     from ..ops.resize import longer_side_size, resize_longer_side
     from .style import keep_original_colors
@@ -108,7 +123,7 @@ def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style
     else:
         check_pixels(*photo.shape[:2])
     net = _network(params, model_file, style_image)
-    x = to_tensor(np.ascontiguousarray(photo, np.float32))
+    x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), resolve_device(_device(params)))
     with torch.no_grad():
         painted = to_array(stylize_tensor(net, x, tile=params.tile, precision=params.precision))
     painted = np.clip(painted, 0, 255)

@@ -44,13 +44,14 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     -------
     The trained network (a style network: :func:`save_style_model` writes it).
     """
+    from ..neural.device import resolve_device
     from ..neural.stylenets.train import train_style as train
 
     if not photos:
         raise InvalidParameterError("photos: expected at least one photo to train on, got none")
     pictures = [as_rgb(p, f"photo {i}") for i, p in enumerate(photos)]
-    return train(as_rgb(style, "style"), pictures, params, callback=callback, checkpoint=checkpoint, resume=resume,
-                 name=name)
+    return train(as_rgb(style, "style"), pictures, params, device=resolve_device(params.device), callback=callback,
+                 checkpoint=checkpoint, resume=resume, name=name)
 
 
 def save_style_model(path: str | os.PathLike, net: Any, params: TrainStyleParams) -> str:

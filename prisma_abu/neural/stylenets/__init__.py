@@ -49,6 +49,7 @@ __all__ = [
     "check_image",
     "check_strength",
     "stylize_tensor",
+    "run_plan",
     "PRECISIONS",
     "RUNTIMES",
 ]
@@ -317,6 +318,12 @@ def _resolve(net: StyleNet, image: torch.Tensor, precision: str, runtime: str) -
     if runtime == "onnxruntime" and precision != "fp32":
         raise InvalidParameterError(f"precision: the onnxruntime path runs fp32, got {precision!r}")
     return precision, runtime
+
+
+def run_plan(net: StyleNet, device: torch.device | str = "cpu", precision: str = "auto",
+             runtime: str = "auto") -> tuple[str, str]:
+    """``(precision, runtime)`` that :func:`stylize_tensor` uses for ``net`` on ``device`` (what a picture records)."""
+    return _resolve(net, torch.empty(0, device=device), precision, runtime)
 
 
 def _run_whole(net: StyleNet, image: torch.Tensor, precision: str, runtime: str) -> torch.Tensor:
