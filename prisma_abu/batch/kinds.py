@@ -99,6 +99,25 @@ class MixKind(JobKind):
     product_order = ("layer", "enhance", "rb_rate", "mask")  # the original's product(org, gd, nbk, enhance, rb_rate)
     none_folders = MappingProxyType({"guide": "none_gd"})
 
+    def build(self, values, inputs):
+        """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
+        (unless ``auto`` / ``texture`` are given too)."""
+        values = dict(values)
+        if "auto" not in values and any(name in values for name in MixParams.AUTO_KNOBS):
+            values["auto"] = False
+        if "texture" not in values and any(name in values for name in MixParams.TEXTURE_KNOBS):
+            values["texture"] = None
+        return MixParams.from_dict(values)
+
+    def name_value(self, name, params, values):
+        # auto chooses the mask per picture: the name says auto; a texture stands where its layer would.
+        # Without auto and texture (the original's knobs) the names are the original's.
+        if name == "mask" and params.auto:
+            return "auto"
+        if name == "layer" and params.layer == "auto" and params.texture is not None:
+            return f"texture-{params.texture}"
+        return super().name_value(name, params, values)
+
     def variants(self, values, grid):
         if not values.get("all_mask") or "layer" in values:
             return [values]
