@@ -26,8 +26,8 @@ from .backbones import Backbone
 
 __all__ = ["SaliencyMap", "class_saliency", "SALIENCY_SIDES"]
 
-#: the longer sides (px) the picture is classified at: ImageNet's training size and a finer one
-SALIENCY_SIDES = (224, 320)
+#: the longer side(s) (px) the picture is classified at: about ImageNet's training size (several: their maps averaged)
+SALIENCY_SIDES = (240,)
 
 
 @dataclass(frozen=True)
