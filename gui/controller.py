@@ -105,9 +105,29 @@ class PrismaController(Controller):
     # -- life cycle -------------------------------------------------------------------------------------
 
     def init(self, info) -> bool:
-        """The window is up: show a first preview."""
+        """The window is up: the knobs' pane as wide as its rows, then a first preview."""
+        self._fit_knobs_pane(info)
         self.request_preview(delay_ms=0)
         return True
+
+    @staticmethod
+    def _fit_knobs_pane(info) -> None:
+        """The scrolling knobs' pane never narrower than its rows (it scrolls up and down, not sideways)."""
+        from pyface.qt import QtCore, QtWidgets
+
+        control = info.ui.control if info is not None and info.ui is not None else None
+        if control is None:
+            return
+        for area in control.findChildren(QtWidgets.QScrollArea):
+            inner = area.widget()
+            if inner is not None:
+                area.setMinimumWidth(inner.sizeHint().width() + area.verticalScrollBar().sizeHint().width() + 4)
+                area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for name in ("status", "error"):  # long lines wrap rather than widen the window
+            for editor in info.ui.get_editors(name):
+                if isinstance(editor.control, QtWidgets.QLabel):
+                    editor.control.setWordWrap(True)
+                    editor.control.setMinimumWidth(0)
 
     def closed(self, info, is_ok) -> None:
         self.shutdown()

@@ -196,11 +196,11 @@ def _picture(name: str, label: str, size: int) -> VGroup:
 
 
 _preview = VGroup(
-    HGroup(_picture("source_picture", "Photo", 150), _picture("guide_picture", "Guide", 150),
-           _picture("mask_picture", "Mask", 150)),
+    HGroup(_picture("source_picture", "Photo", 130), _picture("guide_picture", "Guide", 130),
+           _picture("mask_picture", "Mask (what keeps the photo)", 130)),
     VGroup(UItem("controller.result_picture",
                  editor=ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True,
-                                    allow_clipping=True), width=420, height=420, springy=True, resizable=True),
+                                    allow_clipping=True), width=360, height=300, springy=True, resizable=True),
            label="Result", show_border=True, springy=True),
     UItem("object.progress", editor=ProgressEditor(min=0, max_name="object.progress_max")),
     Item("object.status", style="readonly", label="Status"),

@@ -77,6 +77,7 @@ def test_the_left_pane_scrolls_at_1366x768(window, pause):
     area = knobs[0]
     # the knobs keep their natural height and the area scrolls over them, instead of squeezing them
     assert area.widget().sizeHint().height() > area.viewport().height()
+    assert area.viewport().width() >= area.widget().sizeHint().width()  # ...and never squeezes it sideways
     assert area.verticalScrollBar().maximum() > 0
     n1 = ui.get_editors("n1")[0].control
     assert n1.height() >= n1.minimumSizeHint().height()
