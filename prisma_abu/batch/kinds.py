@@ -102,17 +102,12 @@ class MixKind(JobKind):
     def build(self, values, inputs):
         """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
         (unless ``auto`` / ``texture`` are given too)."""
-        values = dict(values)
-        if "auto" not in values and any(name in values for name in MixParams.AUTO_KNOBS):
-            values["auto"] = False
-        if "texture" not in values and any(name in values for name in MixParams.TEXTURE_KNOBS):
-            values["texture"] = None
-        return MixParams.from_dict(values)
+        return MixParams.from_dict(MixParams.given(values))
 
     def name_value(self, name, params, values):
         # auto chooses the mask per picture: the name says auto; a texture stands where its layer would.
         # Without auto and texture (the original's knobs) the names are the original's.
-        if name == "mask" and params.auto:
+        if name == "mask" and params.auto and not params.all_mask:
             return "auto"
         if name == "layer" and params.layer == "auto" and params.texture is not None:
             return f"texture-{params.texture}"

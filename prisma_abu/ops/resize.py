@@ -10,7 +10,8 @@ from PIL import Image
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.ops.color import as_uint8, check_rgb
 
-__all__ = ["resize_image", "resize_longer_side", "resize_cover", "target_size", "longer_side_size", "cover_box", "resize_mask", "zoom_detail"]
+__all__ = ["resize_image", "resize_longer_side", "resize_cover", "target_size", "longer_side_size", "cover_box",
+           "resize_mask", "zoom_detail"]
 
 
 def _check_size(value: object, *, name: str) -> int:

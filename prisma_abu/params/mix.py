@@ -49,10 +49,9 @@ class MixParams(Params):
     #: the fields a ``texture`` preset sets (given explicitly, they turn ``texture`` off)
     TEXTURE_KNOBS: ClassVar[tuple[str, ...]] = TEXTURE_FIELDS
 
-    mask: str = knob("otsu", "which pixels keep the photo: otsu, stdmean, features, or a sum such as "
-                     "otsu+features (the original's otsu_func names work too); saliency: where the ImageNet classifier "
-                     "sees the subject", metavar="MASK[+MASK...]",
-                     group=_MASK)
+    mask: str = knob("otsu", "which pixels keep the photo: otsu, stdmean, features, saliency (where the "
+                     "ImageNet classifier sees the subject), or a sum such as saliency+otsu (the original's "
+                     "otsu_func names work too)", metavar="MASK[+MASK...]", group=_MASK)
     dd: bool = knob(True, "otsu keeps the bright side of Otsu's threshold (off: the dark side)", group=_MASK)
     cb: bool = knob(False, "clear the mask's regions that touch the picture's border", group=_MASK)
     auto: bool = knob(True, "choose the mask, its side (dd), the blend windows and thresholds for this photo "
@@ -98,7 +97,8 @@ class MixParams(Params):
                                "dream_scale as given (a layer other than auto turns it off too)",
                                metavar="NAME", choices=("auto", *TEXTURES), group=_DREAM, legacy=None)
     layer: str | None = knob("auto", "the layer the short dream amplifies (the original's nbk); auto: the "
-                             "texture's, or without one the backbone's Prisma layer; none: no dream", metavar="LAYER", group=_DREAM)
+                             "texture's, or without one the backbone's Prisma layer; none: no dream", metavar="LAYER",
+                             group=_DREAM)
     backbone: str = knob("efficientnet_lite0", "the network that dreams (see `prisma-abu doctor`)",
                          metavar="NAME", group=_DREAM)
     iter_n: int = knob(10, "dream steps per octave", metavar="STEPS", low=0, high=100_000, unit="steps",
@@ -157,6 +157,22 @@ class MixParams(Params):
             return self if self.texture is None else self.replace(texture=None)
         preset = TEXTURES["strokes" if name == "auto" else name]
         return self.replace(texture=None, **preset)
+
+    @classmethod
+    def given(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Knob values as a user gave them (options, a batch's table), with the rule for ``auto``
+        and ``texture``: a knob ``auto`` chooses (:attr:`AUTO_KNOBS`) turns ``auto`` off, a knob a
+        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too.
+
+        >>> MixParams.given({"n3": 1})["auto"], MixParams.given({"n3": 1, "auto": True})["auto"]
+        (False, True)
+        """
+        out = dict(cls.canonical(values))
+        if "auto" not in out and any(name in out for name in cls.AUTO_KNOBS):
+            out["auto"] = False
+        if "texture" not in out and any(name in out for name in cls.TEXTURE_KNOBS):
+            out["texture"] = None
+        return out
 
     @classmethod
     def book(cls, **changes: Any) -> MixParams:

@@ -172,8 +172,8 @@ def describe_choices(params: MixParams) -> str:
 
     ``params`` are the resolved parameters (``MixResult.params``, or a
     picture's stored ``params``), e.g. ``auto: mask saliency, n1 5, n2 15,
-    n3 80, thresholds 1.62/1.94, texture strokes (vgg16 relu1_1, 6 steps x 2
-    octaves at 1/2 size)``.
+    n3 80, thresholds 1.48/1.78, texture strokes (vgg16 relu1_2, 6 steps x 2
+    octaves at 0.5 size)``.
     """
     parts = [f"mask {params.mask}"]
     if "otsu" in params.mask:
