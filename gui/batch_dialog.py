@@ -27,7 +27,7 @@ from .model import ENHANCE_PRESETS, BatchModel, PrismaModel
 __all__ = ["BatchCancelled", "BatchController", "batch_model_for", "GRID_FIELDS"]
 
 #: the knobs the dialog varies (the others stay at the window's values)
-GRID_FIELDS = ("layer", "enhance", "rb_rate")
+GRID_FIELDS = ("layer", "texture", "enhance", "rb_rate")
 
 
 class BatchCancelled(Exception):
@@ -44,22 +44,56 @@ def _name(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
+def _texture_label(name: str) -> str:
+    from prisma_abu.params import TEXTURES
+
+    if name == "auto":
+        return "texture auto (auto's pick)"
+    t = TEXTURES[name]
+    return f"texture {name} ({t['backbone']} {t['layer']})"
+
+
+def dream_options(params) -> list[tuple[str, str]]:
+    """What the dialog's "Dream" list offers: the texture presets, then the backbone's named shallow
+    layers (about ten, not all of them), ``auto`` and none."""
+    from prisma_abu.pipeline.models import shallow_layers
+
+    from .model import TEXTURE_CHOICES
+
+    options = [(f"texture:{t}", _texture_label(t)) for t in TEXTURE_CHOICES if t is not None]
+    try:
+        layers = list(shallow_layers(params.backbone, params.weights))
+    except PrismaAbuError:
+        layers = []
+    options += [(layer, f"{params.backbone} {layer}") for layer in layers]
+    options += [("auto", f"{params.backbone} Prisma layer"), ("none", "none (no dream)")]
+    return options
+
+
+def _chosen_dream(params) -> str:
+    if params.layer == "auto" and params.texture is not None:
+        return f"texture:{params.texture}"
+    return _name(params.layer)
+
+
 def batch_model_for(model: PrismaModel) -> BatchModel:
     """A batch of the window's picture with its knobs: one value per axis, ready to widen."""
     knobs = model.knobs
     params = knobs.to_params()
-    layer_options = [(_name(v), "none (no dream)" if v is None else ("auto (Prisma layer)" if v == "auto" else v))
-                     for v in knobs.layer_choices]
+    options = dream_options(params)
+    chosen = _chosen_dream(params)
+    if chosen not in dict(options):
+        options.append((chosen, chosen))
     enhance_options = [(_name(v), _name(v)) for v in ENHANCE_PRESETS]
     return BatchModel(
         params=params,
         source_options=_labelled(model.source_choices),
         guide_options=_labelled(model.guide_choices),
-        layer_options=layer_options,
+        layer_options=options,
         enhance_options=enhance_options,
         sources=[model.source] if model.source else [],
         guides=[_name(model.guide)],
-        layers=[_name(params.layer)],
+        layers=[chosen],
         enhances=[_name(params.enhance)],
         rb_rates=[params.rb_rate],
     )
@@ -100,15 +134,19 @@ class BatchController(Controller):
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    def experiment(self):
-        """The :class:`prisma_abu.batch.Experiment` the dialog describes (validated)."""
+    def experiments(self) -> list:
+        """The :class:`prisma_abu.batch.Experiment` s the dialog describes (textures, layers)."""
         from prisma_abu.batch import Experiment
 
         m = self.model
-        inputs, grid = m.grid()
         fixed = {k: v for k, v in m.params.to_dict().items() if k not in GRID_FIELDS}
-        return Experiment(inputs=inputs, out=m.out, params=fixed, grid=grid, date=m.date or None,
-                          jobs=m.jobs)
+        out = str(Path(m.out).expanduser().resolve()) if m.out else m.out
+        return [Experiment(inputs=inputs, out=out, params=fixed, grid=grid, date=m.date or None, jobs=m.jobs)
+                for inputs, grid in m.grids()]
+
+    def experiment(self):
+        """The first :class:`prisma_abu.batch.Experiment` of :meth:`experiments`."""
+        return self.experiments()[0]
 
     @observe("run_button")
     def _run_fired(self, event) -> None:
@@ -119,7 +157,8 @@ class BatchController(Controller):
         if self.model.running:
             return None
         try:
-            experiment = self.experiment()
+            experiments = self.experiments()
+            experiment = experiments[0]
             folder = Path(experiment.out) / experiment.resolve_date()
         except PrismaAbuError as exc:
             self.model.trait_set(error=error_text(exc), status="not started")
@@ -131,13 +170,13 @@ class BatchController(Controller):
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prisma-batch")
         started = time.perf_counter()
         cancel = self._cancel
-        future = self._executor.submit(self._run_in_worker, experiment, cancel)
+        future = self._executor.submit(self._run_in_worker, experiments, cancel)
         future.add_done_callback(lambda f: GUI.invoke_later(self._finished, f, started))
         self._future = future
         return future
 
-    def _run_in_worker(self, experiment, cancel: threading.Event):
-        from prisma_abu.batch import run_experiment
+    def _run_in_worker(self, experiments, cancel: threading.Event):
+        from prisma_abu.batch import expand, run_batch
 
         def progress(rendered: int, to_render: int, result: Any) -> None:
             GUI.invoke_later(self._progress, rendered, to_render, result)
@@ -146,7 +185,11 @@ class BatchController(Controller):
 
         if cancel.is_set():
             raise BatchCancelled()
-        return run_experiment(experiment, progress=progress)
+        items = [item for experiment in experiments for item in expand(experiment)]
+        first = experiments[0]
+        date = first.resolve_date()
+        return run_batch(items, Path(first.out) / date, jobs=first.jobs, backend=first.backend,
+                         scheduler=first.scheduler, progress=progress, date=date)
 
     def _progress(self, rendered: int, to_render: int, result: Any) -> None:
         self.model.trait_set(done=rendered, total=max(1, to_render))

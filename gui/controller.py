@@ -15,23 +15,24 @@ import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from pyface.api import GUI, FileDialog, OK, clipboard
 from pyface.array_image import ArrayImage
-from traits.api import Bool, Button, Instance, Int, List, Property, Str, cached_property, observe
+from traits.api import Any, Bool, Button, Float, Instance, Int, List, Property, Str, cached_property, observe
 from traitsui.api import Controller
 
 from prisma_abu.errors import InvalidParameterError, PrismaAbuError
-from prisma_abu.io import WRITABLE_SUFFIXES
 from prisma_abu.jobs import Job, run_job
 from prisma_abu.params import MixParams
 
 from .command import command_line
+from .files import check_picture_path as _check_picture_path
+from .files import params_from_file, params_to_file
 from .messages import error_text
 from .model import BatchModel, MixModel, PrismaModel, as_rgb
-from .render import PREVIEW_WIDTH, Superseded, dream_steps, preview_params, render_mix
+from .render import PREVIEW_WIDTH, Superseded, dream_steps, preview_params, render_mix, render_threads, use_threads
 
 __all__ = ["PrismaController", "error_text", "params_from_file", "params_to_file"]
 
@@ -39,47 +40,6 @@ logger = logging.getLogger(__name__)
 
 PICTURE_WILDCARD = "Pictures (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
 PARAMS_WILDCARD = "Parameters (*.toml *.json);;Pictures prisma-abu wrote (*.png *.jpg *.webp *.tif);;All files (*)"
-
-
-def params_from_file(path: str | os.PathLike) -> MixParams:
-    """Mix parameters from a ``.toml`` / ``.json`` file, or from a picture prisma-abu wrote."""
-    path = Path(path)
-    if path.suffix.lower() in WRITABLE_SUFFIXES:
-        from prisma_abu.io import read_metadata
-
-        data = read_metadata(path).get("params")
-        if not isinstance(data, dict):
-            raise InvalidParameterError(f"{path}: the picture carries no parameters; expected one prisma-abu wrote")
-        return MixParams.from_dict(data)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError(f"{path}: cannot read parameters ({exc}); expected a .toml or .json file") \
-            from None
-    if path.suffix.lower() == ".toml":
-        return MixParams.from_toml(text)
-    return MixParams.from_json(text)
-
-
-def params_to_file(params: MixParams, path: str | os.PathLike) -> Path:
-    """Write ``params`` as TOML (``.toml``) or JSON (anything else)."""
-    path = Path(path)
-    text = params.to_toml() if path.suffix.lower() == ".toml" else params.to_json() + "\n"
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write parameters ({exc})") from None
-    return path
-
-
-def _check_picture_path(path: str | os.PathLike) -> None:
-    suffix = Path(path).suffix.lower()
-    if suffix not in WRITABLE_SUFFIXES:
-        raise InvalidParameterError(
-            f"{path}: expected a picture file name ending in {', '.join(sorted(WRITABLE_SUFFIXES))}, "
-            f"got {suffix or 'no suffix'!r}")
-    if Path(path).is_dir():
-        raise InvalidParameterError(f"{path}: is a folder; expected a picture file name")
 
 
 def _picture(array: np.ndarray | None) -> ArrayImage | None:
@@ -99,6 +59,7 @@ class PrismaController(Controller):
 
     # -- commands -------------------------------------------------------------------------------------
     render_button = Button("Render")
+    cancel_button = Button("Cancel")
     save_button = Button("Save…")
     batch_button = Button("Batch…")
     copy_button = Button("Copy command")
@@ -111,7 +72,12 @@ class PrismaController(Controller):
     #: knob changes start a preview this wide after this many quiet milliseconds
     live_preview = Bool(True)
     preview_width = Int(PREVIEW_WIDTH)
-    debounce_ms = Int(300)
+    debounce_ms = Int(120)
+    #: torch threads for the previews (1: small pictures gain nothing from more) and the full renders
+    #: (all cores but one, left to the window: two threads fighting the UI thread for two cores made a
+    #: 160 px preview take seconds)
+    preview_threads = Int(1)
+    render_threads = Int(render_threads())
 
     #: what the window shows (built from ``model.result``)
     source_picture = Property(observe="model.result")
@@ -123,9 +89,10 @@ class PrismaController(Controller):
     #: the last command line copied
     last_command = Str()
 
-    #: counters a test can read: renders started, results dropped as stale
+    #: counters a test can read: renders started, results dropped as stale; the last render's seconds
     renders_started = Int(0)
     results_dropped = Int(0)
+    last_render_seconds = Float(0.0)
 
     _executor = Instance(ThreadPoolExecutor)
     _generation = Int(0)
@@ -138,9 +105,29 @@ class PrismaController(Controller):
     # -- life cycle -------------------------------------------------------------------------------------
 
     def init(self, info) -> bool:
-        """The window is up: show a first preview."""
+        """The window is up: the knobs' pane as wide as its rows, then a first preview."""
+        self._fit_knobs_pane(info)
         self.request_preview(delay_ms=0)
         return True
+
+    @staticmethod
+    def _fit_knobs_pane(info) -> None:
+        """The scrolling knobs' pane never narrower than its rows (it scrolls up and down, not sideways)."""
+        from pyface.qt import QtCore, QtWidgets
+
+        control = info.ui.control if info is not None and info.ui is not None else None
+        if control is None:
+            return
+        for area in control.findChildren(QtWidgets.QScrollArea):
+            inner = area.widget()
+            if inner is not None:
+                area.setMinimumWidth(inner.sizeHint().width() + area.verticalScrollBar().sizeHint().width() + 4)
+                area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for name in ("status", "error"):  # long lines wrap rather than widen the window
+            for editor in info.ui.get_editors(name):
+                if isinstance(editor.control, QtWidgets.QLabel):
+                    editor.control.setWordWrap(True)
+                    editor.control.setMinimumWidth(0)
 
     def closed(self, info, is_ok) -> None:
         self.shutdown()
@@ -172,7 +159,13 @@ class PrismaController(Controller):
 
     @cached_property
     def _get_mask_picture(self):
-        return None if self.model.result is None else _picture(self.model.result.mask)
+        """The blend's final keep map (white: the photo's pixel), else the mask (a plain dream)."""
+        result = self.model.result
+        if result is None:
+            return None
+        if result.keep is not None:
+            return _picture(np.where(result.keep, 255, 0).astype(np.uint8))
+        return _picture(result.mask)
 
     @cached_property
     def _get_result_picture(self):
@@ -236,24 +229,29 @@ class PrismaController(Controller):
             return None
         if kind == "preview":
             params = preview_params(params, self.preview_width)
+        self._steps_done, self._steps_total = 0, max(1, dream_steps(params, guide is not None))
+        self._what = "a preview" if kind == "preview" else "the full picture"
         self.model.progress = 0
-        self.model.progress_max = max(1, dream_steps(params, guide is not None))
+        self.model.progress_max = 100
         self.model.busy = True
-        self.model.status = f"rendering {'a preview' if kind == 'preview' else 'the full picture'}…"
+        self.model.status = f"rendering {self._what}…"
         self.renders_started += 1
         started = time.perf_counter()
+        self._started = started
         callback = self._progress_callback(generation)
+        threads = self.preview_threads if kind == "preview" else self.render_threads
         future = self._worker().submit(self._render_in_worker, generation, source, guide, params,
-                                             callback)
+                                       callback, threads)
         future.add_done_callback(
             lambda f: GUI.invoke_later(self._render_done, generation, kind, params, (source, guide), started, f))
         self._pending = future
         return future
 
     def _render_in_worker(self, generation: int, source: str, guide: str | None, params: MixParams,
-                          callback: Callable) -> Any:
+                          callback: Callable, threads: int) -> Any:
         if generation != self._generation:
             raise Superseded()
+        use_threads(threads)
         return render_mix(source, guide, params, callback=callback)
 
     def _progress_callback(self, generation: int) -> Callable[[int, int, float], None]:
@@ -263,9 +261,36 @@ class PrismaController(Controller):
             GUI.invoke_later(self._progress, generation)
         return callback
 
+    _steps_done = Int(0)
+    _steps_total = Int(1)
+    _what = Str()
+    _started = Any()
+
     def _progress(self, generation: int) -> None:
-        if generation == self._generation:
-            self.model.progress = min(self.model.progress + 1, self.model.progress_max)
+        """One dream step more: the bar in per cent, the status with the time left."""
+        if generation != self._generation:
+            return
+        self._steps_done = min(self._steps_done + 1, self._steps_total)
+        done, total = self._steps_done, self._steps_total
+        self.model.progress = min(99, int(100 * done / total))
+        elapsed = time.perf_counter() - (self._started or time.perf_counter())
+        left = elapsed / done * (total - done) if done else 0.0
+        self.model.status = f"rendering {self._what}… {self.model.progress} % (about {left:.0f} s left)"
+
+    def cancel_render(self) -> bool:
+        """Stop the render in progress (at its next dream step); True if one was running."""
+        if not self.model.busy:
+            return False
+        self._debounce += 1
+        self._generation += 1
+        self.model.busy = False
+        self.model.progress = 0
+        self.show_status("cancelled (the picture shown is the last one made)")
+        return True
+
+    @observe("cancel_button")
+    def _cancel_fired(self, event) -> None:
+        self.cancel_render()
 
     def _render_done(self, generation: int, kind: str, params: MixParams, inputs: tuple, started: float,
                      future: Future) -> None:
@@ -285,10 +310,16 @@ class PrismaController(Controller):
                              progress=self.model.progress_max)
         h, w = result.image.shape[:2]
         took = time.perf_counter() - started
+        self.last_render_seconds = took
         what = "preview" if kind == "preview" else "full picture"
         hint = " (Render for the full size)" if kind == "preview" and params.size < \
             self.model.knobs.size else ""
-        self.show_status(f"{what} {w}x{h} in {took:.1f} s{hint}")
+        chose = ""
+        if params.auto and result.params is not None:
+            from prisma_abu.pipeline import describe_choices
+
+            chose = "  ·  " + describe_choices(result.params)
+        self.show_status(f"{what} {w}x{h} in {took:.1f} s{hint}{chose}")
 
     @observe("render_button")
     def _render_fired(self, event) -> None:
@@ -333,10 +364,15 @@ class PrismaController(Controller):
             return None
         job = Job("mix", params, {"source": source, "guide": guide})
         self.model.status = f"saving {path}…"
-        future = self._worker().submit(run_job, job, path)
+        future = self._worker().submit(self._save_in_worker, job, path, self.render_threads)
         future.add_done_callback(lambda f: GUI.invoke_later(self._saved, str(path), f))
         self._saving = future
         return future
+
+    @staticmethod
+    def _save_in_worker(job: Job, path: str | os.PathLike, threads: int) -> Path:
+        use_threads(threads)
+        return run_job(job, path)
 
     def _saved(self, path: str, future: Future) -> None:
         if future.cancelled():

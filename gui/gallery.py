@@ -22,7 +22,7 @@ from .model import as_rgb
 from .render import load_picture
 
 __all__ = ["GalleryEntry", "GalleryModel", "GalleryController", "entries_from_report", "entries_from_folder",
-           "open_gallery"]
+           "open_gallery", "none_picture"]
 
 #: the input roles of a mix batch (the grid values are everything else)
 _ROLES = ("source", "guide")
@@ -44,7 +44,7 @@ class GalleryEntry:
         return (self.guide, self.values)
 
     def caption(self) -> str:
-        guide = "no guide" if self.guide is None else Path(self.guide).stem
+        guide = "none" if self.guide is None else Path(self.guide).stem
         parts = [f"{Path(self.source).stem}  ×  {guide}"] + [f"{k} {v}" for k, v in self.values]
         return "   ·   ".join(parts)
 
@@ -81,7 +81,7 @@ def entries_from_folder(folder: str | os.PathLike, outputs: Iterable[str] | None
 
 
 class GalleryModel(HasStrictTraits):
-    """The batch's pictures on a grid: photos (rows) × styles (columns)."""
+    """The batch's pictures on a grid: photos (rows) × guides with their grid values (columns)."""
 
     entries = List(Instance(GalleryEntry))
     source_index = Int(0)
@@ -119,6 +119,17 @@ def _picture(path: str | os.PathLike | None) -> ArrayImage | None:
     return None if path is None else ArrayImage(data=as_rgb(load_picture(path)))
 
 
+def none_picture(size: int = 160):
+    """A grey square saying "none" (the guide panel of a no-guide entry)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), (96, 96, 96))
+    draw = ImageDraw.Draw(image)
+    draw.text((size // 2, size // 2), "none", fill=(235, 235, 235), anchor="mm", font_size=size // 5)
+    return ArrayImage(data=np.ascontiguousarray(np.asarray(image)))
+
+
 class GalleryController(Controller):
     """Loads the pictures of the current entry; the arrow keys call the ``next_*``/``previous_*`` methods."""
 
@@ -152,7 +163,7 @@ class GalleryController(Controller):
     def _show(self, event=None) -> None:
         entry = self.model.current
         where = (f"photo {self.model.source_index + 1}/{len(self.model.sources)}, "
-                 f"style {self.model.style_index + 1}/{len(self.model.styles)}")
+                 f"guide {self.model.style_index + 1}/{len(self.model.styles)}")
         if entry is None:
             self.trait_set(guide_picture=None, source_picture=None, result_picture=None,
                            caption="no picture here" if self.model.entries else "no pictures",
@@ -168,6 +179,8 @@ class GalleryController(Controller):
             except PrismaAbuError as exc:
                 pictures[name] = None
                 problems.append(str(exc))
+        if entry.guide is None:
+            pictures["guide_picture"] = none_picture()
         self.trait_set(**pictures)
         if entry.picture is None:
             problems.insert(0, f"failed: {entry.error or 'no picture'}")

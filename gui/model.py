@@ -16,15 +16,21 @@ import numpy as np
 from traits.api import (Any as AnyTrait, Bool, Dict, Directory, Enum, Float, HasStrictTraits, Instance, Int,
                         List, Property, Range, Str, TraitError, Tuple, Union, cached_property, observe)
 
+from prisma_abu.data import data_dir
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.params import PRECISIONS, MixParams
-from prisma_abu.pipeline import MixResult, check_mask, enhance_presets, mask_combinations
+from prisma_abu.pipeline import MixResult, check_mask, enhance_presets, mask_combinations, texture_names
 
-__all__ = ["MASK_CHOICES", "ENHANCE_PRESETS", "MixModel", "PrismaModel", "BatchModel", "picture_choices", "layer_choices", "as_rgb"]
+__all__ = ["MASK_CHOICES", "ENHANCE_PRESETS", "TEXTURE_CHOICES", "MixModel", "PrismaModel", "BatchModel",
+           "picture_choices", "layer_choices", "as_rgb", "default_batch_folder"]
 
 _D = MixParams()
 #: the seven mask functions the original offered, as ``mask`` strings
 MASK_CHOICES = mask_combinations()
+#: what the Mask list offers: the classifier's subject (alone, and with Otsu), then the original's seven
+MASK_OFFERED = ("saliency", "saliency+otsu", *MASK_CHOICES)
+#: the texture presets ("auto": auto's pick; None: the dream knobs as set)
+TEXTURE_CHOICES = ("auto", *texture_names(), None)
 #: the enhance presets, None first (no preset)
 ENHANCE_PRESETS = enhance_presets()
 _BIG = 100_000
@@ -57,6 +63,7 @@ class MixModel(HasStrictTraits):
     """
 
     # -- mask --
+    auto = Bool(_D.auto)
     mask = Enum(values="mask_choices")
     dd = Bool(_D.dd)
     cb = Bool(_D.cb)
@@ -77,6 +84,8 @@ class MixModel(HasStrictTraits):
     enhance = Enum(*ENHANCE_PRESETS)
     enhance_p = Union(None, Range(0.0, 100.0))
     # -- dream --
+    texture = Enum(*TEXTURE_CHOICES)
+    dream_scale = Range(0.0, 1.0, _D.dream_scale, exclude_low=True)
     layer = Enum(values="layer_choices")
     backbone = Enum(values="backbone_choices")
     iter_n = Range(0, _BIG, _D.iter_n)
@@ -89,21 +98,40 @@ class MixModel(HasStrictTraits):
     weights = Union(None, Str)
     # -- output --
     size = Range(8, _BIG, _D.size)
+    square = Bool(_D.square)
     keep_size = Bool(_D.keep_size)
     seed = Range(0, 2**63 - 1, _D.seed)
 
     # -- the choices the enumerations offer (not knobs) --
-    mask_choices = List(Str, list(MASK_CHOICES))
+    mask_choices = List(Str, list(MASK_OFFERED))
     layer_choices = List(AnyTrait)
     backbone_choices = List(Str)
+
+    #: set while knobs are set together (parameters loaded): the auto/texture rule below holds back
+    _applying = Bool(False)
 
     def __init__(self, **traits: Any) -> None:
         backbone = traits.pop("backbone", _D.backbone)
         layer = traits.pop("layer", _D.layer)
+        traits.setdefault("mask", _D.mask)
+        self._applying = True
         super().__init__(backbone_choices=list(_backbones()), **traits)
         self.backbone = backbone
         self.layer_choices = layer_choices(self.backbone)
         self._set_layer(layer)
+        self._applying = False
+
+    # -- as the command line: a knob auto (or a texture) chooses, set by hand, turns it off --------------
+
+    @observe(",".join(MixParams.AUTO_KNOBS), post_init=True)
+    def _auto_knob_set(self, event) -> None:
+        if not self._applying:
+            self.auto = False
+
+    @observe(",".join(MixParams.TEXTURE_KNOBS), post_init=True)
+    def _texture_knob_set(self, event) -> None:
+        if not self._applying:
+            self.texture = None
 
     # -- MixParams round trip -----------------------------------------------------------------------
 
@@ -147,15 +175,19 @@ class MixModel(HasStrictTraits):
         self._apply(params)
 
     def _apply(self, params: MixParams) -> None:
-        if params.mask not in self.mask_choices:
-            self.mask_choices = [*self.mask_choices, params.mask]
-        self.backbone = params.backbone
-        self._set_layer(params.layer)
-        values = {name: getattr(params, name) for name in self.knob_names()
-                  if name not in ("backbone", "layer")}
-        for name in ("spots_keep", "spots_drop"):
-            values[name] = [tuple(spot) for spot in values[name]]
-        self.trait_set(**values)
+        self._applying = True
+        try:
+            if params.mask not in self.mask_choices:
+                self.mask_choices = [*self.mask_choices, params.mask]
+            self.backbone = params.backbone
+            self._set_layer(params.layer)
+            values = {name: getattr(params, name) for name in self.knob_names()
+                      if name not in ("backbone", "layer")}
+            for name in ("spots_keep", "spots_drop"):
+                values[name] = [tuple(spot) for spot in values[name]]
+            self.trait_set(**values)
+        finally:
+            self._applying = False
 
     def _set_layer(self, layer: str | None) -> None:
         if layer not in self.layer_choices:
@@ -166,7 +198,11 @@ class MixModel(HasStrictTraits):
     def _layers_of_backbone(self, event) -> None:
         keep = self.layer
         self.layer_choices = layer_choices(self.backbone)
-        self.layer = keep if keep in self.layer_choices else "auto"
+        applying, self._applying = self._applying, True  # the layer follows the backbone: not a choice
+        try:
+            self.layer = keep if keep in self.layer_choices else "auto"
+        finally:
+            self._applying = applying
 
 
 def picture_choices(paths: Sequence[os.PathLike | str], *, none_label: str | None = None) -> dict[Any, str]:
@@ -242,15 +278,17 @@ class BatchModel(HasStrictTraits):
     layer_options = List(Tuple(Str, Str))
     enhance_options = List(Tuple(Str, Str))
 
-    #: the chosen grid (``"none"`` stands for None in guides, layers and enhance presets)
+    #: the chosen grid (``"none"`` stands for None in guides, layers and enhance presets); ``layers``
+    #: holds texture presets as ``texture:NAME`` beside layer names
     sources = List(Str)
     guides = List(Str)
     layers = List(Str)
     enhances = List(Str)
     rb_rates = List(Float)
 
-    #: pictures go to ``out/<date>/``; loky worker processes (1: in the window's process)
-    out = Directory("out/gui")
+    #: pictures go to ``<out>/<date>/`` (absolute: the data folder's out/gui, wherever the window started);
+    #: loky worker processes (1: in the window's process)
+    out = Directory()
     date = Str("today")
     jobs = Range(1, 64, 1)
 
@@ -263,6 +301,9 @@ class BatchModel(HasStrictTraits):
     #: the batch folder of the last run (empty: none yet)
     folder = Str()
 
+    def _out_default(self) -> str:
+        return default_batch_folder()
+
     @cached_property
     def _get_count(self) -> int:
         return len(self.sources) * len(self.guides) * len(self.layers) * len(self.enhances) * len(self.rb_rates)
@@ -272,15 +313,31 @@ class BatchModel(HasStrictTraits):
         return None if value == "none" else value
 
     def grid(self) -> tuple[dict[str, list], dict[str, list]]:
-        """``(inputs, grid)`` for :class:`prisma_abu.batch.Experiment`."""
+        """``(inputs, grid)`` for :class:`prisma_abu.batch.Experiment` (layers and textures together)."""
+        return self.grids()[0]
+
+    def grids(self) -> list[tuple[dict[str, list], dict[str, list]]]:
+        """``(inputs, grid)`` per :class:`prisma_abu.batch.Experiment`: one over the chosen texture presets
+        (layer ``auto``), one over the chosen layers (no preset); a texture and a layer never cross."""
         if not self.count:
             raise InvalidParameterError(
                 "batch: expected at least one source, guide, layer, enhance preset and rb_rate, got an empty list")
         inputs = {"source": list(self.sources), "guide": [self.none_or(g) for g in self.guides]}
-        grid = {"layer": [self.none_or(v) for v in self.layers],
-                "enhance": [self.none_or(v) for v in self.enhances],
-                "rb_rate": [float(r) for r in self.rb_rates]}
-        return inputs, grid
+        common = {"enhance": [self.none_or(v) for v in self.enhances], "rb_rate": [float(r) for r in self.rb_rates]}
+        textures = [v.split(":", 1)[1] for v in self.layers if v.startswith("texture:")]
+        layers = [self.none_or(v) for v in self.layers if not v.startswith("texture:")]
+        out = []
+        if textures:
+            out.append((inputs, {"layer": ["auto"], "texture": textures, **common}))
+        if layers:
+            out.append((inputs, {"layer": layers, "texture": [None], **common}))
+        return out
+
+
+def default_batch_folder() -> str:
+    """Where the window's batches go: ``out/gui`` in the data folder (``$PRISMA_ABU_DATA``, or the
+    checkout's root), as an absolute path."""
+    return str((data_dir() / "out" / "gui").resolve())
 
 
 def as_rgb(array: np.ndarray | None) -> np.ndarray | None:

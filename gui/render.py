@@ -18,7 +18,8 @@ from prisma_abu.io import read_image
 from prisma_abu.params import MixParams
 from prisma_abu.pipeline import MixResult, mix
 
-__all__ = ["Superseded", "load_picture", "render_mix", "preview_params", "dream_steps", "PREVIEW_WIDTH"]
+__all__ = ["Superseded", "load_picture", "render_mix", "preview_params", "dream_steps", "PREVIEW_WIDTH",
+           "render_threads", "use_threads"]
 
 #: the width of the quick previews that follow the knobs
 PREVIEW_WIDTH = 160
@@ -76,8 +77,28 @@ def preview_params(params: MixParams, width: int = PREVIEW_WIDTH) -> MixParams:
                           n3=_scaled(params.n3, ratio, 1), jitter=_scaled(params.jitter, ratio, 0), **spots)
 
 
+def render_threads() -> int:
+    """Torch threads for the window's full renders: every core but one (left to the window)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def use_threads(threads: int) -> None:
+    """Run the next renders with ``threads`` torch threads (a picture records how many it used)."""
+    from prisma_abu.pipeline.models import set_threads
+
+    set_threads(max(1, int(threads)))
+
+
 def dream_steps(params: MixParams, has_guide: bool) -> int:
-    """How many dream steps ``mix`` will report through its callback (0: no dream)."""
+    """How many dream steps ``mix`` will report through its callback (0: no dream).
+
+    The texture preset counts (``auto``'s pick is guessed as ``strokes``).
+    """
+    params = params.with_texture()
     if params.layer is None:
         return 0
     if params.force_iter_n is not None:

@@ -16,7 +16,7 @@ from traitsui.api import (CheckListEditor, CSVListEditor, EnumEditor, HGroup, HS
                           ProgressEditor, RangeEditor, TextEditor, UItem, VGroup, View)
 from traitsui.key_bindings import KeyBinding, KeyBindings
 
-from .model import ENHANCE_PRESETS
+from .model import ENHANCE_PRESETS, TEXTURE_CHOICES
 
 __all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "parse_spots", "format_spots",
            "parse_optional_float", "parse_optional_int", "format_optional"]
@@ -61,6 +61,12 @@ def _layer_label(value: Any) -> str:
     return "auto (the backbone's Prisma layer)" if value == "auto" else str(value)
 
 
+def _texture_label(value: Any) -> str:
+    if value is None:
+        return "none (the dream knobs as set)"
+    return "auto (auto's pick)" if value == "auto" else str(value)
+
+
 def _enhance_label(value: Any) -> str:
     return "none" if value is None else str(value)
 
@@ -86,6 +92,8 @@ def _optional(parse, placeholder: str) -> TextEditor:
 
 _commands = VGroup(
     HGroup(UItem("controller.render_button", tooltip="render the full-size picture"),
+           UItem("controller.cancel_button", enabled_when="object.busy",
+                 tooltip="stop the render in progress (at its next dream step)"),
            UItem("controller.save_button", tooltip="render at full size into a picture that keeps its parameters"),
            UItem("controller.batch_button", tooltip="render a grid of guides, layers, presets and rb_rates"),
            UItem("controller.copy_button", tooltip="put the equivalent `prisma-abu mix` line on the clipboard")),
@@ -106,14 +114,20 @@ _images = VGroup(
            UItem("controller.open_guide_button", tooltip="open any picture as the guide")),
     _knob("backbone", "Backbone", "the network that dreams",
           editor=EnumEditor(name="object.knobs.backbone_choices")),
-    _knob("layer", "Layer", "the layer the dream amplifies (the original's nbk)",
+    _knob("texture", "Texture", "the brush texture: fine, strokes, bold (each a backbone, layer and dream "
+          "steps); auto: auto's pick; none: backbone, layer and dream knobs as set",
+          editor=EnumEditor(values=list(TEXTURE_CHOICES), format_func=_texture_label)),
+    _knob("layer", "Layer", "the layer the dream amplifies (the original's nbk); setting it turns the texture off",
           editor=EnumEditor(name="object.knobs.layer_choices", format_func=_layer_label)),
     HGroup(_knob("enhance", "Enhance", "preset applied before the dream",
                  editor=EnumEditor(values=list(ENHANCE_PRESETS), format_func=_enhance_label)),
            _knob("enhance_p", "factor", "the preset's factor (empty: the preset's own)",
                  editor=_optional(parse_optional_float, "the preset's"), width=60)),
-    _knob("mask", "Mask", "which pixels keep the photo (the original's mask functions)",
-          editor=EnumEditor(name="object.knobs.mask_choices")),
+    HGroup(_knob("auto", "auto", "choose mask, side, windows and thresholds for this photo (the subject kept, "
+                 "the rest from the guide); moving one of those knobs turns it off"),
+           _knob("mask", "Mask", "which pixels keep the photo: the classifier's subject (saliency) or the "
+                 "original's mask functions", editor=EnumEditor(name="object.knobs.mask_choices"),
+                 springy=True)),
     label="Images", show_border=True,
 )
 
@@ -147,6 +161,8 @@ _dream = VGroup(
            _knob("octave_n", "octaves", "octaves of the dream pyramid", editor=_spinner(1, 64))),
     HGroup(_knob("octave_scale", "scale", "size ratio between octaves", editor=RangeEditor(
                low=1.0, high=16.0, mode="text")),
+           _knob("dream_scale", "at size", "the dream runs at this fraction of the picture (broader strokes)",
+                 editor=RangeEditor(low=0.05, high=1.0, mode="text")),
            _knob("step_size", "step", "dream step size", editor=RangeEditor(low=0.0, high=1000.0, mode="text")),
            _knob("jitter", "jitter", "random roll (px)", editor=_spinner(0, 512))),
     HGroup(_knob("seed", "seed", "same seed, same bytes", editor=TextEditor(evaluate=int, auto_set=False,
@@ -158,8 +174,11 @@ _dream = VGroup(
 )
 
 _output = VGroup(
-    HGroup(_knob("size", "output size", "the picture's size in pixels", editor=_spinner(8, 8192)),
-           _knob("keep_size", "keep aspect", "keep the photo's aspect ratio (else a square)")),
+    HGroup(_knob("size", "output size", "the picture's longer side in pixels (a square's side)",
+                 editor=_spinner(8, 8192)),
+           _knob("square", "square", "stretch photo and guide to a square, as the book did (else the photo keeps "
+                 "its aspect and the guide is cropped to cover it)"),
+           _knob("keep_size", "book keep_size", "with square: the book's keep_size (width = size)")),
     HGroup(_knob("spots_keep", "keep spots", "y,x,size;... circles where the photo stays",
                  editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,
                                    placeholder="y,x,size;...")),
@@ -177,11 +196,11 @@ def _picture(name: str, label: str, size: int) -> VGroup:
 
 
 _preview = VGroup(
-    HGroup(_picture("source_picture", "Photo", 150), _picture("guide_picture", "Guide", 150),
-           _picture("mask_picture", "Mask", 150)),
+    HGroup(_picture("source_picture", "Photo", 130), _picture("guide_picture", "Guide", 130),
+           _picture("mask_picture", "Mask (what keeps the photo)", 130)),
     VGroup(UItem("controller.result_picture",
                  editor=ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True,
-                                    allow_clipping=True), width=420, height=420, springy=True, resizable=True),
+                                    allow_clipping=True), width=360, height=300, springy=True, resizable=True),
            label="Result", show_border=True, springy=True),
     UItem("object.progress", editor=ProgressEditor(min=0, max_name="object.progress_max")),
     Item("object.status", style="readonly", label="Status"),
@@ -190,13 +209,14 @@ _preview = VGroup(
 
 main_view = View(
     HSplit(
-        VGroup(_commands, _images, _kernels, _thresholds, _dream, _output),
+        # scrolls rather than squeezing its rows when the screen is short (1366x768 laptops)
+        VGroup(_commands, _images, _kernels, _thresholds, _dream, _output, scrollable=True),
         _preview,
     ),
     title="prisma_abu — photos into paintings",
     resizable=True,
-    width=1240,
-    height=900,
+    width=1300,
+    height=720,
 )
 
 
@@ -213,8 +233,8 @@ batch_view = View(
                          style="custom"),
                    label="Enhance presets", show_border=True),
         ),
-        VGroup(UItem("layers", editor=CheckListEditor(name="object.layer_options", cols=3), style="custom"),
-               label="Layers", show_border=True, scrollable=True),
+        VGroup(UItem("layers", editor=CheckListEditor(name="object.layer_options", cols=2), style="custom"),
+               label="Textures and layers", show_border=True, scrollable=True),
         HGroup(Item("rb_rates", editor=CSVListEditor(), label="rb_rates", tooltip="comma separated, in (0, 1]"),
                Item("jobs", label="processes", editor=RangeEditor(low=1, high=64, mode="spinner"),
                     tooltip="1 renders in this process; more start worker processes")),

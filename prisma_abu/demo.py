@@ -41,11 +41,15 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
     yield (f"dream_{src.stem}_guided_{guides[0].stem}.png",
            Job("dream", DreamParams(size=480, objective="guide", layers=("blocks.5",)),
                {"image": str(src), "guide": str(guides[0])}))
-    for src, guide, params in (
-        (samples[1], guides[-1], MixParams(mask="otsu", n2=38, n3=1, convd_median_factor=0.6, convd_big_factor=0.0)),
-        (samples[2], guides[1], MixParams(mask="otsu+features", dd=False, n2=88, n3=1,
+    for src in samples[:2]:  # the Prisma look: auto finds the subject, the default texture
+        yield (f"mix_{src.stem}_{guides[-1].stem}_auto.png",
+               Job("mix", MixParams(), {"source": str(src), "guide": str(guides[-1])}))
+    for src, guide, params in (  # the book's recipes, as given (auto off)
+        (samples[1], guides[-1], MixParams(auto=False, mask="otsu", n2=38, n3=1, convd_median_factor=0.6,
+                                           convd_big_factor=0.0)),
+        (samples[2], guides[1], MixParams(auto=False, mask="otsu+features", dd=False, n2=88, n3=1,
                                           convd_median_factor=1.5, convd_big_factor=0.0, enhance="Sharpness")),
-        (samples[0], guides[2], MixParams(mask="stdmean", rb_rate=0.88, n3=1, convd_big_factor=0.0)),
+        (samples[0], guides[2], MixParams(auto=False, mask="stdmean", rb_rate=0.88, n3=1, convd_big_factor=0.0)),
     ):
         yield (f"mix_{src.stem}_{guide.stem}.png", Job("mix", params, {"source": str(src), "guide": str(guide)}))
     for src, model in ((samples[0], "multistyle26:7"), (samples[2], "multistyle26:3=0.5,12=0.5")):

@@ -128,18 +128,21 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
     def render_mix(job: Job, callback: Callback | None) -> Rendered:
         from .pipeline import mix
 
-        resolved, arithmetic = _network_run(job, job.params.layer is not None)
+        from .pipeline import uses_saliency
+
+        resolved, arithmetic = _network_run(job, job.params.layer is not None or uses_saliency(job.params))
         result = mix(job.input_image("source"), job.input_image("guide"), resolved.params,
                      plain_dream_without_guide=plain_dream_without_guide, callback=callback)
-        return Rendered(result.image, resolved, job.params, arithmetic)
+        return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
 
     return render_mix
 
 
-def _render_mask(job: Job, callback: Callback | None) -> np.ndarray:
-    from .pipeline import mask_picture
+def _render_mask(job: Job, callback: Callback | None) -> Rendered:
+    from .pipeline import mask_picture, uses_saliency
 
-    return mask_picture(job.input_image("source"), job.params)
+    resolved, arithmetic = _network_run(job, uses_saliency(job.params))
+    return Rendered(mask_picture(job.input_image("source"), resolved.params), resolved, job.params, arithmetic)
 
 
 def _render_features(job: Job, callback: Callback | None) -> np.ndarray:

@@ -52,7 +52,7 @@ def test_mix_mask_with_convd_equals_pipeline(pw):
     seed = int(np.random.default_rng(7).integers(2**31))
     got = pw.mix_mask_with_convd(partial(pw.do_otsu, dd=False), SRC, GD, None, enhance="Sharpness",
                                  n2=20, n3=1, convd_median_factor=1.5, convd_big_factor=0.0, rb_rate=0.9)
-    params = MixParams(size=64, mask="otsu", dd=False, layer=None, enhance="Sharpness", n2=20, n3=1,
+    params = MixParams.book(size=64, mask="otsu", dd=False, layer=None, enhance="Sharpness", n2=20, n3=1,
                        convd_median_factor=1.5, convd_big_factor=0.0, rb_rate=0.9, seed=seed)
     expected = pipeline.mix(read_image(SRC), read_image(GD), params).image
     np.testing.assert_array_equal(got, expected)

@@ -1,6 +1,8 @@
-"""Write docs/gui.png: the prisma_abu window after a full Render (offscreen, no display needed).
+"""Write docs/gui.png: the prisma_abu window at 1366x768 after a full Render, every knob at its default
+(auto finds the subject, the default texture).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/gui_screenshot.py [OUT.png]
+    xvfb-run -s "-screen 0 1366x768x24" .venv/bin/python tools/gui_screenshot.py [OUT.png]   # a real X server
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/gui_screenshot.py [OUT.png]             # no display at all
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def main(argv: list[str]) -> int:
     GUI()
     controller = create_controller(str(sample_path("chelsea")), str(guide_path("swirl")))
     controller.live_preview = False
-    controller.model.knobs.trait_set(mask="otsu+stdmean", enhance="Sharpness")
     ui = controller.edit_traits()
+    ui.control.resize(1366, 768)
     controller.start_render("full")
     end = time.perf_counter() + 600
     while (controller.model.busy or controller.model.result_kind != "full") and time.perf_counter() < end:
@@ -48,7 +50,7 @@ def main(argv: list[str]) -> int:
         print(f"render failed: {controller.model.error}", file=sys.stderr)
         return 1
     controller.live_preview = True  # as the window starts (it was off so no preview replaced the render)
-    ui.control.resize(1240, 900)
+    ui.control.resize(1366, 768)
     for _ in range(20):
         GUI.process_events()
         time.sleep(0.01)

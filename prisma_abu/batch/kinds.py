@@ -108,6 +108,20 @@ class MixKind(JobKind):
     product_order = ("layer", "enhance", "rb_rate", "mask")  # the original's product(org, gd, nbk, enhance, rb_rate)
     none_folders = MappingProxyType({"guide": "none_gd"})
 
+    def build(self, values, inputs):
+        """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
+        (unless ``auto`` / ``texture`` are given too)."""
+        return MixParams.from_dict(MixParams.given(values))
+
+    def name_value(self, name, params, values):
+        # auto chooses the mask per picture: the name says auto; a texture stands where its layer would.
+        # Without auto and texture (the original's knobs) the names are the original's.
+        if name == "mask" and params.auto and not params.all_mask:
+            return "auto"
+        if name == "layer" and params.layer == "auto" and params.texture is not None:
+            return f"texture-{params.texture}"
+        return super().name_value(name, params, values)
+
     def variants(self, values, grid):
         if not values.get("all_mask") or "layer" in values:
             return [values]

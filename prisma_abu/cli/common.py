@@ -130,15 +130,15 @@ def given_fields(args: argparse.Namespace) -> set[str]:
 def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: Any) -> Params:
     """The parameter object the options describe (unset options keep the defaults, or the --params file's).
 
-    A class with ``AUTO_KNOBS`` chooses those per picture (``auto``) unless
-    the user gave one of them: then ``auto`` is off, unless ``--auto`` is given too.
+    A class with ``given`` (mix) applies its rule: a knob ``auto`` or a
+    ``texture`` chooses, given here, turns that choice off (unless ``--auto``
+    or ``--texture`` is given too).
     """
     values = {k[2:]: (None if v is NONE else v) for k, v in vars(args).items()
               if k.startswith("p_") and v is not None}
-    auto_knobs = getattr(cls, "AUTO_KNOBS", ())
-    if auto_knobs and "auto" not in values and set(values) & set(auto_knobs):
-        values["auto"] = False
     values.update(overrides)
+    if hasattr(cls, "given"):  # a knob auto or a texture would choose, given here, turns that choice off
+        values = cls.given(values)
     if getattr(args, "params", None):
         base = _load_params_file(cls, args.params)
         return base.replace(**values)

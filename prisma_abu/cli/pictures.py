@@ -181,12 +181,14 @@ Steps = Callable[[Any], "int | None"]
 
 def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, steps: Steps | None = None,
                  callback_factory: Callable[[Any, str, Any], Any] | None = None,
-                 requested: Callable[[Source], Any] | None = None, entries: Sequence[str] | None = None) -> int:
+                 requested: Callable[[Source], Any] | None = None, entries: Sequence[str] | None = None,
+                 describe: Callable[[Any], str | None] | None = None) -> int:
     """Render one picture per input, write each, report each; returns the exit code.
 
     ``callback_factory(job, output, bar_callback)`` may wrap the progress callback
     (style transfer's monitor); ``requested(source)`` gives the parameters a
-    replay repeats.
+    replay repeats; ``describe(rendered)`` a line for stderr after each picture
+    (what ``auto`` chose), unless ``-q`` or ``--json``.
     """
     entries = list(entries if entries is not None else args.inputs)
     if getattr(args, "json", False) and args.output == STDIO:
@@ -200,7 +202,7 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
         failures = 0
         for source, output in zip(sources, outputs):
             try:
-                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars)
+                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe)
             except PrismaAbuError as exc:
                 if len(sources) == 1:
                     raise
@@ -213,7 +215,7 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
     return EXIT_FAILED if failures < len(sources) else EXIT_USAGE
 
 
-def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars) -> None:
+def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe) -> None:
     from ..jobs import check_can_write, run_job, run_job_to_bytes
 
     job = make_job(source)
@@ -243,6 +245,10 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
     seconds = time.perf_counter() - start
     written = STDIO if output == STDIO else str(path)
     _report(args, command, source, written, rendered, seconds, None)
+    line = describe(rendered) if describe is not None and not args.quiet and not getattr(args, "json", False) \
+        else None
+    if line:
+        bars.write(f"{Path(source.name).name}: {line}")
 
 
 def _report(args, command, source, output, rendered, seconds, error) -> None:

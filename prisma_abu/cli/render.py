@@ -65,7 +65,14 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     params = params_from_args(MixParams, args)
     guide = None if args.guide in (None, "none") else args.guide
     return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, "guide": guide}),
-                        steps=mix_steps)
+                        steps=mix_steps, describe=_choices)
+
+
+def _choices(rendered) -> str | None:
+    """What ``auto`` (and the texture preset) chose, to start from: one line on stderr."""
+    from ..pipeline import describe_choices
+
+    return describe_choices(rendered.job.params) if rendered.requested.auto else None
 
 
 def _cmd_mask_like(args: argparse.Namespace) -> int:

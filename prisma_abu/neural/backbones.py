@@ -193,7 +193,8 @@ class Backbone(torch.nn.Module):
         """
         raise NotImplementedError
 
-    def forward(self, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    def forward(self, image: torch.Tensor, layers: Sequence[str], *,
+                contiguous: bool = True) -> dict[str, torch.Tensor]:
         """Activations of the requested layers.
 
         Runs :meth:`preprocess`, then the network only up to the deepest
@@ -205,12 +206,19 @@ class Backbone(torch.nn.Module):
             ``Nx3xHxW`` float RGB in ``0..255``.
         layers : sequence of str
             Layer names or aliases (a single string is one layer).
+        contiguous : bool
+            Return the activations in torch's default (NCHW) layout. False
+            leaves them as the network made them (channels-last): for an
+            objective that only sums over them, as DeepDream's, it spares a
+            copy and keeps the backward pass in one layout (elementwise
+            gradients over mixed layouts are several times slower on CPU).
 
         Returns
         -------
         dict of str to torch.Tensor
-            ``{name as given: N x C x h x w activation}`` (contiguous; a name
-            given twice, or a name and its alias, share one tensor).
+            ``{name as given: N x C x h x w activation}`` (contiguous unless
+            told otherwise; a name given twice, or a name and its alias,
+            share one tensor).
 
         Raises
         ------
@@ -231,7 +239,8 @@ class Backbone(torch.nn.Module):
                 x = stage.run(x)
             if stage.name in wanted:
                 found[stage.name] = x
-        found = {canonical: found[canonical].contiguous() for canonical in wanted}
+        if contiguous:
+            found = {canonical: found[canonical].contiguous() for canonical in wanted}
         return {given: found[canonical] for canonical, names in wanted.items() for given in names}
 
     def probe(self, height: int, width: int, layers: Sequence[str]) -> dict[str, int]:
@@ -283,6 +292,52 @@ class Backbone(torch.nn.Module):
         for stage in self._stages:
             x = stage.run(x)
         return self._head(x)
+
+    def classify_with(self, image: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits over the 1000 ImageNet classes, and the activation of ``layer`` they came through.
+
+        What class activation maps need: the activation requires grad (it is
+        made a leaf when ``image`` does not), so ``torch.autograd.grad(score,
+        activation)`` says how each position of ``layer`` moved ``score``.
+
+        Parameters
+        ----------
+        image : torch.Tensor
+            ``Nx3xHxW`` float RGB in ``0..255``.
+        layer : str
+            A layer that ends a stage (``head``, ``blocks.10``...), not one inside it.
+
+        Returns
+        -------
+        logits : torch.Tensor
+            ``N x 1000``.
+        activation : torch.Tensor
+            ``N x C x h x w``, the activation of ``layer``.
+
+        Raises
+        ------
+        ModelError
+            If the backbone has no ImageNet classifier head.
+        InvalidParameterError
+            If ``layer`` is unknown or lies inside a stage.
+        """
+        if self._no_classifier is not None:
+            raise ModelError(self._no_classifier)
+        canonical = self.resolve_layer(layer)
+        index = self._stage_of[canonical]
+        if self._stages[index].name != canonical:
+            ends = ", ".join(stage.name for stage in self._stages)
+            raise InvalidParameterError(
+                f"layer {layer!r} lies inside a stage of {self.name}; expected one of: {ends}")
+        x = self._network_input(image)
+        for stage in self._stages[: index + 1]:
+            x = stage.run(x)
+        if not x.requires_grad:
+            x = x.detach().requires_grad_(True)
+        activation = x
+        for stage in self._stages[index + 1:]:
+            x = stage.run(x)
+        return self._head(x), activation
 
     def _network_input(self, image: torch.Tensor) -> torch.Tensor:
         """Float32, preprocessed and channels-last (oneDNN's fast layout on CPU)."""

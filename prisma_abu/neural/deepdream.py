@@ -173,7 +173,17 @@ def _gradient(backbone: Backbone, x: torch.Tensor, objective: DreamObjective,
               precision: str) -> tuple[torch.Tensor, float]:
     x = x.detach().requires_grad_(True)
     with _autocast(precision):
-        feats = backbone(x, list(objective.layers))
+        # a Backbone leaves the activations channels-last (one layout through the backward pass)
+        feats = backbone(x, list(objective.layers), contiguous=False) if isinstance(backbone, Backbone) \
+            else backbone(x, list(objective.layers))
+    if len(objective.layers) == 1 and not objective.channels and not objective.guides:
+        # w * 0.5 * sum(act**2): its gradient with respect to the layer is w * act, handed to the
+        # backward pass directly (the same bytes as autograd's w * 0.5 * 2 * act, two passes over
+        # the activation fewer)
+        act, weight = feats[objective.layers[0]], objective.weights[0]
+        seed = act.detach() if weight == 1 else (weight * act.detach().float()).to(act.dtype)
+        (grad,) = torch.autograd.grad(act, x, grad_outputs=seed)
+        return grad, weight * float(l2_objective(act.detach()))
     value = objective(feats)
     (grad,) = torch.autograd.grad(value, x)
     return grad, float(value.detach())

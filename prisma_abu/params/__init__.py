@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .base import NO_LEGACY, Knob, Params, knob, knobs, param_kinds, params_from_dict, params_from_metadata, register_kind
 from .dream import OBJECTIVES, PRECISIONS, DreamParams
-from .mix import MixParams
+from .mix import TEXTURES, MixParams
 from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
 from .stylize import STYLIZE_PRECISIONS, StylizeParams
 from .train import TrainStyleParams
@@ -32,4 +32,4 @@ _Params = Params
 __all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams", "TrainStyleParams",
            "STYLIZE_PRECISIONS", "PRECISIONS",
            "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
-           "register_kind", "param_kinds", "NO_LEGACY"]
+           "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES"]

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping
 
 from ..errors import InvalidParameterError
-from .base import Params, knob, register_kind
+from .base import NO_LEGACY, Params, knob, knobs, register_kind
 from .dream import PRECISIONS, DreamParams
 
-__all__ = ["MixParams"]
+__all__ = ["MixParams", "TEXTURES", "TEXTURE_FIELDS"]
 
 _MASK, _BLEND, _LOOK, _DREAM, _OUT = "mask", "blend", "look", "dream", "output"
+
+#: the fields a texture preset sets
+TEXTURE_FIELDS = ("backbone", "layer", "iter_n", "octave_n", "step_size", "dream_scale")
+
+#: the named brush textures: each a backbone, a shallow layer and the dream's steps
+#: (README "The Prisma look" says how they were chosen; docs/textures.png shows them)
+TEXTURES: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "fine": MappingProxyType({"backbone": "vgg16", "layer": "relu1_1", "iter_n": 4, "octave_n": 1,
+                              "step_size": 3.0, "dream_scale": 1.0}),
+    "strokes": MappingProxyType({"backbone": "vgg16", "layer": "relu1_2", "iter_n": 6, "octave_n": 2,
+                                 "step_size": 3.0, "dream_scale": 0.5}),
+    "bold": MappingProxyType({"backbone": "vgg16", "layer": "relu1_2", "iter_n": 8, "octave_n": 2,
+                              "step_size": 3.0, "dream_scale": 0.33}),
+})
 
 
 @dataclass(frozen=True)
@@ -27,12 +42,21 @@ class MixParams(Params):
     """
 
     kind: ClassVar[str] = "mix"
+    #: the fields ``auto`` chooses for each photo (given explicitly, they turn ``auto`` off)
+    AUTO_KNOBS: ClassVar[tuple[str, ...]] = (
+        "mask", "dd", "cb", "std_factor", "loop_factor", "n1", "n2", "n3", "convd_median_factor",
+        "convd_big_factor")
+    #: the fields a ``texture`` preset sets (given explicitly, they turn ``texture`` off)
+    TEXTURE_KNOBS: ClassVar[tuple[str, ...]] = TEXTURE_FIELDS
 
-    mask: str = knob("otsu", "which pixels keep the photo: otsu, stdmean, features, or a sum such as "
-                     "otsu+features (the original's otsu_func names work too)", metavar="MASK[+MASK...]",
-                     group=_MASK)
+    mask: str = knob("otsu", "which pixels keep the photo: otsu, stdmean, features, saliency (where the "
+                     "ImageNet classifier sees the subject), or a sum such as saliency+otsu (the original's "
+                     "otsu_func names work too)", metavar="MASK[+MASK...]", group=_MASK)
     dd: bool = knob(True, "otsu keeps the bright side of Otsu's threshold (off: the dark side)", group=_MASK)
     cb: bool = knob(False, "clear the mask's regions that touch the picture's border", group=_MASK)
+    auto: bool = knob(True, "choose the mask, its side (dd), the blend windows and thresholds for this photo "
+                      "(the subject kept, the rest from the guide); off: the mask knobs as given",
+                      group=_MASK, legacy=False)
     std_factor: float = knob(1.0, "stdmean keeps pixels further than this many standard deviations from the "
                              "mean", metavar="FACTOR", low=0.0, high=1000.0, group=_MASK)
     loop_factor: float = knob(1.0, "features: the size of the regions kept around each corner",
@@ -67,8 +91,14 @@ class MixParams(Params):
                                group=_LOOK)
     enhance_p: float | None = knob(None, "the preset's factor (none: the preset's own)", metavar="FACTOR",
                                    low=0.0, high=100.0, group=_LOOK)
+    texture: str | None = knob("auto", "a named brush texture: fine, strokes or bold (each a backbone, layer "
+                               "and dream steps; it sets them); auto: the one auto picks for the photo (strokes "
+                               "when auto is off); none: backbone, layer, iter_n, octave_n, step_size and "
+                               "dream_scale as given (a layer other than auto turns it off too)",
+                               metavar="NAME", choices=("auto", *TEXTURES), group=_DREAM, legacy=None)
     layer: str | None = knob("auto", "the layer the short dream amplifies (the original's nbk); auto: the "
-                             "backbone's Prisma layer; none: no dream", metavar="LAYER", group=_DREAM)
+                             "texture's, or without one the backbone's Prisma layer; none: no dream", metavar="LAYER",
+                             group=_DREAM)
     backbone: str = knob("efficientnet_lite0", "the network that dreams (see `prisma-abu doctor`)",
                          metavar="NAME", group=_DREAM)
     iter_n: int = knob(10, "dream steps per octave", metavar="STEPS", low=0, high=100_000, unit="steps",
@@ -76,6 +106,9 @@ class MixParams(Params):
     force_iter_n: int | None = knob(None, "overrides every iter_n, the plain dream's too (none: off)",
                                     metavar="STEPS", low=0, high=100_000, unit="steps", group=_DREAM)
     octave_n: int = knob(4, "octaves of the dream pyramid", metavar="N", low=1, high=64, group=_DREAM)
+    dream_scale: float = knob(1.0, "the dream runs on the picture shrunk by this factor and its detail is scaled "
+                              "back up (below 1: broader strokes, and faster)", metavar="FACTOR", low=0.0,
+                              high=1.0, low_open=True, group=_DREAM, legacy=1.0)
     octave_scale: float = knob(1.4, "size ratio between two octaves", metavar="RATIO", low=1.0, high=16.0,
                                group=_DREAM)
     step_size: float = knob(1.5, "how far each dream step moves the pixels", metavar="STEP", low=0.0,
@@ -84,10 +117,14 @@ class MixParams(Params):
                        low=0, high=4096, unit="px", group=_DREAM)
     precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
                           "else fp32", choices=PRECISIONS, group=_DREAM)
-    size: int = knob(480, "the output's size in pixels (the book's base_width)", metavar="PIXELS", low=8,
-                     high=100_000, unit="px", aliases=("base_width",), group=_OUT)
-    keep_size: bool = knob(False, "keep the photo's aspect (off: a size x size square, the book's default)",
-                           group=_OUT)
+    size: int = knob(480, "the output's longer side in pixels (with square: the square's side, the book's "
+                     "base_width)", metavar="PIXELS", low=8, high=100_000, unit="px", aliases=("base_width",),
+                     group=_OUT)
+    square: bool = knob(False, "stretch photo and guide to a size x size square, as the book did (off: the photo "
+                        "keeps its aspect and the guide is scaled to cover it and centre-cropped)", group=_OUT,
+                        legacy=True)
+    keep_size: bool = knob(False, "with square: the book's keep_size, the photo keeps its aspect at width size and "
+                           "the guide is stretched to it (without square the aspect is always kept)", group=_OUT)
     seed: int = knob(0, "seeds the rb_rate draws and the dream: same seed, same bytes", metavar="N", low=0,
                      high=2**63 - 1, group=_DREAM)
     weights: str | None = knob(None, "a weights file, for backbones whose weights are not embedded",
@@ -104,6 +141,48 @@ class MixParams(Params):
                     raise InvalidParameterError(
                         f"{name}: expected (y, x, size) triples of integers with size >= 0, got {spot!r}")
         self.dream_params()  # validates the dream knobs too
+
+    def with_texture(self, name: str | None = None) -> MixParams:
+        """These parameters with texture preset ``name`` (default: ``self.texture``) applied.
+
+        The preset's fields (:data:`TEXTURE_FIELDS`) replace these, and
+        ``texture`` becomes None, so the result renders the same whatever
+        the presets become later. ``"auto"`` stands for ``strokes`` here (the
+        pipeline's ``auto`` may pick another before calling this). No preset
+        (None), no dream (``layer=None``) or a layer given (not ``"auto"``):
+        the knobs as they are.
+        """
+        name = self.texture if name is None else name
+        if name is None or self.layer != "auto":  # no dream, or a layer given: no preset
+            return self if self.texture is None else self.replace(texture=None)
+        preset = TEXTURES["strokes" if name == "auto" else name]
+        return self.replace(texture=None, **preset)
+
+    @classmethod
+    def given(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Knob values as a user gave them (options, a batch's table), with the rule for ``auto``
+        and ``texture``: a knob ``auto`` chooses (:attr:`AUTO_KNOBS`) turns ``auto`` off, a knob a
+        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too.
+
+        >>> MixParams.given({"n3": 1})["auto"], MixParams.given({"n3": 1, "auto": True})["auto"]
+        (False, True)
+        """
+        out = dict(cls.canonical(values))
+        if "auto" not in out and any(name in out for name in cls.AUTO_KNOBS):
+            out["auto"] = False
+        if "texture" not in out and any(name in out for name in cls.TEXTURE_KNOBS):
+            out["texture"] = None
+        return out
+
+    @classmethod
+    def book(cls, **changes: Any) -> MixParams:
+        """The book's PrismaWorker: every knob added since 0.1.0 at its old behaviour, then ``changes``.
+
+        A square picture, no ``auto``, no texture preset (the backbone's
+        Prisma layer at 10 steps x 4 octaves), the dream at full size.
+        """
+        legacy = {name: info.legacy for name, info in knobs(cls).items() if info.legacy is not NO_LEGACY}
+        return cls.from_dict({**legacy, **changes})
 
     def dream_params(self, *, iter_n: int | None = None) -> DreamParams:
         """The DeepDream part of these parameters."""

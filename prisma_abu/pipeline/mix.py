@@ -12,10 +12,13 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..params import MixParams
-from .dream import as_rgb, as_uint8, dream
+from .auto import resolve_params
+from .dream import as_rgb, as_uint8, check_pixels, dream
+from .masking import SALIENCY, check_mask, mix_mask, uses_saliency
 
 __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
-           "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations"]
+           "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations", "resolve_params",
+           "uses_saliency", "texture_names", "SALIENCY"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -40,20 +43,38 @@ def prisma_layer(backbone: str) -> str:
 
 @dataclass(frozen=True)
 class MixResult:
-    """What ``mix`` made, with the pictures it made it from (all uint8, same size)."""
+    """What ``mix`` made, with the pictures it made it from (all uint8, same size).
+
+    ``keep`` is the blend's final decision (True: the photo's pixel, before
+    the ``rb_rate`` draws; None for a plain dream), and ``params`` the
+    parameters as used: ``auto``'s choices and the texture preset written in.
+    """
 
     image: np.ndarray
     mask: np.ndarray
     source: np.ndarray
     guide: np.ndarray | None
     blended: np.ndarray
+    keep: np.ndarray | None = None
+    params: MixParams | None = None
 
 
 def prepare_mix(source: np.ndarray, guide: np.ndarray | None, params: MixParams):
-    """The source (and guide) at ``params.size``, as ``mix`` uses them: ``(src, gd)`` float32."""
-    from ..ops.resize import resize_image, target_size
-    from .dream import check_pixels
+    """The source (and guide) at ``params.size``, as ``mix`` uses them: ``(src, gd)`` float32.
 
+    The photo keeps its aspect, its longer side ``size``, and the guide is
+    scaled to cover it and centre-cropped; with ``square`` both are
+    stretched as the book did (``size`` x ``size``, or with ``keep_size``
+    the photo at width ``size`` and the guide stretched to it).
+    """
+    from ..ops.resize import longer_side_size, resize_cover, resize_image, resize_longer_side, target_size
+
+    if not params.square:
+        width, height = longer_side_size(source.shape, params.size)
+        check_pixels(height, width)
+        src = resize_longer_side(source, params.size)
+        gd = None if guide is None else resize_cover(guide, (src.shape[1], src.shape[0]))
+        return src, gd
     width, height = target_size(source.shape, base_width=params.size, keep_size=params.keep_size)
     check_pixels(height, width)
     src = resize_image(source, base_width=params.size, keep_size=params.keep_size)
@@ -75,26 +96,15 @@ def _check_windows(params: MixParams, shape: tuple[int, int]) -> None:
                 f"{name}: expected a window between 1 and {largest} (the picture's size), got {n}")
 
 
-def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None = None) -> np.ndarray:
-    """The mask ``mix`` uses for an already resized ``source``: (M, N) uint8 0..255.
+def _keep(mask: np.ndarray, params: MixParams) -> np.ndarray:
+    """Where the blend keeps the photo (before the rb_rate draws)."""
+    from ..ops.blend import convolved_keep
 
-    A given ``mask`` (same size as ``source``) replaces the computed one; the
-    spot masks still apply.
-    """
-    from ..ops.color import to_grey
-    from ..ops.masks import apply_spots, make_mask
-
-    if params.all_mask:
-        mask = np.full(source.shape[:2], 255, np.uint8)
-    elif mask is not None:
-        if mask.shape != source.shape[:2]:
-            raise InvalidParameterError(
-                f"mask: expected the picture's size {source.shape[:2]}, got {mask.shape}")
-        mask = np.uint8(np.clip(mask, 0, 255))
-    else:
-        mask = make_mask(source, to_grey(source), params.mask, dd=params.dd, cb=params.cb,
-                         std_factor=params.std_factor, loop_factor=params.loop_factor)
-    return apply_spots(mask, keep=params.spots_keep, drop=params.spots_drop)
+    n1, n2, n3 = params.n1, params.n2, params.n3
+    if params.all_mask and params.rb_rate == 1:
+        n1 = n2 = n3 = 1
+    return convolved_keep(mask, n1=n1, n2=n2, n3=n3, convd_median_factor=params.convd_median_factor,
+                          convd_big_factor=params.convd_big_factor)
 
 
 def _blend(src: np.ndarray, gd: np.ndarray | None, mask: np.ndarray, params: MixParams,
@@ -117,7 +127,20 @@ def _amplify(image: np.ndarray, params: MixParams, iter_n: int, callback: Callba
         return as_uint8(enhanced)
     layer = prisma_layer(params.backbone) if params.layer == "auto" else params.layer
     dp = params.dream_params(iter_n=iter_n).replace(layers=(layer,))
-    return dream(enhanced, dp, callback=callback)
+    if params.dream_scale == 1:
+        return dream(enhanced, dp, callback=callback)
+    return _dream_scaled(enhanced, dp, params.dream_scale, callback)
+
+
+def _dream_scaled(image: np.ndarray, dp, scale: float, callback: Callback | None) -> np.ndarray:
+    """Dream a copy ``scale`` times the size; add its detail, zoomed back, to ``image``."""
+    from ..ops.resize import resize_image, zoom_detail
+
+    h, w = image.shape[:2]
+    small = resize_image(image, base_width=max(1, round(w * scale)), height=max(1, round(h * scale)))
+    detail = dream(small, dp.replace(jitter=max(0, round(dp.jitter * scale))), callback=callback)
+    detail = detail.astype(np.float32) - small
+    return as_uint8(np.asarray(image, np.float32) + zoom_detail(detail, (h, w)))
 
 
 def enhance_presets() -> tuple[str | None, ...]:
@@ -127,6 +150,13 @@ def enhance_presets() -> tuple[str | None, ...]:
     return tuple(ENHANCE_PRESETS)
 
 
+def texture_names() -> tuple[str, ...]:
+    """The named textures (``fine``, ``strokes``, ``bold``), for the shells' lists."""
+    from ..params.mix import TEXTURES
+
+    return tuple(TEXTURES)
+
+
 def mask_combinations() -> tuple[str, ...]:
     """The seven mask combinations the original offered, as ``mix`` spells them (``otsu+stdmean``...)."""
     from ..ops.masks import MASK_COMBINATIONS
@@ -134,17 +164,15 @@ def mask_combinations() -> tuple[str, ...]:
     return tuple("+".join(names) for names in MASK_COMBINATIONS)
 
 
-def check_mask(spec: str) -> tuple[str, ...]:
-    """The canonical mask names of ``spec`` (``"otsu_func + stdmean_func"``); unknown names list the valid ones."""
-    from ..ops.masks import parse_mask_spec
-
-    return parse_mask_spec(spec)
-
-
 def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
-    """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture."""
-    src, _ = prepare_mix(as_rgb(source, "source"), None, params)
-    return np.repeat(mix_mask(src, params)[:, :, None], 3, axis=2)
+    """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture.
+
+    With ``auto``, the mask ``auto`` chooses.
+    """
+    source = as_rgb(source, "source")
+    src, _ = prepare_mix(source, None, params)
+    params = resolve_params(source, src, params)
+    return np.repeat(mix_mask(src, params, photo=source)[:, :, None], 3, axis=2)
 
 
 def feature_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
@@ -192,15 +220,19 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     MixResult
     """
     check_enhance(params.enhance)
+    check_mask(params.mask)  # the mask asked for is checked even when auto chooses another
     source = as_rgb(source, "source")
     guide = None if guide is None else as_rgb(guide, "guide")
     src, gd = prepare_mix(source, guide, params)
-    mask = mix_mask(src, params, mask=mask)
-    if gd is None and params.layer is not None and plain_dream_without_guide:
+    plain = gd is None and params.layer is not None and plain_dream_without_guide
+    params = resolve_params(source, src, params, has_guide=not plain and mask is None)
+    mask = mix_mask(src, params, mask=mask, photo=source)
+    if plain:
         image = _amplify(src, params, int(10 / params.rb_rate), callback)
-        return MixResult(image, mask, as_uint8(src), None, as_uint8(src))
+        return MixResult(image, mask, as_uint8(src), None, as_uint8(src), None, params)
     _check_windows(params, src.shape[:2])
     rng = np.random.default_rng(params.seed)
     blended = _blend(src, gd, mask, params, rng)
     image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)
-    return MixResult(image, mask, as_uint8(src), None if gd is None else as_uint8(gd), blended)
+    return MixResult(image, mask, as_uint8(src), None if gd is None else as_uint8(gd), blended,
+                     _keep(mask, params), params)

@@ -163,8 +163,9 @@ def test_toml_paths_are_relative_to_the_file(tmp_path):
     assert exp.folder() == tmp_path / "result" / DATE
     items = expand(exp)
     assert items[0].job.inputs == {"source": str(folder / "pics" / "cat.jpg"), "guide": SWIRL}
-    assert _outputs(items) == ["cat/swirl/__none_1.0_otsu.png", "cat/swirl/__none_0.5_otsu.png",
-                               "cat/none_gd/__none_1.0_otsu.png", "cat/none_gd/__none_0.5_otsu.png"]
+    # no mask knob given: auto chooses each picture's mask, and the names say so
+    assert _outputs(items) == ["cat/swirl/__none_1.0_auto.png", "cat/swirl/__none_0.5_auto.png",
+                               "cat/none_gd/__none_1.0_auto.png", "cat/none_gd/__none_0.5_auto.png"]
 
 
 @pytest.mark.parametrize("text, match", [

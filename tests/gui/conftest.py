@@ -20,7 +20,7 @@ if any(importlib.util.find_spec(m) is None for m in ("PySide6", "traitsui", "pyf
     collect_ignore_glob = ["test_*.py"]
 
 #: small and fast: no network (layer None), tiny pictures, windows that fit them
-FAST = {"size": 64, "layer": None, "n1": 3, "n2": 9, "n3": 30}
+FAST = {"size": 64, "layer": None, "n1": 3, "n2": 9, "n3": 30, "auto": False}
 
 
 @pytest.fixture(scope="session")

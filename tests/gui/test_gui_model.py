@@ -22,9 +22,24 @@ def test_one_trait_per_field_with_the_same_defaults():
     assert model.to_params() == MixParams()
 
 
-def test_the_seven_mask_functions():
+def test_the_seven_mask_functions_after_the_subject():
     assert len(MASK_CHOICES) == 7 == len(MASK_COMBINATIONS)
-    assert MixModel().mask_choices == list(MASK_CHOICES)
+    assert MixModel().mask_choices == ["saliency", "saliency+otsu", *MASK_CHOICES]
+
+
+def test_setting_a_knob_auto_chooses_turns_auto_off_as_the_command_line_does():
+    model = MixModel()
+    assert model.auto and model.texture == "auto"
+    model.seed = 3  # not one auto chooses
+    assert model.auto
+    model.n2 = 40
+    assert not model.auto and model.to_params().n2 == 40
+    model.layer = "blocks.2"  # a dream knob: the texture preset is off
+    assert model.texture is None and model.to_params().with_texture().layer == "blocks.2"
+    # parameters loaded are taken as they are (auto on with its knobs, a texture with its layer)
+    loaded = MixParams(n2=40, texture="fine")
+    model.set_params(loaded)
+    assert model.to_params() == loaded
 
 
 def test_from_params_keeps_masks_and_layers_outside_the_lists():
@@ -66,7 +81,12 @@ def test_batch_grid():
     assert batch.count == 8
     inputs, grid = batch.grid()
     assert inputs == {"source": ["s.jpg"], "guide": ["g.jpg", None]}
-    assert grid == {"layer": ["auto", None], "enhance": [None], "rb_rate": [1.0, 0.88]}
+    assert grid == {"layer": ["auto", None], "texture": [None], "enhance": [None], "rb_rate": [1.0, 0.88]}
+    # texture presets and layers are two grids: a preset and a layer never cross
+    batch.layers = ["texture:fine", "texture:strokes", "blocks.1"]
+    (_, textures), (_, layers) = batch.grids()
+    assert textures == {"layer": ["auto"], "texture": ["fine", "strokes"], "enhance": [None], "rb_rate": [1.0, 0.88]}
+    assert layers == {"layer": ["blocks.1"], "texture": [None], "enhance": [None], "rb_rate": [1.0, 0.88]}
     batch.rb_rates = []
     with pytest.raises(InvalidParameterError, match="empty"):
         batch.grid()

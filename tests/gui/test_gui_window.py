@@ -11,6 +11,7 @@ import pytest
 
 from prisma_abu.cli import build_parser, params_from_args
 from prisma_abu.io import read_image, read_metadata
+from prisma_abu.jobs import requested_params
 from prisma_abu.params import MixParams
 from prisma_abu.pipeline import mix
 
@@ -42,7 +43,8 @@ def test_render_shows_what_the_library_makes(window, wait, shown, knobs):
     assert np.array_equal(shown(ui, "result_picture"), expected.image)
     assert np.array_equal(shown(ui, "source_picture"), expected.source)
     assert np.array_equal(shown(ui, "guide_picture"), expected.guide)
-    assert np.array_equal(shown(ui, "mask_picture")[:, :, 0], expected.mask)
+    # the Mask panel shows the final keep map: where the picture really has the photo's pixels
+    assert np.array_equal(shown(ui, "mask_picture")[:, :, 0], np.where(expected.keep, 255, 0))
 
 
 def test_render_button_is_in_the_window(window, wait):
@@ -177,15 +179,17 @@ def test_save_writes_the_picture_with_its_parameters(window, wait, tmp_path):
     wait(lambda: future.done() and controller.model.status.startswith("saved"))
     params = controller.model.knobs.to_params()
     meta = read_metadata(out)
-    assert MixParams.from_dict(meta["params"]) == params
+    assert requested_params(meta) == params  # what was asked; meta["params"]: as rendered (texture resolved)
+    rendered = MixParams.from_dict(meta["params"])
+    assert rendered == params.with_texture()
     # stored relative to the picture's folder, so it resolves to the guide from there
     assert (out.parent / meta["inputs"]["guide"]["path"]).resolve() == Path(controller.model.guide).resolve()
     expected = library_mix(controller.model.source, controller.model.guide, params)
     assert np.array_equal(np.uint8(read_image(out)), expected.image)
-    # a picture it wrote gives its parameters back ("Load params..." on the PNG)
+    # a picture it wrote gives its parameters back, as rendered ("Load params..." on the PNG)
     controller.model.knobs.set_params(MixParams())
-    assert controller.load_params(out) == params
-    assert controller.model.knobs.to_params() == params
+    assert controller.load_params(out) == rendered
+    assert controller.model.knobs.to_params() == rendered
 
 
 def test_screenshot(window, wait, tmp_path):

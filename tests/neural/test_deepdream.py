@@ -122,3 +122,19 @@ def test_guide_objective_chunks_give_the_same_match():
     x = act.detach()[0].reshape(4, -1)
     expected = guide[:, (x.t() @ guide).argmax(1)].reshape(1, 4, 70, 70)
     torch.testing.assert_close(grad, expected)
+
+
+@pytest.mark.parametrize("backbone, layer", [("efficientnet_lite0", "blocks.1"), ("vgg16", "relu1_2")])
+@pytest.mark.parametrize("weight", [1.0, 0.3])
+def test_the_l2_shortcut_gives_autograds_bytes(picture, backbone, layer, weight):
+    """One layer, no channels, no guide: the gradient handed to the backward pass directly (channels-last)
+    is byte for byte what the general path (autograd through the objective, here over every channel) gives."""
+    from prisma_abu.neural.backbones import load_backbone
+
+    net = load_backbone(backbone)
+    channels = int(net(to_tensor(picture[:8, :8]), [layer])[layer].shape[1])
+    fast = deep_dream(net, picture, DreamObjective((layer,), (weight,)), iter_n=2, octave_n=2, seed=4)
+    general = deep_dream(net, picture, DreamObjective((layer,), (weight,), tuple(range(channels))),
+                         iter_n=2, octave_n=2, seed=4)
+    assert fast.tobytes() == general.tobytes()
+    assert np.abs(fast - picture).mean() > 0.5  # and it did dream

@@ -56,3 +56,41 @@ def test_rejects_bad_base_width(small_rgb: np.ndarray, base_width: object) -> No
 def test_rejects_bad_height(small_rgb: np.ndarray) -> None:
     with pytest.raises(InvalidParameterError, match="expected height to be an integer >= 1, got 0"):
         resize_image(small_rgb, height=0)
+
+
+def test_cover_scales_to_cover_and_crops_the_centre() -> None:
+    from prisma_abu.ops.resize import cover_box, resize_cover
+
+    rng = np.random.default_rng(3)
+    square = rng.integers(0, 256, (48, 48, 3)).astype(np.uint8)
+    # a square guide on a landscape photo: scaled to the width, the middle rows kept
+    assert cover_box(square.shape, (60, 40)) == ((60, 60), (0, 10, 60, 50))
+    out = resize_cover(square, (60, 40))
+    assert out.shape == (40, 60, 3) and out.dtype == np.float32
+    expected = np.float32(Image.fromarray(square).resize((60, 60), Image.Resampling.LANCZOS).crop((0, 10, 60, 50)))
+    np.testing.assert_array_equal(out, expected)
+    # a portrait target: scaled to the height, the middle columns kept; never stretched
+    assert cover_box(square.shape, (30, 90)) == ((90, 90), (30, 0, 60, 90))
+    wide = rng.integers(0, 256, (20, 80, 3)).astype(np.uint8)
+    assert cover_box(wide.shape, (40, 40)) == ((160, 40), (60, 0, 100, 40))
+    # the same size: a crop without resampling
+    np.testing.assert_array_equal(resize_cover(square, (48, 48)), np.float32(square))
+    with pytest.raises(InvalidParameterError):
+        resize_cover(square, (0, 5))
+
+
+def test_resize_mask_and_zoom_detail() -> None:
+    from prisma_abu.ops.resize import resize_mask, zoom_detail
+
+    mask = np.zeros((10, 20), np.uint8)
+    mask[2:8, 5:15] = 255
+    big = resize_mask(mask, (40, 80))
+    assert big.shape == (40, 80) and set(np.unique(big)) == {0, 255}
+    assert big[20, 40] == 255 and big[2, 2] == 0
+    assert abs((big > 0).mean() - (mask > 0).mean()) < 0.03
+    detail = np.zeros((5, 10, 3), np.float32)
+    detail[..., 0] = -4.0
+    detail[..., 1] = np.linspace(-1, 1, 10)[None, :]
+    up = zoom_detail(detail, (15, 30))
+    assert up.shape == (15, 30, 3) and up.dtype == np.float32
+    assert np.allclose(up[..., 0], -4.0) and up[0, 0, 1] < 0 < up[0, -1, 1]
