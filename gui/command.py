@@ -54,15 +54,26 @@ def option_words(params: MixParams) -> list[str]:
     ``y,x,size;y,x,size`` (the conventions of ``prisma-abu mix``).
     """
     words: list[str] = []
+    named: set[str] = set()
     for f in dataclasses.fields(MixParams):
         value = getattr(params, f.name)
         if value == f.default:
             continue
-        if isinstance(value, bool):
-            words.append(_flag(f.name) if value else "--no-" + f.name.replace("_", "-"))
-        else:
-            words += [_flag(f.name), _value_text(f.name, value)]
+        named.add(f.name)
+        words += _words(f.name, value)
+    # a knob auto or a texture would choose turns that choice off on the command line (MixParams.given):
+    # say auto / texture explicitly when they stay on
+    if named & set(MixParams.AUTO_KNOBS) and "auto" not in named and params.auto:
+        words += _words("auto", True)
+    if named & set(MixParams.TEXTURE_KNOBS) and "texture" not in named and params.texture is not None:
+        words += _words("texture", params.texture)
     return words
+
+
+def _words(name: str, value: Any) -> list[str]:
+    if isinstance(value, bool):
+        return [_flag(name) if value else "--no-" + name.replace("_", "-")]
+    return [_flag(name), _value_text(name, value)]
 
 
 def command_line(params: MixParams, source: str | os.PathLike, guide: str | os.PathLike | None,

@@ -84,7 +84,7 @@ def test_stdout_gets_a_png_with_its_parameters_and_stdin_is_a_picture():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"\x89PNG\r\n\x1a\n")
     picture = Image.open(io.BytesIO(done.stdout))
-    assert picture.size == (48, 48)
+    assert picture.size == (48, 31)
     meta = json.loads(picture.info["prisma_abu"])
     assert meta["command"] == "mix" and meta["inputs"]["source"]["path"] == "-"
 
@@ -129,7 +129,7 @@ def test_an_output_that_is_the_input_is_refused_and_the_input_untouched(tmp_path
     assert photo.read_bytes() == before
     capsys.readouterr()
     assert main(["mix", str(photo), *QUICK_MIX, "--overwrite", "-o", str(photo)]) == 0  # asked for
-    assert read_image(photo).shape == (48, 48, 3)
+    assert read_image(photo).shape == (31, 48, 3)
 
 
 def test_replay_onto_itself_is_refused(tmp_path, capsys):

@@ -120,7 +120,7 @@ def test_mix_mask_and_features_commands(tmp_path):
                  "--base-width", "96", "--seed", "0", "-q", "-o", str(out)]) == 0
     meta = read_metadata(out)
     assert meta["command"] == "mix" and meta["params"]["dd"] is False and meta["params"]["layer"] is None
-    assert read_image(out).shape == (96, 96, 3)
+    assert read_image(out).shape == (63, 96, 3)  # the aspect kept: chelsea is 451x300
     mask = tmp_path / "mask.png"
     assert main(["mask", SAMPLE, "--mask", "otsu", "--base-width", "96", "-o", str(mask)]) == 0
     assert set(np.unique(read_image(mask))) <= {0.0, 255.0}
