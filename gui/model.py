@@ -95,6 +95,7 @@ class MixModel(HasStrictTraits):
     step_size = Range(0.0, None, _D.step_size)
     jitter = Range(0, None, _D.jitter)
     precision = Enum(*PRECISIONS)
+    device = Str(_D.device)
     weights = Union(None, Str)
     # -- output --
     size = Range(8, _BIG, _D.size)

@@ -16,6 +16,8 @@ from traitsui.api import (CheckListEditor, CSVListEditor, EnumEditor, HGroup, HS
                           ProgressEditor, RangeEditor, TextEditor, UItem, VGroup, View)
 from traitsui.key_bindings import KeyBinding, KeyBindings
 
+from prisma_abu.params import MixParams, knobs
+
 from .model import ENHANCE_PRESETS, TEXTURE_CHOICES
 
 __all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "parse_spots", "format_spots",
@@ -73,8 +75,9 @@ def _enhance_label(value: Any) -> str:
 
 # --- main window ------------------------------------------------------------------------------------------
 
-def _knob(name: str, label: str, tooltip: str, **kw: Any) -> Item:
-    return Item(f"object.knobs.{name}", label=label, tooltip=tooltip, **kw)
+def _knob(name: str, label: str, **kw: Any) -> Item:
+    """A knob of the form; its tooltip is the knob's own help (prisma_abu.params: the one source of it)."""
+    return Item(f"object.knobs.{name}", label=label, tooltip=knobs(MixParams)[name].help, **kw)
 
 
 def _slider(low: float, high: float) -> RangeEditor:
@@ -112,77 +115,73 @@ _images = VGroup(
     HGroup(Item("object.guide", label="Guide", editor=EnumEditor(name="object.guide_choices"), springy=True,
                 tooltip="the guide picture (prisma_gd/), or none: a plain dream"),
            UItem("controller.open_guide_button", tooltip="open any picture as the guide")),
-    _knob("backbone", "Backbone", "the network that dreams",
+    _knob("backbone", "Backbone",
           editor=EnumEditor(name="object.knobs.backbone_choices")),
-    _knob("texture", "Texture", "the brush texture: fine, strokes, bold (each a backbone, layer and dream "
-          "steps); auto: auto's pick; none: backbone, layer and dream knobs as set",
+    _knob("texture", "Texture",
           editor=EnumEditor(values=list(TEXTURE_CHOICES), format_func=_texture_label)),
-    _knob("layer", "Layer", "the layer the dream amplifies (the original's nbk); setting it turns the texture off",
+    _knob("layer", "Layer",
           editor=EnumEditor(name="object.knobs.layer_choices", format_func=_layer_label)),
-    HGroup(_knob("enhance", "Enhance", "preset applied before the dream",
+    HGroup(_knob("enhance", "Enhance",
                  editor=EnumEditor(values=list(ENHANCE_PRESETS), format_func=_enhance_label)),
-           _knob("enhance_p", "factor", "the preset's factor (empty: the preset's own)",
+           _knob("enhance_p", "factor",
                  editor=_optional(parse_optional_float, "the preset's"), width=60)),
-    HGroup(_knob("auto", "auto", "choose mask, side, windows and thresholds for this photo (the subject kept, "
-                 "the rest from the guide); moving one of those knobs turns it off"),
-           _knob("mask", "Mask", "which pixels keep the photo: the classifier's subject (saliency) or the "
-                 "original's mask functions", editor=EnumEditor(name="object.knobs.mask_choices"),
+    HGroup(_knob("auto", "auto"),
+           _knob("mask", "Mask", editor=EnumEditor(name="object.knobs.mask_choices"),
                  springy=True)),
     label="Images", show_border=True,
 )
 
 _kernels = HGroup(
-    _knob("n1", "n1", "small convolution window (px)", editor=_spinner(1, 4096)),
-    _knob("n2", "n2", "medium convolution window (px)", editor=_spinner(1, 4096)),
-    _knob("n3", "n3", "large convolution window (px); at most the picture's size", editor=_spinner(1, 4096)),
+    _knob("n1", "n1", editor=_spinner(1, 4096)),
+    _knob("n2", "n2", editor=_spinner(1, 4096)),
+    _knob("n3", "n3", editor=_spinner(1, 4096)),
     label="Kernel sizes", show_border=True,
 )
 
 _thresholds = VGroup(
-    HGroup(_knob("dd", "inside Otsu (dd)", "keep the inside of the Otsu mask"),
-           _knob("cb", "clear border (cb)", "clear the mask's border")),
-    HGroup(_knob("all_mask", "all mask", "shallow edges only: the whole picture takes the guide"),
-           _knob("all_mask_rb_rate", "its rb_rate", "rb_rate of the all-mask render", editor=_slider(0.01, 1.0),
+    HGroup(_knob("dd", "inside Otsu (dd)"),
+           _knob("cb", "clear border (cb)")),
+    HGroup(_knob("all_mask", "all mask"),
+           _knob("all_mask_rb_rate", "its rb_rate", editor=_slider(0.01, 1.0),
                  springy=True)),
-    _knob("convd_median_factor", "medium threshold", "medium convolution threshold factor",
+    _knob("convd_median_factor", "medium threshold",
           editor=_slider(0.0, 20.0)),
-    _knob("convd_big_factor", "large threshold", "large convolution threshold factor", editor=_slider(0.0, 5.0)),
-    _knob("rb_rate", "rb_rate", "RGB random rendering factor (without a guide: iter_n = 10 / rb_rate)",
+    _knob("convd_big_factor", "large threshold", editor=_slider(0.0, 5.0)),
+    _knob("rb_rate", "rb_rate",
           editor=_slider(0.01, 1.0)),
-    _knob("std_factor", "std-mean factor", "the std-mean mask's factor", editor=_slider(0.0, 5.0)),
-    _knob("loop_factor", "features factor", "the features mask's factor", editor=_slider(0.0, 5.0)),
+    _knob("std_factor", "std-mean factor", editor=_slider(0.0, 5.0)),
+    _knob("loop_factor", "features factor", editor=_slider(0.0, 5.0)),
     label="Threshold factors", show_border=True,
 )
 
 _dream = VGroup(
-    HGroup(_knob("iter_n", "iter_n", "dream steps per octave", editor=_spinner(0, 1000)),
-           _knob("force_iter_n", "force iter_n", "overrides every iter_n, the plain dream's too (empty: off)",
+    HGroup(_knob("iter_n", "iter_n", editor=_spinner(0, 1000)),
+           _knob("force_iter_n", "force iter_n",
                  editor=_optional(parse_optional_int, "off"), width=50),
-           _knob("octave_n", "octaves", "octaves of the dream pyramid", editor=_spinner(1, 64))),
-    HGroup(_knob("octave_scale", "scale", "size ratio between octaves", editor=RangeEditor(
+           _knob("octave_n", "octaves", editor=_spinner(1, 64))),
+    HGroup(_knob("octave_scale", "scale", editor=RangeEditor(
                low=1.0, high=16.0, mode="text")),
-           _knob("dream_scale", "at size", "the dream runs at this fraction of the picture (broader strokes)",
+           _knob("dream_scale", "at size",
                  editor=RangeEditor(low=0.05, high=1.0, mode="text")),
-           _knob("step_size", "step", "dream step size", editor=RangeEditor(low=0.0, high=1000.0, mode="text")),
-           _knob("jitter", "jitter", "random roll (px)", editor=_spinner(0, 512))),
-    HGroup(_knob("seed", "seed", "same seed, same bytes", editor=TextEditor(evaluate=int, auto_set=False,
+           _knob("step_size", "step", editor=RangeEditor(low=0.0, high=1000.0, mode="text")),
+           _knob("jitter", "jitter", editor=_spinner(0, 512))),
+    HGroup(_knob("seed", "seed", editor=TextEditor(evaluate=int, auto_set=False,
                                                                              enter_set=True)),
-           _knob("precision", "precision", "network precision")),
-    _knob("weights", "weights", "weights file for backbones that are not embedded (empty: none)",
+           _knob("precision", "precision"), _knob("device", "device")),
+    _knob("weights", "weights",
           editor=_optional(lambda t: None if not t.strip() else t.strip(), "embedded")),
     label="Dream", show_border=True,
 )
 
 _output = VGroup(
-    HGroup(_knob("size", "output size", "the picture's longer side in pixels (a square's side)",
+    HGroup(_knob("size", "output size",
                  editor=_spinner(8, 8192)),
-           _knob("square", "square", "stretch photo and guide to a square, as the book did (else the photo keeps "
-                 "its aspect and the guide is cropped to cover it)"),
-           _knob("keep_size", "book keep_size", "with square: the book's keep_size (width = size)")),
-    HGroup(_knob("spots_keep", "keep spots", "y,x,size;... circles where the photo stays",
+           _knob("square", "square"),
+           _knob("keep_size", "book keep_size")),
+    HGroup(_knob("spots_keep", "keep spots",
                  editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,
                                    placeholder="y,x,size;...")),
-           _knob("spots_drop", "drop spots", "y,x,size;... circles where the guide shows",
+           _knob("spots_drop", "drop spots",
                  editor=TextEditor(evaluate=parse_spots, format_func=format_spots, auto_set=False, enter_set=True,
                                    placeholder="y,x,size;..."))),
     label="Output", show_border=True,

@@ -440,8 +440,9 @@ def load_backbone(
     *,
     weights: str | os.PathLike[str] | None = None,
     pooling: str = "max",
+    device: str | torch.device = "cpu",
 ) -> Backbone:
-    """Load a pretrained backbone, once per process.
+    """Load a pretrained backbone, once per process and device.
 
     Parameters
     ----------
@@ -452,6 +453,8 @@ def load_backbone(
     pooling : {"max", "avg"}
         ``"avg"`` replaces max pooling by average pooling of the same
         geometry (vgg16 and vgg19 only).
+    device : str or torch.device
+        Where its weights go (see :mod:`prisma_abu.neural.device`).
 
     Returns
     -------
@@ -470,11 +473,15 @@ def load_backbone(
     if pooling not in _POOLINGS:
         raise InvalidParameterError(f"expected pooling 'max' or 'avg', got {pooling!r}")
     key = None if weights is None else str(Path(weights).expanduser().resolve())
-    return _load_cached(name, key, pooling)
+    return _load_cached(name, key, pooling, str(torch.device(device)))
 
 
 @functools.lru_cache(maxsize=None)
-def _load_cached(name: str, weights: str | None, pooling: str) -> Backbone:
+def _load_cached(name: str, weights: str | None, pooling: str, device: str = "cpu") -> Backbone:
+    if device != "cpu":
+        import copy  # a module's .to() moves it in place: the CPU one stays cached as it is
+
+        return copy.deepcopy(_load_cached(name, weights, pooling, "cpu")).to(torch.device(device))
     net = _module(name).build(name, None if weights is None else Path(weights), pooling)
     net.eval()
     net.requires_grad_(False)

@@ -123,7 +123,7 @@ def calibrated_precision(backbone: str, device: torch.device, *,
         from .backbones import load_backbone
 
         def load():
-            return load_backbone(backbone).to(device)
+            return load_backbone(backbone, device=device)
 
     net = load()
     fp32, bf16 = measure(net, device, "fp32"), measure(net, device, "bf16")

@@ -13,7 +13,6 @@ returns numpy arrays; tensors live only inside.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -71,10 +70,20 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def _autocast(precision: str):
-    if precision == "bf16":
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def _autocast(precision: str, device: torch.device | None = None):
+    """The autocast of ``precision`` on ``device`` (the CPU when not given); see :func:`.device.autocast`."""
+    from .device import autocast
+
+    return autocast(torch.device("cpu") if device is None else device, precision)
+
+
+def device_of(module: torch.nn.Module) -> torch.device:
+    """Where a network's weights live (the CPU for one without any)."""
+    for parameter in module.parameters():
+        return parameter.device
+    for buffer in module.buffers():
+        return buffer.device
+    return torch.device("cpu")
 
 
 @dataclass(frozen=True)
@@ -128,9 +137,12 @@ def guide_objective(act: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
 
 def guide_features(backbone: Backbone, guide: np.ndarray, layers: Sequence[str], *,
                    channels: Sequence[int] = (), precision: str = "fp32") -> dict[str, torch.Tensor]:
-    """The guide image's features at each layer, as (C, K) tensors."""
-    x = to_tensor(guide)
-    with torch.no_grad(), _autocast(precision):
+    """The guide image's features at each layer, as (C, K) tensors (on the backbone's device)."""
+    from .device import to_device
+
+    device = device_of(backbone)
+    x = to_device(to_tensor(guide), device)
+    with torch.no_grad(), _autocast(precision, device):
         feats = backbone(x, list(layers))
     out = {}
     for layer in layers:
@@ -172,7 +184,7 @@ def _tile_spans(length: int, tile: int, overlap: int, offset: int = 0) -> list[t
 def _gradient(backbone: Backbone, x: torch.Tensor, objective: DreamObjective,
               precision: str) -> tuple[torch.Tensor, float]:
     x = x.detach().requires_grad_(True)
-    with _autocast(precision):
+    with _autocast(precision, x.device):
         # a Backbone leaves the activations channels-last (one layout through the backward pass)
         feats = backbone(x, list(objective.layers), contiguous=False) if isinstance(backbone, Backbone) \
             else backbone(x, list(objective.layers))
@@ -259,7 +271,9 @@ def deep_dream(backbone: Backbone, image: np.ndarray, objective: DreamObjective,
     tile_size = max(TILE_ALIGN, tile_size // TILE_ALIGN * TILE_ALIGN)
     tile_overlap = -(-tile_overlap // TILE_ALIGN) * TILE_ALIGN
     rng = np.random.default_rng(seed)
-    octaves = _pyramid(to_tensor(image), octave_n, octave_scale)
+    from .device import to_device
+
+    octaves = _pyramid(to_device(to_tensor(image), device_of(backbone)), octave_n, octave_scale)
     detail = torch.zeros_like(octaves[-1])
     x = octaves[-1]
     for index, base in enumerate(reversed(octaves)):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, check_int, check_range, knob, register_kind
+from .base import Params, check_int, check_range, device_knob, knob, register_kind
 
 __all__ = ["DreamParams", "PRECISIONS", "OBJECTIVES"]
 
@@ -53,8 +53,10 @@ class DreamParams(Params):
                           "picture's features", choices=OBJECTIVES, group=_NET)
     tile_size: int = knob(512, "largest tile run through the network at once (bounds memory)",
                           metavar="PIXELS", low=32, high=16_384, unit="px", group=_PYRAMID)
-    precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
-                          "else fp32", choices=PRECISIONS, group=_NET)
+    precision: str = knob("auto", "arithmetic of the network: auto is the faster of fp32 and bf16, measured once "
+                          "on this machine (fp32 where the device has no native bf16)", choices=PRECISIONS,
+                          group=_NET)
+    device: str = device_knob()
     seed: int = knob(0, "seeds the jitter and tile shifts: same seed, same bytes", metavar="N", low=0,
                      high=2**63 - 1, group=_PYRAMID)
     weights: str | None = knob(None, "a weights file, for backbones whose weights are not embedded",

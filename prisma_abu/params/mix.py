@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Mapping
 
 from ..errors import InvalidParameterError
-from .base import NO_LEGACY, Params, knob, knobs, register_kind
+from .base import NO_LEGACY, Params, device_knob, knob, knobs, register_kind
 from .dream import PRECISIONS, DreamParams
 
 __all__ = ["MixParams", "TEXTURES", "TEXTURE_FIELDS"]
@@ -117,6 +117,7 @@ class MixParams(Params):
                        low=0, high=4096, unit="px", group=_DREAM)
     precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
                           "else fp32", choices=PRECISIONS, group=_DREAM)
+    device: str = device_knob()
     size: int = knob(480, "the output's longer side in pixels (with square: the square's side, the book's "
                      "base_width)", metavar="PIXELS", low=8, high=100_000, unit="px", aliases=("base_width",),
                      group=_OUT)
@@ -194,7 +195,7 @@ class MixParams(Params):
         return DreamParams(
             backbone=self.backbone, layers=layers, iter_n=iter_n, octave_n=self.octave_n,
             octave_scale=self.octave_scale, step_size=self.step_size, jitter=self.jitter,
-            precision=self.precision, seed=self.seed, weights=self.weights,
+            precision=self.precision, seed=self.seed, weights=self.weights, device=self.device,
         )
 
 

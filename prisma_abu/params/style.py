@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, check_int, check_range, knob, register_kind
+from .base import Params, check_int, check_range, device_knob, knob, register_kind
 from .dream import PRECISIONS
 
 __all__ = ["StyleParams", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS"]
@@ -71,6 +71,7 @@ class StyleParams(Params):
                                metavar="FILE", group=_NET)
     precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
                           "else fp32", choices=PRECISIONS, group=_NET)
+    device: str = device_knob()
     scales: int = knob(3, "coarse to fine: optimise at this many sizes, each scale_factor smaller (1: "
                        "neural-style's single scale)", metavar="N", low=1, high=8, group=_SCALE)
     scale_factor: float = knob(2.0, "size ratio between consecutive scales", metavar="RATIO", low=1.0,

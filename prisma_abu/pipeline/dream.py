@@ -25,7 +25,9 @@ def resolve_layers(params: DreamParams):
     """The backbone and the canonical layer names ``params`` asks for."""
     from ..neural.backbones import load_backbone
 
-    net = load_backbone(params.backbone, weights=params.weights)
+    from .models import resolve_device
+
+    net = load_backbone(params.backbone, weights=params.weights, device=resolve_device(params.device))
     layers = tuple(net.resolve_layer(name) for name in params.layers) or (net.default_layer,)
     return net, layers
 

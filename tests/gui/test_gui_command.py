@@ -42,6 +42,8 @@ def test_command_line_names_only_what_differs_from_the_defaults():
     assert command_line(MixParams(), "s.jpg", None, "o.png") == "prisma-abu mix s.jpg -o o.png"
     line = command_line(MixParams(n3=60, dd=False, layer=None, spots_keep=((1, 2, 3), (4, 5, 6))),
                         "s.jpg", None, "o.png")
-    assert line == "prisma-abu mix s.jpg -o o.png --no-dd --n3 60 --spots-keep '1,2,3;4,5,6' --layer none"
+    # auto and the texture stay on in these parameters: the line says so (a chosen knob turns them off)
+    assert line == ("prisma-abu mix s.jpg -o o.png --no-dd --n3 60 --spots-keep '1,2,3;4,5,6' --layer none "
+                    "--auto --texture auto")
     args, _ = parse(line)
     assert args.guide is None
