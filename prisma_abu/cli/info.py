@@ -22,17 +22,25 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from ..pipeline.models import backbone_names, backbone_status, environment
+    from ..pipeline.models import backbone_names, backbone_status, devices, environment, precision_verdicts
 
     env = environment()
     print(f"prisma_abu {__version__}  python {env['python']}  numpy {env['numpy']}  "
           f"torch {env['torch']}  torchvision {env['torchvision']}")
     print(f"threads {env['threads']}  bf16 {'yes' if env['bf16'] else 'no'}  "
           f"cuda {'yes' if env['cuda'] else 'no'}")
+    print(f"devices: {devices()} (--device auto takes the first CUDA device that works, else the CPU)")
     for name in backbone_names():
         status = backbone_status(name)
         state = "ready" if status["weights_present"] else "missing"
         print(f"{name:20s} {state:8s} {status['source']}")
+    verdicts = precision_verdicts()
+    if verdicts:
+        print("--precision auto, as measured here (fp32 / bf16 seconds per step):")
+        for key, entry in sorted(verdicts.items()):
+            print(f"  {key}: {entry['verdict']}  ({entry.get('fp32_s')} / {entry.get('bf16_s')}, {entry.get('measured')})")
+    elif not env["bf16"]:
+        print("--precision auto: fp32 (this CPU has no native bf16; nothing to measure)")
     return EXIT_OK
 
 

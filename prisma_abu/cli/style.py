@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..data import IMAGE_SUFFIXES
+from ..errors import InvalidParameterError
 from ..params import StyleParams
 from ..pipeline.style import StyleMonitor
 
@@ -84,6 +85,10 @@ def _cmd_style(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.p_init_image is not None and args.p_init is None:
         overrides["init"] = "image"
+    if args.gpu is not None:  # neural-style's spelling: -gpu 0 is the first GPU, -gpu -1 the CPU
+        if args.p_device is not None:
+            raise InvalidParameterError("-gpu and --device: expected one of them")
+        overrides["device"] = "cpu" if args.gpu < 0 else f"cuda:{args.gpu}"
     params = params_from_args(StyleParams, args, **overrides)
     styles = {f"style{i}": path for i, path in enumerate(iter_styles(args.style))}
     extra = {"init_image": params.init_image,
@@ -124,5 +129,6 @@ def register(subparsers: Any) -> None:
     add_common_options(p, inputs="CONTENT", inputs_help="the content pictures (files, folders or -)")
     p.add_argument("--style", action="append", required=True, metavar="S1[,S2...]",
                    help="style picture(s), comma-separated or repeated")
+    p.add_argument("-gpu", type=int, metavar="N", help="neural-style's spelling of --device: N is cuda:N, -1 the CPU")
     p.set_defaults(func=_cmd_style)
     add_params_arguments(p, StyleParams)
