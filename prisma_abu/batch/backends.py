@@ -12,6 +12,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -19,7 +20,8 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..jobs import Job, render_job
 
-__all__ = ["BACKENDS", "DASK_CONNECT_TIMEOUT", "check_run_options", "execute", "render_task"]
+__all__ = ["BACKENDS", "DASK_CONNECT_TIMEOUT", "check_run_options", "execute", "render_task", "gpu_count",
+           "worker_gpu"]
 
 BACKENDS = ("loky", "dask")
 #: how long to wait for a Dask scheduler given by address
@@ -57,7 +59,64 @@ def _threads_here(threads: int | Mapping[str, int] | None) -> int | None:
     return None if not sharing else max(1, _cores() // sharing)
 
 
-def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None):
+#: this worker process's GPU, once it has one (see :func:`worker_gpu`)
+_GPU_SLOT: list[Any] = []
+
+
+def gpu_count() -> int:
+    """CUDA devices on this machine (0 without any, or without a CUDA build)."""
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except (ImportError, RuntimeError, AssertionError):
+        return 0
+
+
+def worker_gpu(gpus: int, lock_dir: str | os.PathLike | None = None) -> str:
+    """This worker's own GPU, ``cuda:K``: the first of ``gpus`` whose lock file no other worker holds.
+
+    Each worker process takes one slot for its whole life (an ``flock`` held
+    open), so ``gpus`` workers sit on ``gpus`` devices, one each; a worker
+    beyond them shares by its process id.
+    """
+    if _GPU_SLOT:
+        return _GPU_SLOT[0]
+    import tempfile
+
+    folder = Path(lock_dir or tempfile.gettempdir())
+    slot = os.getpid() % gpus
+    try:
+        import fcntl
+
+        for k in range(gpus):
+            fh = open(folder / f"prisma_abu_gpu_{os.getuid()}_{k}.lock", "a")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.close()
+                continue
+            _GPU_SLOT.append(f"cuda:{k}")
+            _GPU_SLOT.append(fh)  # held while the process lives
+            return _GPU_SLOT[0]
+    except ImportError:  # pragma: no cover - not POSIX
+        pass
+    _GPU_SLOT.append(f"cuda:{slot}")
+    return _GPU_SLOT[0]
+
+
+def _on_own_gpu(job: Job, gpus: int) -> Job:
+    """A job whose device is ``auto``, pinned to this worker's GPU when the machine has several
+    (``gpus=-1``: count this worker's own, on a Dask cluster)."""
+    if getattr(job.params, "device", None) != "auto":
+        return job
+    gpus = gpu_count() if gpus < 0 else gpus
+    if gpus > 1:
+        return job.with_params(job.params.replace(device=worker_gpu(gpus)))
+    return job
+
+
+def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None, gpus: int = 0):
     """Runs in a worker: render one job; never raises for a bad input (a failure result instead).
 
     Returns ``(index, status, seconds, rendered, error)``: a
@@ -72,7 +131,7 @@ def render_task(index: int, job: Job, threads: int | Mapping[str, int] | None):
 
             if torch.get_num_threads() != wanted:
                 torch.set_num_threads(wanted)
-        rendered = render_job(job)
+        rendered = render_job(_on_own_gpu(job, gpus))
         rendered = replace(rendered, image=np.ascontiguousarray(rendered.image, dtype=np.uint8))
         return index, "done", time.perf_counter() - start, rendered, None
     except Exception as exc:  # one bad input never stops the batch
@@ -94,7 +153,8 @@ def execute(tasks: Sequence[tuple[int, Job]], jobs: int | None, backend: str,
     if backend == "dask":
         yield from _execute_dask(tasks, jobs, scheduler)
         return
-    n = min(jobs or 1, len(tasks))
+    gpus = gpu_count()
+    n = min(jobs or (gpus if gpus > 1 else 1), len(tasks))  # several GPUs: one worker each by default
     if n == 1:
         for index, job in tasks:
             yield render_task(index, job, None)
@@ -103,7 +163,7 @@ def execute(tasks: Sequence[tuple[int, Job]], jobs: int | None, backend: str,
 
     threads = max(1, _cores() // n)
     with parallel_config(backend="loky", inner_max_num_threads=threads):
-        yield from _parallel(n)(delayed(render_task)(i, job, threads) for i, job in tasks)
+        yield from _parallel(n)(delayed(render_task)(i, job, threads, gpus) for i, job in tasks)
 
 
 @contextlib.contextmanager
@@ -154,5 +214,6 @@ def _execute_dask(tasks: Sequence[tuple[int, Job]], jobs: int | None, scheduler:
     with _dask_client(scheduler, jobs) as client:
         threads = _dask_threads(client)
         with parallel_config(backend="dask", client=client):
-            yield from _parallel(jobs or -1)(delayed(render_task)(i, job, threads) for i, job in tasks)
+            # gpus=-1: each worker counts its own host's GPUs and pins itself to one of them
+            yield from _parallel(jobs or -1)(delayed(render_task)(i, job, threads, -1) for i, job in tasks)
 

@@ -33,3 +33,35 @@ def test_unreachable_scheduler_is_bad_input(tmp_path, monkeypatch):
     monkeypatch.setattr(backends, "DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(InvalidParameterError, match="scheduler: cannot reach tcp://127.0.0.1:9"):
         run_batch(expand(_experiment(tmp_path)), tmp_path / "b", backend="dask", scheduler="tcp://127.0.0.1:9")
+
+
+def test_each_worker_takes_its_own_gpu(tmp_path):
+    """Two worker processes on a 2-GPU machine hold one device each (lock files, no GPU needed)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from prisma_abu.batch.backends import worker_gpu; "
+            f"print(worker_gpu(2, {str(tmp_path)!r}), flush=True); time.sleep(3)")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        seen = sorted(p.stdout.readline().strip() for p in procs)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+    assert seen == ["cuda:0", "cuda:1"]
+
+
+def test_a_job_on_auto_is_pinned_to_the_workers_gpu(monkeypatch):
+    from prisma_abu.jobs import Job
+    from prisma_abu.params import DreamParams
+
+    seen = []
+    monkeypatch.setattr(backends, "render_job", lambda job: seen.append(job.params.device) or (_ for _ in ()).throw(
+        InvalidParameterError("stop")))
+    monkeypatch.setattr(backends, "_GPU_SLOT", ["cuda:1"])
+    backends.render_task(0, Job("dream", DreamParams(), {"image": "x.png"}), None, gpus=2)
+    backends.render_task(1, Job("dream", DreamParams(device="cpu"), {"image": "x.png"}), None, gpus=2)
+    backends.render_task(2, Job("dream", DreamParams(), {"image": "x.png"}), None, gpus=1)
+    assert seen == ["cuda:1", "cpu", "auto"]  # only auto moves; one GPU: auto resolves as usual
