@@ -96,6 +96,7 @@ class MixModel(HasStrictTraits):
     jitter = Range(0, None, _D.jitter)
     precision = Enum(*PRECISIONS)
     device = Str(_D.device)
+    guide_model = Union(None, Str)
     weights = Union(None, Str)
     # -- output --
     size = Range(8, _BIG, _D.size)

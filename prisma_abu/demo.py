@@ -55,6 +55,8 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
     for src, model in ((samples[0], "multistyle26:7"), (samples[2], "multistyle26:3=0.5,12=0.5")):
         yield (f"stylize_{src.stem}_{model.replace(':', '_').replace('=', '-').replace(',', '_')}.png",
                Job("stylize", StylizeParams(model=model, size=512), {"photo": str(src)}))
+    yield (f"mix_{samples[1].stem}_stylized.png",
+           Job("mix", MixParams(guide_model="multistyle26:7"), {"source": str(samples[1]), "guide": None}))
     swirl = next(g for g in guides if g.stem == "swirl")
     yield (f"stylize_{samples[1].stem}_arbitrary_{swirl.stem}.png",
            Job("stylize", StylizeParams(model="arbitrary", size=512, strength=0.85),

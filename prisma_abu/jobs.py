@@ -130,9 +130,11 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
 
         from .pipeline import uses_saliency
 
-        resolved, arithmetic = _network_run(job, job.params.layer is not None or uses_saliency(job.params))
+        networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
+        resolved, arithmetic = _network_run(job, networks)
         result = mix(job.input_image("source"), job.input_image("guide"), resolved.params,
-                     plain_dream_without_guide=plain_dream_without_guide, callback=callback)
+                     plain_dream_without_guide=plain_dream_without_guide, callback=callback,
+                     guide_model_file=job.inputs.get("guide_model"))
         return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
 
     return render_mix
@@ -194,7 +196,7 @@ def register_command(command: Command) -> Command:
 
 for _command in (
     Command("dream", DreamParams, ("image", "guide"), ("image",), _render_dream),
-    Command("mix", MixParams, ("source", "guide"), ("source",), _mix_renderer(True)),
+    Command("mix", MixParams, ("source", "guide", "guide_model"), ("source",), _mix_renderer(True)),
     Command("mix_black_guide", MixParams, ("source", "guide"), ("source",), _mix_renderer(False)),
     Command("mask", MixParams, ("source",), ("source",), _render_mask),
     Command("features", MixParams, ("source",), ("source",), _render_features),

@@ -64,8 +64,33 @@ def _cmd_mix(args: argparse.Namespace) -> int:
 
     params = params_from_args(MixParams, args)
     guide = None if args.guide in (None, "none") else args.guide
-    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, "guide": guide}),
+    inputs: dict[str, str | None] = {"guide": guide}
+    if guide is not None and guide.startswith(STYLIZED):
+        params, inputs = _stylized_guide(params, guide[len(STYLIZED):])
+    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, **inputs}),
                         steps=mix_steps, describe=_choices)
+
+
+#: ``--guide stylized:MODEL``: the guide is the photo painted by a feed-forward style network
+STYLIZED = "stylized:"
+
+
+def _stylized_guide(params: MixParams, model: str) -> tuple[MixParams, dict[str, str | None]]:
+    """A built-in model is a parameter; a model file an input (path and sha256 in the metadata)."""
+    from pathlib import Path
+
+    from ..errors import InvalidParameterError
+    from ..pipeline.stylize import is_builtin
+
+    if not model:
+        raise InvalidParameterError("--guide stylized: expected a model after it, e.g. stylized:multistyle26:7")
+    if is_builtin(model):
+        return params.replace(guide_model=model), {"guide": None}
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise InvalidParameterError(f"--guide {STYLIZED}{model}: no such model or file; expected a name from "
+                                    f"`prisma-abu models` or a model file")
+    return params.replace(guide_model=path.name), {"guide": None, "guide_model": str(path)}
 
 
 def _choices(rendered) -> str | None:
@@ -134,7 +159,8 @@ def register(sub: Any) -> None:
         add_common_options(p, inputs="PHOTO")
         if name == "mix":
             p.add_argument("--guide", metavar="PICTURE", help="the guide picture that fills what the mask "
-                                                               "leaves; none: a plain dream of the photo")
+                                                               "leaves; stylized:MODEL: the photo itself painted "
+                                                               "by a style network; none: a plain dream of the photo")
         add_params_arguments(p, MixParams)
         p.set_defaults(func=_cmd_mix if name == "mix" else _cmd_mask_like)
 

@@ -91,6 +91,10 @@ class MixParams(Params):
                                group=_LOOK)
     enhance_p: float | None = knob(None, "the preset's factor (none: the preset's own)", metavar="FACTOR",
                                    low=0.0, high=100.0, group=_LOOK)
+    guide_model: str | None = knob(None, "paint the guide from the photo itself with this style network "
+                                   "(--guide stylized:MODEL: multistyle26:N, a blend, or a model file): the mask "
+                                   "keeps the photo, the rest comes from its painted self", metavar="MODEL",
+                                   group=_LOOK, legacy=None)
     texture: str | None = knob("auto", "a named brush texture: fine, strokes or bold (each a backbone, layer "
                                "and dream steps; it sets them); auto: the one auto picks for the photo (strokes "
                                "when auto is off); none: backbone, layer, iter_n, octave_n, step_size and "

@@ -18,7 +18,7 @@ from .masking import SALIENCY, check_mask, mix_mask, uses_saliency
 
 __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
            "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations", "resolve_params",
-           "uses_saliency", "texture_names", "SALIENCY"]
+           "uses_saliency", "texture_names", "SALIENCY", "painted_guide"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -164,6 +164,16 @@ def mask_combinations() -> tuple[str, ...]:
     return tuple("+".join(names) for names in MASK_COMBINATIONS)
 
 
+def painted_guide(src: np.ndarray, params: MixParams, *, model_file: str | None = None) -> np.ndarray:
+    """The guide ``guide_model`` makes: the (resized) photo painted by a feed-forward style network."""
+    from ..params import StylizeParams
+    from .stylize import stylize
+
+    stylized = StylizeParams(model=params.guide_model if model_file is None else model_file.rsplit("/", 1)[-1],
+                             device=params.device)
+    return stylize(src, stylized, model_file=model_file).astype(np.float32)
+
+
 def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
     """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture.
 
@@ -197,6 +207,7 @@ def check_enhance(enhance: str | None) -> None:
 
 def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams = MixParams(), *,
         mask: np.ndarray | None = None, plain_dream_without_guide: bool = True,
+        guide_model_file: str | None = None,
         callback: Callback | None = None) -> MixResult:
     """abu's Prisma: keep the photo where the mask says, take the guide elsewhere, then dream.
 
@@ -224,6 +235,11 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     source = as_rgb(source, "source")
     guide = None if guide is None else as_rgb(guide, "guide")
     src, gd = prepare_mix(source, guide, params)
+    if params.guide_model is not None:
+        if guide is not None:
+            raise InvalidParameterError("guide_model: the guide is the photo painted by a style network; expected "
+                                        "no guide picture with it")
+        gd = painted_guide(src, params, model_file=guide_model_file)
     plain = gd is None and params.layer is not None and plain_dream_without_guide
     params = resolve_params(source, src, params, has_guide=not plain and mask is None)
     mask = mix_mask(src, params, mask=mask, photo=source)

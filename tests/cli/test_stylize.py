@@ -142,3 +142,33 @@ def test_a_batch_of_photos_x_models_x_strengths(tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir()) == ["_mine_0.5.png", "_mine_1.0.png", "_multistyle26_1_0.5.png",
                                                          "_multistyle26_1_1.0.png"]
     assert read_metadata(folder / "_mine_1.0.png")["inputs"]["model"]["sha256"]
+
+
+def test_mix_with_the_photo_painted_as_its_guide(tmp_path, capsys):
+    out = tmp_path / "m.png"
+    assert main(["mix", SAMPLE, "--guide", "stylized:multistyle26:7", "--size", "64", "--texture", "none",
+                 "--layer", "none", "-q", "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["params"]["guide_model"] == "multistyle26:7" and meta["inputs"]["guide"] is None
+    again = tmp_path / "again.png"
+    assert main(["replay", str(out), "-q", "-o", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+    from prisma_abu import pipeline
+    from prisma_abu.params import MixParams
+
+    photo = read_image(SAMPLE)
+    result = pipeline.mix(photo, None, MixParams(size=64, layer=None, texture=None, guide_model="multistyle26:7"))
+    kept = result.keep if result.keep is not None else result.mask > 0
+    assert np.abs(result.guide.astype(float) - result.source).mean() > 20  # the guide is the painted photo
+    assert kept.any() and not kept.all()
+
+
+def test_mix_with_a_model_file_as_the_painter(tmp_path, capsys):
+    model = _trained_model(tmp_path)
+    out = tmp_path / "m.png"
+    assert main(["mix", SAMPLE, "--guide", f"stylized:{model}", "--size", "64", "--layer", "none", "-q",
+                 "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["params"]["guide_model"] == "mine.pth" and meta["inputs"]["guide_model"]["path"] == "mine.pth"
+    assert main(["mix", SAMPLE, "--guide", "stylized:nope.pth", "-q", "-o", str(tmp_path / "x.png")]) == 2
+    assert "stylized:nope.pth: no such model or file" in _error_line(capsys)
