@@ -107,13 +107,15 @@ class ViewerController(Controller):
 
     def __init__(self, *args: Any, paint: Callable[[np.ndarray, ModelEntry], np.ndarray] | None = None,
                  **traits: Any) -> None:
-        super().__init__(*args, **traits)
+        # the cache and the worker exist before the model is set (setting it shows the first pair)
         self._paint_fn = paint or _paint
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
         self._photos: dict[int, np.ndarray] = {}
         self._pending: dict[tuple[int, int], Future] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prisma-viewer")
+        self._closed = False
+        super().__init__(*args, **traits)
 
     def default_traits_view(self):
         return viewer_view
@@ -217,7 +219,7 @@ class ViewerController(Controller):
         return _swatch(160) if swatch is None else swatch
 
     def _finished(self, key: tuple[int, int], future: Future) -> None:
-        if key != self.model.current():
+        if self._closed or key != self.model.current():
             return  # the user moved on: this one stays in the cache
         try:
             painting = future.result()
@@ -232,10 +234,12 @@ class ViewerController(Controller):
         self.model.trait_set(busy=False, error="", status=f"{len(self._cache)} paintings cached")
         self.shown += 1
         for neighbour in self._neighbours(key):
-            if self.cached(neighbour) is None:
+            if not self._closed and self.cached(neighbour) is None:
                 self._submit(neighbour)
 
     def shutdown(self) -> None:
+        """Stop painting: what is queued is dropped, what runs finishes; results arriving later are ignored."""
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -284,7 +288,6 @@ def open_viewer(photos: Sequence[str], models: Sequence[ModelEntry], *, size: in
     controller = ViewerController(model=ViewerModel(photos=list(photos), models=list(models), size=size),
                                   paint=paint)
     controller.edit_traits(view=viewer_view, kind=kind)
-    controller._show()
     return controller
 
 
@@ -314,7 +317,6 @@ def viewer_main(argv: Sequence[str] | None = None) -> int:
         return 2
     controller = ViewerController(model=ViewerModel(photos=photos, models=default_models(args.models, guides),
                                                     size=args.size))
-    controller._show()
     controller.configure_traits(view=viewer_view)
     controller.shutdown()
     return 0

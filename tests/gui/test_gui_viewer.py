@@ -31,8 +31,7 @@ def viewer(qt_gui):
 
 
 def test_arrows_switch_and_neighbours_are_ready_before_they_are_asked_for(viewer, wait):
-    controller, calls = viewer
-    controller._show()
+    controller, calls = viewer  # the first pair is shown as the viewer opens
     wait(lambda: controller.shown >= 1)
     assert controller.result_picture is not None and "chelsea.jpg  ×  model 0" in controller.caption
     # the four neighbours (models 1 and 3, photo 2 both ways) are painted next, unasked
@@ -63,7 +62,6 @@ def test_a_broken_model_is_said_in_the_window_and_the_others_still_work(qt_gui, 
     controller = ViewerController(model=model, paint=paint)
     ui = controller.edit_traits(view=viewer_view)
     try:
-        controller._show()
         wait(lambda: controller.shown >= 1)
         controller.next_model()
         wait(lambda: "bad.pth" in controller.model.error)
@@ -83,7 +81,6 @@ def test_the_real_networks_paint_at_the_viewers_size(qt_gui, wait):
     controller = ViewerController(model=model)
     ui = controller.edit_traits(view=viewer_view)
     try:
-        controller._show()
         wait(lambda: controller.shown >= 1, timeout=120)
         assert max(controller.cached((0, 0)).shape[:2]) == 96
         controller.next_model()
