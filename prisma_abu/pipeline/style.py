@@ -165,7 +165,7 @@ def style_mask(content: np.ndarray, params: StyleParams, mask: np.ndarray | None
         return None
     if mask is not None:
         return (_mask_from_array(mask, content.shape[:2]) >= 128).astype(np.float32)
-    from .mix import mix_mask
+    from .masking import mix_mask
 
     spec = MixParams(mask=params.mask, dd=params.dd, cb=params.cb, std_factor=params.std_factor,
                      loop_factor=params.loop_factor, layer=None)
