@@ -50,7 +50,7 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 
 def to_array(tensor: torch.Tensor) -> np.ndarray:
     """1x3xMxN tensor -> (M, N, 3) float32 array (detached, a copy)."""
-    return tensor.detach()[0].permute(1, 2, 0).float().contiguous().numpy().copy()
+    return tensor.detach()[0].permute(1, 2, 0).float().cpu().contiguous().numpy().copy()
 
 
 def bf16_supported() -> bool:

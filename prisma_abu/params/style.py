@@ -38,14 +38,19 @@ class StyleParams(Params):
     style_weight: float = knob(100.0, "how much the picture must take the styles' textures", metavar="WEIGHT",
                                low=0.0, group=_W)
     tv_weight: float = knob(1e-3, "total-variation smoothing (0: none)", metavar="WEIGHT", low=0.0, group=_W)
-    num_iterations: int = knob(1000, "optimiser iterations in all, shared among the scales", metavar="N",
+    num_iterations: int = knob(1000, "optimiser iterations in all, shared among the scales: a ceiling, the run "
+                               "ends sooner once the loss stops falling (scale_tol, stop_tol); an iteration is "
+                               "one evaluation of the losses, line-search trials included", metavar="N",
                                low=0, high=1_000_000, group=_OPT)
     init: str = knob("random", "start from noise, or from the content (or the init image)",
                      choices=STYLE_INITS, group=_OPT)
     init_image: str | None = knob(None, "a picture to start from (needs init=image)", metavar="FILE",
                                   group=_OPT)
     optimizer: str = knob("lbfgs", "the optimiser", choices=STYLE_OPTIMIZERS, group=_OPT)
-    learning_rate: float = knob(10.0, "Adam's step size (L-BFGS takes unit steps)", metavar="RATE", low=0.0,
+    line_search: bool = knob(True, "L-BFGS with a strong-Wolfe line search, every step lowering the loss (false: "
+                             "neural-style's unit steps, whose loss jumps up now and then; normalize_gradients "
+                             "implies false)", group=_OPT, legacy=False)
+    learning_rate: float = knob(10.0, "Adam's step size (L-BFGS's first trial step is 1)", metavar="RATE", low=0.0,
                                 low_open=True, group=_OPT)
     style_scale: float = knob(1.0, "style pictures are resized to this times the output size", metavar="SCALE",
                               low=0.0, high=16.0, low_open=True, group=_W)
@@ -77,7 +82,13 @@ class StyleParams(Params):
     scale_factor: float = knob(2.0, "size ratio between consecutive scales", metavar="RATIO", low=1.0,
                                high=8.0, low_open=True, group=_SCALE)
     scale_iterations: tuple[int, ...] = knob((), "iterations per scale, coarsest first (overrides "
-                                             "num_iterations)", metavar="N[,N...]", group=_SCALE)
+                                             "num_iterations; run exactly, scale_tol and stop_tol ignored)",
+                                             metavar="N[,N...]", group=_SCALE)
+    scale_tol: float = knob(2e-3, "a coarse scale ends, handing its unused iterations to the next, once its best "
+                            "loss falls by less than this fraction per iteration over the last 20 (0: each runs "
+                            "its full share)", metavar="FRACTION", low=0.0, high=0.1, group=_SCALE, legacy=0.0)
+    stop_tol: float = knob(1e-4, "likewise at the full size: the run stops there (0: it runs all of "
+                           "num_iterations)", metavar="FRACTION", low=0.0, high=0.1, group=_SCALE, legacy=0.0)
     mask: str | None = knob(None, "style only inside this mask, the content elsewhere: a PrismaWorker mask "
                             "name (otsu, stdmean, features or a +-sum) or a mask picture (white: style)",
                             metavar="MASK|FILE", group=_MASK)

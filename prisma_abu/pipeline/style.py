@@ -26,6 +26,8 @@ __all__ = [
     "style",
     "StyleMonitor",
     "iteration_schedule",
+    "scale_tolerances",
+    "engine_optimizer",
     "scale_precisions",
     "prepare_content",
     "prepare_styles",
@@ -119,6 +121,29 @@ def iteration_schedule(params: StyleParams, num_scales: int | None = None) -> tu
     shares = SCHEDULE_SHARES.get(n) or tuple([0.5 / (n - 1)] * (n - 1) + [0.5])
     counts = [int(params.num_iterations * s) for s in shares[:-1]]
     return tuple(counts + [params.num_iterations - sum(counts)])
+
+
+def scale_tolerances(params: StyleParams, num_scales: int) -> tuple[float, ...]:
+    """When each scale ends early (see :func:`prisma_abu.neural.gatys.plateaued`), coarsest first.
+
+    ``scale_tol`` at the coarse scales and ``stop_tol`` at the full size;
+    all 0 (every scale runs exactly its count) with explicit ``scale_iterations``.
+    """
+    if params.scale_iterations:
+        return (0.0,) * num_scales
+    return (params.scale_tol,) * (num_scales - 1) + (params.stop_tol,)
+
+
+def engine_optimizer(params: StyleParams) -> str:
+    """The engine's optimiser: ``lbfgs`` (line search), ``lbfgs-neural-style`` (none) or ``adam``.
+
+    Without ``line_search``, or with ``normalize_gradients`` (whose gradient is
+    not the loss's, so no line search can judge a step), L-BFGS runs as
+    neural-style ran it.
+    """
+    if params.optimizer == "lbfgs" and (not params.line_search or params.normalize_gradients):
+        return "lbfgs-neural-style"
+    return params.optimizer
 
 
 def scale_precisions(params: StyleParams, num_scales: int) -> tuple[str, ...]:
@@ -228,8 +253,10 @@ def keep_original_colors(stylized: np.ndarray, content: np.ndarray) -> np.ndarra
 
 def _load(params: StyleParams):
     from ..neural.backbones import load_backbone
+    from .models import resolve_device
 
-    net = load_backbone(params.backbone, weights=params.weights, pooling=params.pooling)
+    net = load_backbone(params.backbone, weights=params.weights, pooling=params.pooling,
+                        device=resolve_device(params.device))
     content_layers = tuple(net.resolve_layer(n) for n in params.content_layers)
     style_layers = tuple(net.resolve_layer(n) for n in params.style_layers)
     return net, content_layers, style_layers
@@ -306,9 +333,10 @@ def style(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams
     out = style_transfer(
         net, c, s, blend_weights=params.style_blend_weights or None, content_layers=content_layers,
         style_layers=style_layers, content_weight=params.content_weight, style_weight=params.style_weight,
-        tv_weight=params.tv_weight, init=init, seed=params.seed, optimizer=params.optimizer,
+        tv_weight=params.tv_weight, init=init, seed=params.seed, optimizer=engine_optimizer(params),
         learning_rate=params.learning_rate if params.optimizer == "adam" else None,
-        iterations=iteration_schedule(params, n), scale_factor=params.scale_factor,
+        iterations=iteration_schedule(params, n), tolerance=scale_tolerances(params, n),
+        scale_factor=params.scale_factor,
         normalize_gradients=params.normalize_gradients, precision=scale_precisions(params, n),
         mask=hard, save_iter=params.save_iter, callback=progress, checkpoint=checkpoint)
     return finish(out)
@@ -338,19 +366,25 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     """
     import torch
 
-    from ..neural.deepdream import to_tensor
+    from ..neural.deepdream import device_of, to_tensor
+    from ..neural.device import to_device
     from ..neural.gatys import StyleCriterion
 
     net, content_layers, style_layers = _load(params)
+    device = device_of(net)
+
+    def on_device(image: np.ndarray) -> torch.Tensor:
+        return to_device(to_tensor(image), device)
+
     c = prepare_content(content, params)
     s = prepare_styles(styles, params)
     hard = style_mask(c, params, mask)
     weights = params.style_blend_weights or (1.0,) * len(s)
     crit = StyleCriterion(
-        net, to_tensor(c), [to_tensor(x) for x in s], blend_weights=weights, content_layers=content_layers,
+        net, on_device(c), [on_device(x) for x in s], blend_weights=weights, content_layers=content_layers,
         style_layers=style_layers, content_weight=params.content_weight, style_weight=params.style_weight,
-        tv_weight=params.tv_weight, mask=None if hard is None else torch.from_numpy(hard)[None, None],
+        tv_weight=params.tv_weight, mask=None if hard is None else to_device(torch.from_numpy(hard)[None, None], device),
         precision=precision)
     with torch.no_grad():
-        crit(to_tensor(_resized_to(image, c.shape[:2])))
+        crit(on_device(_resized_to(image, c.shape[:2])))
     return crit.last

@@ -1,4 +1,4 @@
-"""Losses, the image optimiser and the Gatys engine (real embedded VGG16, small pictures)."""
+"""Losses and the Gatys engine (real embedded VGG16, small pictures); the optimiser: test_optim.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from prisma_abu.neural.deepdream import to_tensor
 from prisma_abu.neural.losses import (
     ContentLoss, GramLoss, TVLoss, content_loss, gram_loss, gram_matrix, total_variation,
 )
-from prisma_abu.neural.optim import image_optimization
+from prisma_abu.neural import gatys
 from prisma_abu.neural.gatys import (
-    STYLE_LAYERS, StyleCriterion, _NormalizeGrad, scale_sizes, style_transfer,
+    STYLE_LAYERS, StyleCriterion, _NormalizeGrad, plateaued, scale_sizes, style_transfer,
 )
 
 
@@ -82,45 +82,6 @@ def test_normalized_gradient_has_l1_norm_of_its_weight():
     assert g.abs().sum().item() == pytest.approx(7.0, rel=1e-4)
 
 
-# --- optimiser ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("optimizer,steps", [("lbfgs", 20), ("adam", 300)])
-def test_image_optimization_minimises_and_leaves_the_input_alone(optimizer, steps):
-    start = torch.zeros(1, 3, 4, 4)
-    target = torch.linspace(0, 255, 48).reshape(1, 3, 4, 4)
-    seen = []
-    out = image_optimization(start, lambda x: (x - target).pow(2).mean(), optimizer=optimizer,
-                             num_steps=steps, callback=lambda i, loss, x: seen.append((i, loss)))
-    assert start.abs().sum() == 0
-    assert seen[0][0] == 0 and seen[-1][1] < 1e-2 * seen[0][1]
-    torch.testing.assert_close(out, target, atol=0.5, rtol=0)
-
-
-@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_image_optimization_keeps_every_evaluated_point_in_bounds(optimizer):
-    seen = []
-    out = image_optimization(torch.full((1, 1, 3, 3), 20.0), lambda x: (x + 50).pow(2).sum(), optimizer=optimizer,
-                             num_steps=10, bounds=(0.0, 255.0), callback=lambda i, loss, x: seen.append(x.clone()))
-    assert all(float(x.min()) >= 0 for x in seen) and float(out.min()) == 0.0
-
-
-def test_image_optimization_stops_when_the_callback_says_so():
-    seen = []
-    image_optimization(torch.zeros(1, 1, 2, 2), lambda x: (x - 3).pow(2).sum() + x.pow(4).sum(),
-                       num_steps=50, callback=lambda i, loss, x: seen.append(i) or i == 4)
-    assert seen == [0, 1, 2, 3, 4]
-
-
-@pytest.mark.parametrize("kwargs,match", [
-    ({"optimizer": "sgd"}, "optimizer: expected one of lbfgs, adam, got 'sgd'"),
-    ({"num_steps": -1}, "num_steps: expected an integer >= 0, got -1"),
-    ({"learning_rate": 0.0}, "learning_rate: expected a number > 0, got 0.0"),
-])
-def test_image_optimization_rejects_bad_options(kwargs, match):
-    with pytest.raises(InvalidParameterError, match=match):
-        image_optimization(torch.zeros(1, 1, 2, 2), lambda x: x.sum(), **kwargs)
-
-
 # --- engine (real VGG16) --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -158,7 +119,10 @@ def _losses(net, content, styles, image, **kwargs):
 def test_style_loss_falls_and_content_stays_bounded(vgg16, pictures):
     content, style, _ = pictures
     seen = []
-    out = style_transfer(vgg16, content, [style], init="image", iterations=(40,), callback=seen.append)
+    # 20x neural-style's content weight: with its 5 a converged picture on VGG16 is the swirl alone
+    # (the content loss of the style picture itself), so only an unconverged one kept the content
+    out = style_transfer(vgg16, content, [style], init="image", iterations=(40,), content_weight=100.0,
+                         callback=seen.append)
     assert out.shape == content.shape and out.dtype == np.float32 and 0 <= out.min() and out.max() <= 255
     start, end = seen[0].losses, _losses(vgg16, content, [style], out)
     assert end.style <= 0.1 * start.style
@@ -189,13 +153,22 @@ def test_outside_the_mask_the_content_is_held(vgg16, pictures):
     content, style, _ = pictures
     mask = np.zeros(content.shape[:2], np.float32)
     mask[:, 40:] = 1.0
-    out = style_transfer(vgg16, content, [style], mask=mask, init="image", iterations=(30,))
+    seen = []
+    out = style_transfer(vgg16, content, [style], mask=mask, init="image", iterations=(30,), callback=seen.append)
     np.testing.assert_allclose(out[:, :40], content[:, :40], atol=1e-3)
     assert np.abs(out[:, 44:] - content[:, 44:]).mean() > 10
-    # the style loss of the masked region fell
+    # the style loss of the masked region fell (neural-style's L-BFGS, without line search, ends near
+    # 0.2-0.7x here, depending on the CPU: its unit steps overshoot again and again on this problem)
     m = torch.from_numpy(mask)[None, None]
     before = _losses(vgg16, content, [style], content, mask=m).style
     assert _losses(vgg16, content, [style], out, mask=m).style < 0.3 * before
+    # the picture held (the lowest total so far) only ever gets a lower style loss
+    held, best = [], np.inf
+    for p in seen:
+        if p.losses.total < best:
+            best = p.losses.total
+            held.append(p.losses.style)
+    assert len(held) > 15 and all(b <= a for a, b in zip(held, held[1:]))
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(vgg16, pictures):
@@ -216,6 +189,32 @@ def test_coarse_to_fine_reports_every_scale_and_checkpoints_the_best(vgg16, pict
     assert [p.iteration for p in seen] == list(range(1, 11))
     assert saved == [(3, (64, 80, 3)), (6, (64, 80, 3)), (9, (128, 160, 3))]
     assert out.shape == big.shape
+
+
+def test_a_scale_ends_when_its_loss_stops_falling_and_hands_on_its_iterations(vgg16, pictures, monkeypatch):
+    monkeypatch.setattr(gatys, "PLATEAU_WINDOW", 4)
+    content, style, _ = pictures
+    big = np.repeat(np.repeat(content, 2, axis=0), 2, axis=1)  # scales 64x80, 128x160
+    seen = []
+    style_transfer(vgg16, big, [style], init="image", iterations=(30, 2), tolerance=0.1, callback=seen.append)
+    coarse, full = [p for p in seen if p.scale == 0], [p for p in seen if p.scale == 1]
+    # each scale ran until the rule first held, no longer: the coarse one well before its ceiling of 30
+    for run in (coarse, full):
+        best = list(np.minimum.accumulate([p.losses.total for p in run]))
+        assert len(run) >= 5 and plateaued(best, 0.1, 4) and not plateaued(best[:-1], 0.1, 4)
+    assert len(coarse) < 30
+    # the full size got the coarse scale's unused iterations on top of its own 2
+    assert 2 < len(full) <= 2 + 30 - len(coarse)
+    assert [p.iteration for p in seen] == list(range(1, len(seen) + 1))
+    assert all(p.num_iterations == 32 for p in seen)
+
+
+def test_plateaued_compares_the_best_loss_over_the_window():
+    assert not plateaued([10.0] * 20, 1e-3, window=20)  # too few iterations to judge
+    assert plateaued([10.0] * 21, 1e-3, window=20)
+    assert not plateaued([10.0] + [9.7] * 20, 1e-3, window=20)  # 3% over 20 iterations: still falling
+    assert plateaued([10.0] + [9.9] * 20, 1e-3, window=20)  # 1%: not falling fast enough
+    assert not plateaued([10.0] * 21, 0.0, window=20)  # tolerance 0: never
 
 
 @pytest.mark.parametrize("options", [{"optimizer": "adam"}, {"normalize_gradients": True}, {"init": "random"}])
@@ -258,6 +257,9 @@ def test_scale_sizes_halve_and_skip_tiny_scales():
     ({"precision": ["bf16"], "iterations": (1, 1)}, InvalidParameterError,
      r"precision: expected one per scale \(2\), got 1"),
     ({"iterations": ()}, InvalidParameterError, "iterations: expected one count per scale, got none"),
+    ({"tolerance": [0.1], "iterations": (1, 1)}, InvalidParameterError,
+     r"tolerance: expected one per scale \(2\), got 1"),
+    ({"tolerance": -0.1}, InvalidParameterError, r"tolerance: expected numbers in \[0, 1\), got -0.1"),
 ])
 def test_style_transfer_rejects_bad_input(vgg16, pictures, kwargs, error, match):
     content, style, _ = pictures

@@ -11,12 +11,14 @@ from prisma_abu.ops.resize import resize_image
 from prisma_abu.params import StyleParams
 from prisma_abu.pipeline.style import (
     StyleMonitor,
+    engine_optimizer,
     evaluate_losses,
     feathered,
     iteration_schedule,
     keep_original_colors,
     rgb_to_ycbcr,
     scale_precisions,
+    scale_tolerances,
     style_mask,
     ycbcr_to_rgb,
 )
@@ -31,6 +33,26 @@ def test_iteration_schedule_splits_num_iterations_and_honours_explicit_counts():
     explicit = StyleParams(scale_iterations=(50, 20, 10))
     assert iteration_schedule(explicit) == (50, 20, 10)
     assert iteration_schedule(explicit, 2) == (20, 10)  # a small picture drops its coarsest scale
+
+
+def test_the_schedule_adapts_unless_the_counts_are_explicit():
+    p = StyleParams(scale_tol=2e-3, stop_tol=1e-4)
+    assert scale_tolerances(p, 3) == (2e-3, 2e-3, 1e-4) and scale_tolerances(p, 1) == (1e-4,)
+    assert scale_tolerances(p.replace(scale_iterations=(50, 20, 10)), 3) == (0.0, 0.0, 0.0)
+    assert scale_tolerances(p.replace(scale_tol=0.0, stop_tol=0.0), 2) == (0.0, 0.0)
+
+
+def test_line_search_by_default_neural_styles_lbfgs_as_an_option_and_for_old_pictures():
+    from prisma_abu.params import params_from_metadata
+
+    assert engine_optimizer(StyleParams()) == "lbfgs"
+    assert engine_optimizer(StyleParams(line_search=False)) == "lbfgs-neural-style"
+    assert engine_optimizer(StyleParams(normalize_gradients=True)) == "lbfgs-neural-style"
+    assert engine_optimizer(StyleParams(optimizer="adam", line_search=False)) == "adam"
+    # a picture written before the line search and the adaptive schedule replays as it was made
+    old = {k: v for k, v in StyleParams().to_dict().items() if k not in ("line_search", "scale_tol", "stop_tol")}
+    replayed = params_from_metadata({"kind": "style", **old})
+    assert (replayed.line_search, replayed.scale_tol, replayed.stop_tol) == (False, 0.0, 0.0)
 
 
 def test_precision_per_scale():
