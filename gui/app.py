@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from prisma_abu.errors import PrismaAbuError
 
@@ -40,14 +40,35 @@ def create_controller(source: str | None = None, guide: str | None = None, param
     return PrismaController(model=model)
 
 
-def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+#: the libraries Qt's xcb platform plugin loads (Qt >= 6.5), and the Debian / Ubuntu packages holding them
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1",
+                 "xkbcommon-x11": "libxkbcommon-x11-0"}
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None,
+                    find_library: Callable[[str], str | None] | None = None) -> str | None:
     """Why Qt could not open a window here (Qt would abort the process), or None."""
     environ = os.environ if environ is None else environ
     if not (sys.platform if platform is None else platform).startswith("linux"):
         return None
-    if any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if qpa and not qpa.startswith("xcb"):
         return None
-    return "no display: expected $DISPLAY or $WAYLAND_DISPLAY (or QT_QPA_PLATFORM=offscreen for no window)"
+    if not environ.get("DISPLAY"):
+        if environ.get("WAYLAND_DISPLAY"):
+            return None
+        return "no display: expected $DISPLAY or $WAYLAND_DISPLAY (or QT_QPA_PLATFORM=offscreen for no window)"
+    if environ.get("WAYLAND_DISPLAY") and not qpa:
+        return None  # Qt picks its wayland plugin
+    if find_library is None:
+        import ctypes.util
+
+        find_library = ctypes.util.find_library
+    missing = [package for lib, package in XCB_LIBRARIES.items() if find_library(lib) is None]
+    if missing:
+        return (f"Qt's xcb plugin needs {', '.join(missing)}: expected them installed "
+                f"(sudo apt install {' '.join(missing)})")
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,7 +96,8 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
     dreamed : (M', N', 3) ndarray of uint8
         ``M', N'`` are ``image``'s size, or its longer side is ``params.size``.
     """
-    from ..neural.deepdream import DreamObjective, deep_dream, guide_features, resolve_precision
+    from ..neural.deepdream import DreamObjective, deep_dream, guide_features
+    from .models import resolve_precision
     from ..ops.resize import longer_side_size, resize_longer_side
 
     image = as_rgb(image, "image")
@@ -108,7 +109,7 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
         width, height = longer_side_size(image.shape, params.size)
         check_pixels(height, width)
     net, layers = resolve_layers(params)
-    precision = resolve_precision(params.precision)
+    precision = resolve_precision(params.precision, params.backbone, params.device)
     if params.size is not None:
         image = resize_longer_side(image, params.size)
     channels = net.probe(*image.shape[:2], layers)

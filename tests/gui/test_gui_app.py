@@ -38,11 +38,25 @@ def test_a_bad_params_file_fails_before_any_window(tmp_path, capsys):
     assert "nope.toml" in capsys.readouterr().err
 
 
+def test_missing_xcb_libraries_are_named_with_their_packages():
+    from prisma_abu_gui import app
+
+    found = {"xcb-icccm", "xkbcommon-x11"}
+    problem = app.display_problem({"DISPLAY": ":0"}, "linux", lambda lib: f"lib{lib}.so" if lib in found else None)
+    assert problem == ("Qt's xcb plugin needs libxcb-cursor0, libxcb-keysyms1: expected them installed "
+                       "(sudo apt install libxcb-cursor0 libxcb-keysyms1)")
+    # a Wayland session uses Qt's wayland plugin, unless xcb is asked for
+    assert app.display_problem({"DISPLAY": ":0", "WAYLAND_DISPLAY": "w"}, "linux", lambda lib: None) is None
+    assert "libxcb-cursor0" in app.display_problem({"DISPLAY": ":0", "WAYLAND_DISPLAY": "w", "QT_QPA_PLATFORM": "xcb"},
+                                                   "linux", lambda lib: None)
+
+
 def test_no_display_is_one_line_not_a_crash(monkeypatch, capsys):
     from prisma_abu_gui import app
 
     assert "no display" in app.display_problem({}, "linux")
-    assert app.display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert app.display_problem({"DISPLAY": ":0"}, "linux", lambda lib: f"lib{lib}.so") is None
+    assert app.display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", lambda lib: None) is None
     assert app.display_problem({}, "darwin") is None
     if sys.platform.startswith("linux"):
         for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):

@@ -55,12 +55,14 @@ def test_line_search_by_default_neural_styles_lbfgs_as_an_option_and_for_old_pic
     assert (replayed.line_search, replayed.scale_tol, replayed.stop_tol) == (False, 0.0, 0.0)
 
 
-def test_precision_per_scale():
-    from prisma_abu.neural.deepdream import bf16_supported
+def test_precision_per_scale_is_the_measured_verdict(monkeypatch):
+    from prisma_abu.neural.calibrate import FORCE_ENV
 
-    auto = "bf16" if bf16_supported() else "fp32"
-    assert scale_precisions(StyleParams(precision="auto"), 3) == (auto,) * 3
+    for verdict in ("bf16", "fp32"):  # what the calibration found on this machine
+        monkeypatch.setenv(FORCE_ENV, verdict)
+        assert scale_precisions(StyleParams(precision="auto"), 3) == (verdict,) * 3
     assert scale_precisions(StyleParams(precision="fp32"), 2) == ("fp32", "fp32")
+    assert scale_precisions(StyleParams(precision="bf16"), 1) == ("bf16",)
 
 
 def test_ycbcr_round_trip_and_grey_has_neutral_chroma(rng):
