@@ -52,6 +52,9 @@ def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
 
 
 def _params(cls: type[Params], params: Params | None, knobs: dict[str, Any]) -> Any:
+    given = getattr(cls, "given", None)  # MixParams: a mask knob given turns auto off, as on the command line
+    if given is not None and knobs:
+        knobs = given(knobs)
     if params is None:
         return cls.from_dict(knobs)
     if not isinstance(params, cls):
@@ -71,10 +74,16 @@ def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
     return pipeline.dream(as_picture(picture), p, guide=g, callback=callback)
 
 
-def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | None = None,
+def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
         callback: Callable | None = None, **knobs: Any):
-    """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a MixResult."""
+    """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a MixResult.
+
+    ``mask`` is a mask array (on where >= 128) or, as a string, the ``mask`` knob (``"otsu+stdmean"``).
+    """
     from . import pipeline
+
+    if isinstance(mask, str):
+        knobs, mask = {**knobs, "mask": mask}, None
 
     p = _params(MixParams, params, knobs)
     g = None if guide is None else as_picture(guide, "guide")

@@ -57,12 +57,23 @@ def test_a_path_a_pil_image_and_an_array_give_the_same_mix():
 
 def test_knobs_by_name_old_spellings_too():
     a = prisma_abu.mix(SAMPLE, GUIDE, layer=None, base_width=40, n3=1)
-    b = prisma_abu.mix(SAMPLE, GUIDE, MixParams(layer=None, n3=1), size=40)
+    b = prisma_abu.mix(SAMPLE, GUIDE, MixParams(layer=None, n3=1, auto=False), size=40)
     assert np.array_equal(a.image, b.image) and a.image.shape == (26, 40, 3)
     with pytest.raises(InvalidParameterError, match="unknown parameter"):
         prisma_abu.mix(SAMPLE, GUIDE, n4=1)
     with pytest.raises(InvalidParameterError, match="expected MixParams, got DreamParams"):
         prisma_abu.mix(SAMPLE, GUIDE, DreamParams())
+
+
+def test_a_mask_knob_by_name_turns_auto_off_as_on_the_command_line():
+    photo = read_image(SAMPLE)
+    given = prisma_abu.mix(photo, GUIDE, layer=None, size=48, mask="stdmean", n3=1)
+    plain = pipeline.mix(photo, read_image(GUIDE), MixParams(layer=None, size=48, mask="stdmean", n3=1, auto=False))
+    chosen = prisma_abu.mix(photo, GUIDE, layer=None, size=48)  # auto picks this photo's mask
+    assert np.array_equal(given.mask, plain.mask) and np.array_equal(given.image, plain.image)
+    assert not np.array_equal(given.mask, chosen.mask)
+    again = prisma_abu.mix(photo, GUIDE, layer=None, size=48, mask="stdmean", n3=1, auto=True)
+    assert np.array_equal(again.mask, chosen.mask)  # unless auto is asked for too
 
 
 def test_a_missing_file_is_an_invalid_image_error():

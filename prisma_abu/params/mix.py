@@ -119,8 +119,8 @@ class MixParams(Params):
                             high=255.0, group=_DREAM)
     jitter: int = knob(32, "random shift before each dream step, at most this many pixels", metavar="PIXELS",
                        low=0, high=4096, unit="px", group=_DREAM)
-    precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
-                          "else fp32", choices=PRECISIONS, group=_DREAM)
+    precision: str = knob("auto", "arithmetic of the network: auto is the faster of fp32 and bf16, measured once "
+                          "on this machine (fp32 where the device has no native bf16)", choices=PRECISIONS, group=_DREAM)
     device: str = device_knob()
     size: int = knob(480, "the output's longer side in pixels (with square: the square's side, the book's "
                      "base_width)", metavar="PIXELS", low=8, high=100_000, unit="px", aliases=("base_width",),

@@ -74,8 +74,8 @@ class StyleParams(Params):
                          metavar="NAME", group=_NET)
     weights: str | None = knob(None, "a weights file, for backbones whose weights are not embedded",
                                metavar="FILE", group=_NET)
-    precision: str = knob("auto", "arithmetic of the network: auto is bf16 where the CPU does it natively, "
-                          "else fp32", choices=PRECISIONS, group=_NET)
+    precision: str = knob("auto", "arithmetic of the network: auto is the faster of fp32 and bf16, measured once "
+                          "on this machine (fp32 where the device has no native bf16)", choices=PRECISIONS, group=_NET)
     device: str = device_knob()
     scales: int = knob(3, "coarse to fine: optimise at this many sizes, each scale_factor smaller (1: "
                        "neural-style's single scale)", metavar="N", low=1, high=8, group=_SCALE)
