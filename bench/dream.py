@@ -1,9 +1,11 @@
 """DeepDream speed: prisma_abu's engine beside a plain reference loop, same process.
 
 For each embedded backbone, a 480x480 dream (default layer, 10 iterations x 4
-octaves) runs through ``prisma_abu.neural.deepdream.deep_dream`` in fp32 and
-bf16, and through a plain port of the original loop (numpy roll, scipy zoom,
-fp32, no tiling) on the same network, layer and size. The machine is shared
+octaves) runs through ``prisma_abu.neural.deepdream.deep_dream`` in fp32,
+bf16 (where the CPU has it) and ``auto`` (the measured verdict: at most 5%
+slower than the faster of the two), and through a plain port of the original
+loop (numpy roll, scipy zoom, fp32, no tiling) on the same network, layer and
+size. The machine is shared
 and noisy: read the ratios, each a median of ``--repeats`` interleaved runs.
 
     python bench/dream.py [--size 480] [--repeats 3] [--backbones efficientnet_lite0,vgg16]
@@ -21,8 +23,11 @@ import torch
 
 from prisma_abu.neural.backbones import load_backbone
 from prisma_abu.neural.deepdream import DreamObjective, bf16_supported, deep_dream
+from prisma_abu.pipeline.models import resolve_precision
 
 ITER_N, OCTAVE_N, OCTAVE_SCALE = 10, 4, 1.4
+#: ``auto`` may be at most this much slower than the faster precision (issue 13)
+AUTO_SLACK = 1.05
 
 
 def reference_dream(net, image: np.ndarray, layer: str, seed: int = 0) -> np.ndarray:
@@ -70,6 +75,8 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
     }
     if bf16_supported():
         runs["ours bf16"] = lambda: deep_dream(net, image, objective, precision="bf16")
+    auto = resolve_precision("auto", name, "cpu")  # measured once on this machine (neural.calibrate)
+    runs[f"ours auto={auto}"] = lambda: deep_dream(net, image, objective, precision=auto)
     runs["reference fp32"]()  # warm-up (allocators, oneDNN primitives)
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(repeats):
@@ -82,6 +89,11 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
     for key, values in times.items():
         med = statistics.median(values)
         print(f"  {key:15s} {med:7.2f} s  {steps / med:6.1f} steps/s  ratio to reference {med / ref:5.2f}")
+    fastest = min(statistics.median(times[k]) for k in ("ours fp32", "ours bf16") if k in times)
+    slower = statistics.median(times[f"ours auto={auto}"]) / fastest
+    verdict = "PASS" if slower <= AUTO_SLACK else "FAIL"
+    native = "" if bf16_supported() else " (no native bf16 here: auto is fp32 without measuring)"
+    print(f"  auto / faster of fp32 and bf16 = {slower:.3f}   (goal <= {AUTO_SLACK})   {verdict}{native}")
 
 
 def main() -> None:
