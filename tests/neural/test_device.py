@@ -50,6 +50,16 @@ def test_with_gpus_auto_is_the_first_and_a_missing_index_is_refused(gpus):
     assert device.device_name(torch.device("cuda")) == "cuda:0" and device.device_name("cpu") == "cpu"
 
 
+def test_a_gpu_turns_on_cudnns_autotuner_and_the_cpu_leaves_it(gpus, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    gpus(0)
+    device.resolve_device("auto")
+    assert torch.backends.cudnn.benchmark is False
+    gpus(1)
+    device.resolve_device("cuda")
+    assert torch.backends.cudnn.benchmark is True
+
+
 def test_cpu_autocast_is_bf16_and_fp32_is_plain():
     x = torch.ones(2, 2)
     with device.autocast(torch.device("cpu"), "bf16"):

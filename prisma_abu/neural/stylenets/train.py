@@ -129,13 +129,15 @@ class _Crops:
 
 
 def _precision(precision: str, device: torch.device) -> str:
+    """What ``auto`` means for training: on a CPU the measured verdict for the VGG16 encoder (most of the work);
+    on a GPU bf16 where it has it, else fp32 (fp16 would need a gradient scaler; fp32 is exact)."""
+    if precision != "auto":
+        return precision
     if device.type == "cpu":
-        from prisma_abu.neural.deepdream import resolve_precision
+        from ..calibrate import calibrated_precision
 
-        return resolve_precision(precision)
-    if precision == "auto":
-        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-    return precision
+        return calibrated_precision("vgg16", device)
+    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
 def _autocast(precision: str, device: torch.device):
