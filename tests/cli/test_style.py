@@ -31,7 +31,7 @@ def test_cli_writes_a_replayable_picture_and_checkpoints(tmp_path, capsys):
     assert read_metadata(checkpoint)["checkpoint_iteration"] == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.png", "s_0003.png"]
     # replay renders the same bytes
-    again = render(job_from_metadata(meta))
+    again = render(job_from_metadata(meta, picture=out))
     np.testing.assert_array_equal(again, read_image(out).astype(np.uint8))
 
 

@@ -152,7 +152,7 @@ def test_a_picture_from_0_1_0_replays_as_it_was_made(tmp_path):
     meta = job_metadata(job, tmp_path / "old.png")
     meta["params"] = {"kind": "mix", **old}
     meta["prisma_abu"] = "0.1.0"
-    replayed = render(job_from_metadata(meta))
+    replayed = render(job_from_metadata(meta, picture=tmp_path / "old.png"))
     # what 0.1.0 computed: both pictures stretched to 64x64, Otsu, the convolved blend, no dream
     src = resize_image(read_image("sample/coffee.jpg"), base_width=64)
     gd = resize_image(read_image(SWIRL), base_width=64)
