@@ -56,6 +56,9 @@ def register(subparsers: Any) -> None:
                        help=f"{name} values, comma separated (same as --set {name}=V,...)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="FIELD=V1,V2",
                    help="any parameter field as a comma list (one value: fixed)")
+    p.add_argument("--device", metavar="DEVICE",
+                   help="where the networks run (same as --set device=DEVICE): auto (default; with several GPUs "
+                        "one worker per GPU), cpu, cuda, cuda:N or mps")
     p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/)")
     p.add_argument("--ext", help="picture format: png (default), jpg, webp, tif")
     p.add_argument("--jobs", type=int, help="worker processes (loky, default 1) or tasks at once (dask)")
@@ -119,6 +122,11 @@ def _axes(args: argparse.Namespace) -> list[tuple[str, str]]:
             pairs = " ".join(f"--set {part.strip()}" for part in text.split(",") if part.strip())
             raise InvalidParameterError(f"--set {text}: one field per --set; expected {pairs}")
         axes.append((name.strip().replace("-", "_"), values))
+    device = getattr(args, "device", None)
+    if device is not None:
+        if "," in device:
+            raise InvalidParameterError(f"--device: expected one device, got {device!r}")
+        axes.append(("device", device))
     return axes
 
 
@@ -267,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import expand
 
     experiment = experiment_from_args(args)
+    _check_devices(experiment)
     date = experiment.resolve_date()
     folder = Path(experiment.out) / date
     if args.dry_run:
@@ -274,6 +283,20 @@ def run(args: argparse.Namespace) -> int:
     items = expand(experiment, max_pictures=args.max_pictures)
     with _sigterm_as_interrupt():
         return _render(args, experiment, items, folder, date)
+
+
+def _check_devices(experiment) -> None:
+    """A device the batch names that this machine lacks is refused before anything is written.
+
+    On a Dask cluster the workers' own devices count, so nothing is checked here.
+    """
+    if experiment.backend == "dask":
+        return
+    from ..pipeline.models import resolve_device
+
+    named = [experiment.params.get("device"), *experiment.grid.get("device", ())]
+    for device in dict.fromkeys(d for d in named if isinstance(d, str)):
+        resolve_device(device)
 
 
 class Terminated(KeyboardInterrupt):

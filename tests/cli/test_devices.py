@@ -58,3 +58,24 @@ def test_a_picture_without_a_device_replays_on_the_cpu(tmp_path):
     data = {"kind": "dream", **DreamParams().to_dict()}
     data.pop("device")
     assert params_from_metadata(data).device == "cpu"
+
+
+@pytest.mark.skipif(not NO_GPU, reason="this machine has a GPU")
+def test_a_batch_on_a_device_that_is_not_there_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "b"
+    argv = ["batch", "--command", "dream", "--source", SAMPLE, "--set", "iter_n=1", "--set", "octave_n=1",
+            "--set", "size=32", "-q", "-o", str(out)]
+    assert main([*argv, "--device", "cuda:1"]) == 2
+    assert "device cuda:1: not available; found the CPU and no CUDA device" in _error_line(capsys)
+    assert not out.exists()
+    assert main([*argv, "--set", "device=cpu,cuda"]) == 2  # a grid of devices is checked too
+    assert not out.exists()
+
+
+def test_a_batch_records_the_device_it_was_given(tmp_path):
+    out = tmp_path / "b"
+    assert main(["batch", "--command", "dream", "--source", SAMPLE, "--set", "iter_n=1", "--set", "octave_n=1",
+                 "--set", "size=32", "--device", "cpu", "-q", "-o", str(out), "--date", "2026-01-02"]) == 0
+    (picture,) = (out / "2026-01-02").rglob("*_default.png")
+    meta = read_metadata(picture)
+    assert meta["params"]["device"] == "cpu" and meta["requested"]["device"] == "cpu"
