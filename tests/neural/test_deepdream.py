@@ -42,7 +42,7 @@ def test_dream_raises_objective_severalfold(tiny_encoder, picture):
     assert out.min() >= 0 and out.max() <= 255
     before = _activation_norm(tiny_encoder, picture, "conv2")
     after = _activation_norm(tiny_encoder, out, "conv2")
-    assert after > 3 * before
+    assert after > 2 * before  # 3.01x here: 2x leaves room for other CPUs' rounding (3x was within 0.4%)
 
 
 def test_seed_reproduces_and_differs(tiny_encoder, picture):
