@@ -7,6 +7,7 @@ the picture's parameters as JSON in its metadata (PNG text chunk, JPEG comment).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -30,6 +31,7 @@ __all__ = [
     "encode_image",
     "check_output_folder",
     "write_bytes_atomic",
+    "atomic_output",
     "remove_stale_parts",
     "readable_as_umask_allows",
     "METADATA_KEY",
@@ -304,11 +306,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (a temporary file beside it, then a rename), with the user's umask.
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; it becomes ``path`` when the block ends, or vanishes.
 
-    The temporary file is named ``.NAME.PID.XXXX.part``; one left by a killed
-    process is removed by the next write into the same folder.
+    The temporary file is named ``.NAME.PID.XXXX.part`` (one left by a killed
+    process is removed by the next write into the same folder); on success it
+    gets the mode the user's umask gives and is renamed onto ``path`` in one
+    step, so ``path`` is never half-written. A folder that cannot be written
+    to is an :class:`~prisma_abu.errors.InvalidParameterError`.
     """
     path = Path(path)
     try:
@@ -318,15 +324,21 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     except OSError as exc:
         raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
             from None
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield Path(tmp)
         readable_as_umask_allows(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically, with the user's umask (see :func:`atomic_output`)."""
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray, *,

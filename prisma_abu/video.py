@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from .errors import InvalidImageError, InvalidParameterError
-from .io import readable_as_umask_allows
+from .io import atomic_output
 
 __all__ = ["VideoInfo", "open_video", "write_video", "read_video_metadata", "VIDEO_SUFFIXES"]
 
@@ -109,44 +108,38 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise InvalidParameterError(f"{path}: cannot write a {path.suffix or 'suffix-less'} video; expected one of "
                                     f"{', '.join(VIDEO_SUFFIXES)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part" + path.suffix, dir=path.parent)
-    os.close(fd)
     source = None
     try:
-        out = av.open(tmp, mode="w", format={".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}[path.suffix.lower()])
-        with out:
-            if metadata:
-                out.metadata["comment"] = json.dumps(dict(metadata), sort_keys=True)
-            video = None
-            audio_out = []
-            if audio_from is not None:
-                source = av.open(str(audio_from))
-                audio_out = [(s, out.add_stream_from_template(s)) for s in source.streams.audio]
-            for frame in frames:
-                frame = _even(np.ascontiguousarray(frame, dtype=np.uint8))
+        with atomic_output(path) as tmp:
+            container = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}[path.suffix.lower()]
+            out = av.open(str(tmp), mode="w", format=container)
+            with out:
+                if metadata:
+                    out.metadata["comment"] = json.dumps(dict(metadata), sort_keys=True)
+                video = None
+                audio_out = []
+                if audio_from is not None:
+                    source = av.open(str(audio_from))
+                    audio_out = [(s, out.add_stream_from_template(s)) for s in source.streams.audio]
+                for frame in frames:
+                    frame = _even(np.ascontiguousarray(frame, dtype=np.uint8))
+                    if video is None:
+                        video = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(100_000))
+                        video.width, video.height = frame.shape[1], frame.shape[0]
+                        video.pix_fmt = "yuv420p"
+                        video.options = {"crf": str(crf)}
+                    for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                        out.mux(packet)
                 if video is None:
-                    video = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(100_000))
-                    video.width, video.height = frame.shape[1], frame.shape[0]
-                    video.pix_fmt = "yuv420p"
-                    video.options = {"crf": str(crf)}
-                for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    raise InvalidImageError(f"{audio_from or path}: no frames to write")
+                for packet in video.encode():
                     out.mux(packet)
-            if video is None:
-                raise InvalidImageError(f"{audio_from or path}: no frames to write")
-            for packet in video.encode():
-                out.mux(packet)
-            for stream_in, stream_out in audio_out:
-                for packet in source.demux(stream_in):
-                    if packet.dts is None:
-                        continue
-                    packet.stream = stream_out
-                    out.mux(packet)
-        readable_as_umask_allows(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                for stream_in, stream_out in audio_out:
+                    for packet in source.demux(stream_in):
+                        if packet.dts is None:
+                            continue
+                        packet.stream = stream_out
+                        out.mux(packet)
     finally:
         if source is not None:
             source.close()
