@@ -246,3 +246,15 @@ def test_importing_everything_loads_no_gui_toolkit_and_creates_no_folder(tmp_pat
 @pytest.mark.parametrize("module", LIGHT)
 def test_light_entry_points_do_not_import_torch(module, tmp_path):
     assert "torch" not in _imported_by([module], tmp_path)
+
+
+def test_no_private_names_of_other_packages():
+    """Only other packages' public APIs: no ``from torch.optim.lbfgs import _strong_wolfe``, no ``x._private`` module."""
+    for name, path in {**ALL, **GUI_MODULES}.items():
+        for base, taken in _import_nodes(path, name):
+            if base.split(".")[0] in ("prisma_abu", "prisma_abu_gui", "__future__"):
+                continue
+            assert not any(part.startswith("_") for part in base.split(".")), f"{name} imports {base}"
+            for t in taken or ():
+                assert not t.startswith("_") or (t.startswith("__") and t.endswith("__")), \
+                    f"{name} takes the private {base}.{t}"

@@ -8,7 +8,7 @@ It never prints: each evaluation is reported to an optional callback.
 Three optimisers (:data:`OPTIMIZERS`):
 
 ``lbfgs``
-    L-BFGS with torch's strong-Wolfe line search (history 100): every step it
+    L-BFGS with a strong-Wolfe line search (:mod:`.linesearch`) (history 100): every step it
     takes lowers the loss, so it converges on problems where unit steps
     overshoot (a masked style loss, some CPUs' rounding). The default.
 ``lbfgs-neural-style``
@@ -39,9 +39,9 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch.optim.lbfgs import _strong_wolfe
 
 from ..errors import InvalidParameterError
+from .linesearch import strong_wolfe
 
 __all__ = ["image_optimization", "OPTIMIZERS", "DEFAULT_LEARNING_RATES", "LBFGS_HISTORY"]
 
@@ -191,7 +191,7 @@ def _lbfgs(z: torch.Tensor, evaluate: _Evaluations, num_steps: int, lr: float) -
 
 def _lbfgs_wolfe(z: torch.Tensor, evaluate: _Evaluations, num_steps: int, lr: float,
                  first_step: float | None) -> None:
-    """L-BFGS with torch's strong-Wolfe line search.
+    """L-BFGS with a strong-Wolfe line search (:mod:`.linesearch`, the arithmetic of torch's).
 
     torch optim's ``LBFGS.step`` loop (same arithmetic, so with
     ``first_step=None`` it evaluates the very same points), except that the
@@ -236,7 +236,7 @@ def _lbfgs_wolfe(z: torch.Tensor, evaluate: _Evaluations, num_steps: int, lr: fl
         if gtd > 0 or evaluate.step >= num_steps:  # no descent along d / the budget is spent
             break
         x0 = flat.detach().clone()
-        loss, g_new, t, _ = _strong_wolfe(at, x0, t, d, loss, g, gtd, max_ls=num_steps - evaluate.step)
+        loss, g_new, t, _ = strong_wolfe(at, x0, t, d, loss, g, gtd, max_ls=num_steps - evaluate.step)
         with torch.no_grad():
             flat.copy_(torch.add(x0, d, alpha=t))
         g_prev, g = g, g_new
