@@ -108,7 +108,7 @@ def _network_run(job: Job, uses_network: bool) -> tuple[Job, dict[str, Any]]:
         changes["device"] = resolve_device(params.device)
     if getattr(params, "precision", None) is not None and params.kind != "stylize":
         changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
-                                                 changes.get("device", "cpu"))
+                                                 changes.get("device", "cpu"), getattr(params, "weights", None))
     if changes:
         params = params.replace(**changes)
     return job.with_params(params), {**arithmetic(), "device": changes.get("device", "cpu")}

@@ -18,6 +18,24 @@ def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("PRISMA_ABU_MODELS", str(tmp_path_factory.getbasetemp() / "models"))
 
 
+@pytest.fixture(autouse=True)
+def _calibration_on_every_cpu(monkeypatch):
+    """``--precision auto``'s calibration runs in every test on every CPU, not only where bf16 is native.
+
+    The first run of a backbone with ``auto`` loads the job's own network and
+    times it; on a CPU without native bf16 that path never ran, and a bug in it
+    (the default weights loaded instead of ``--weights``) stayed red on bf16
+    machines only. Here every CPU is told it has native bf16 and the timer says
+    fp32 is faster, so the whole path (load, key, cache) runs everywhere and the
+    arithmetic stays fp32 on every CPU. Tests that want a verdict force it with
+    ``PRISMA_ABU_PRECISION_AUTO`` or patch these again.
+    """
+    from prisma_abu.neural import calibrate
+
+    monkeypatch.setattr(calibrate, "_native_bf16", lambda device: True)
+    monkeypatch.setattr(calibrate, "measure", lambda net, device, precision: {"fp32": 1.0, "bf16": 2.0}[precision])
+
+
 @pytest.fixture
 def broken(tmp_path) -> list[str]:
     """A truncated JPEG and a text file named .jpg."""

@@ -47,13 +47,20 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_key(backbone: str, device: torch.device) -> str:
-    """``"<CPU or GPU model> | torch <version> | <backbone> | <device kind>"``."""
+def machine_key(backbone: str, device: torch.device, weights: str | os.PathLike[str] | None = None) -> str:
+    """``"<CPU or GPU model> | torch <version> | <backbone> | <device kind>"``, then ``| <weights file>`` if one is given.
+
+    A user's weights file may hold another network than the default one of the
+    same name (a smaller Caffe GoogLeNet, say), so its verdict is its own.
+    """
     if device.type == "cuda":
         chip = torch.cuda.get_device_name(device)
     else:
         chip = _cpu_model()
-    return f"{chip} | torch {torch.__version__} | {backbone} | {device.type}"
+    key = f"{chip} | torch {torch.__version__} | {backbone} | {device.type}"
+    if weights is not None:
+        key += f" | {os.path.abspath(os.fspath(weights))}"
+    return key
 
 
 def _read() -> dict[str, Any]:
@@ -102,10 +109,14 @@ def _native_bf16(device: torch.device) -> bool:
 
 
 def calibrated_precision(backbone: str, device: torch.device, *,
+                         weights: str | os.PathLike[str] | None = None,
                          load: Callable[[], Any] | None = None) -> str:
     """``fp32`` or ``bf16``: what ``auto`` means for ``backbone`` on ``device``, measured once and remembered.
 
-    ``load()`` gives the backbone to time (default: :func:`~prisma_abu.neural.backbones.load_backbone`).
+    The network timed is the job's own: ``backbone`` with its ``weights`` file
+    when one is given (the default location is never looked up then).
+    ``load()`` gives the backbone to time instead
+    (default: :func:`~prisma_abu.neural.backbones.load_backbone`).
     """
     forced = os.environ.get(FORCE_ENV)
     if forced:
@@ -114,7 +125,7 @@ def calibrated_precision(backbone: str, device: torch.device, *,
         return forced
     if not _native_bf16(device):
         return "fp32"
-    key = machine_key(backbone, device)
+    key = machine_key(backbone, device, weights)
     data = _read()
     entry = data.get(key)
     if isinstance(entry, dict) and entry.get("verdict") in ("fp32", "bf16"):
@@ -123,7 +134,7 @@ def calibrated_precision(backbone: str, device: torch.device, *,
         from .backbones import load_backbone
 
         def load():
-            return load_backbone(backbone, device=device)
+            return load_backbone(backbone, weights=weights, device=device)
 
     net = load()
     fp32, bf16 = measure(net, device, "fp32"), measure(net, device, "bf16")

@@ -109,7 +109,7 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
         width, height = longer_side_size(image.shape, params.size)
         check_pixels(height, width)
     net, layers = resolve_layers(params)
-    precision = resolve_precision(params.precision, params.backbone, params.device)
+    precision = resolve_precision(params.precision, params.backbone, params.device, params.weights)
     if params.size is not None:
         image = resize_longer_side(image, params.size)
     channels = net.probe(*image.shape[:2], layers)

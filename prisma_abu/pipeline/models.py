@@ -88,10 +88,12 @@ def environment() -> dict[str, Any]:
             "bf16": bf16_supported(), "cuda": torch.cuda.is_available()}
 
 
-def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu") -> str:
+def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu",
+                      weights: str | None = None) -> str:
     """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``.
 
-    With a ``backbone``, ``auto`` is measured once on this machine and remembered
+    With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto``
+    is measured once on this machine and remembered
     (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the device has it natively.
     """
     if precision != "auto" or backbone is None:
@@ -101,7 +103,7 @@ def resolve_precision(precision: str, backbone: str | None = None, device: str =
     from ..neural.calibrate import calibrated_precision
     from ..neural.device import resolve_device as device_of
 
-    return calibrated_precision(backbone, device_of(device))
+    return calibrated_precision(backbone, device_of(device), weights=weights)
 
 
 def resolve_device(spec: str = "auto") -> str:

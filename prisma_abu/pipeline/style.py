@@ -158,7 +158,7 @@ def scale_precisions(params: StyleParams, num_scales: int) -> tuple[str, ...]:
     """
     from .models import resolve_precision
 
-    return (resolve_precision(params.precision, params.backbone, params.device),) * num_scales
+    return (resolve_precision(params.precision, params.backbone, params.device, params.weights),) * num_scales
 
 
 def _mask_from_array(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:

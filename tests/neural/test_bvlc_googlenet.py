@@ -541,6 +541,26 @@ def test_cli_layers_and_doctor(tmp_path, small, capsys):
     assert line.split()[1] == "ready"
 
 
+def test_auto_precision_calibrates_the_jobs_own_weights_file(tmp_path, small, repo_root, monkeypatch):
+    """On a bf16 CPU the first ``auto`` run times the network: the one from ``--weights``, never the default file."""
+    from prisma_abu.cli import main
+    from prisma_abu.io import read_metadata
+    from prisma_abu.neural import calibrate
+
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    timed = []
+    monkeypatch.setattr(calibrate, "measure",
+                        lambda net, device, p: timed.append((net, p)) or {"fp32": 2.0, "bf16": 1.0}[p])
+    dreamed = tmp_path / "d.png"
+    assert main(["dream", SAMPLE, "--backbone", "bvlc_googlenet", "--weights", str(small[0]), "--precision", "auto",
+                 "--layer", "conv2/3x3_reduce", *FAST, "--width", "64", "-o", str(dreamed)]) == 0
+    own = load_backbone("bvlc_googlenet", weights=small[0])
+    assert [(net is own, p) for net, p in timed] == [(True, "fp32"), (True, "bf16")]
+    assert read_metadata(dreamed)["params"]["precision"] == "bf16"
+    (key,) = [k for k in calibrate.verdicts() if "bvlc_googlenet" in k and str(small[0]) in k]
+    assert not (tmp_path / "models").exists()  # the default location was never looked up
+
+
 def test_cli_dream_and_mix_on_the_file(tmp_path, small, repo_root):
     from prisma_abu.cli import main
     from prisma_abu.io import read_image, read_metadata
