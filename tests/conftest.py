@@ -33,7 +33,7 @@ def _calibration_on_every_cpu(monkeypatch):
     from prisma_abu.neural import calibrate
 
     monkeypatch.setattr(calibrate, "_native_bf16", lambda device: True)
-    monkeypatch.setattr(calibrate, "measure", lambda net, device, precision: {"fp32": 1.0, "bf16": 2.0}[precision])
+    monkeypatch.setattr(calibrate, "step_seconds", lambda net, device, precision, image: {"fp32": 1.0, "bf16": 2.0}[precision])
 
 
 @pytest.fixture

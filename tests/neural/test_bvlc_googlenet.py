@@ -549,13 +549,13 @@ def test_auto_precision_calibrates_the_jobs_own_weights_file(tmp_path, small, re
 
     monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
     timed = []
-    monkeypatch.setattr(calibrate, "measure",
-                        lambda net, device, p: timed.append((net, p)) or {"fp32": 2.0, "bf16": 1.0}[p])
+    monkeypatch.setattr(calibrate, "step_seconds",
+                        lambda net, device, p, image: timed.append((net, p)) or {"fp32": 2.0, "bf16": 1.0}[p])
     dreamed = tmp_path / "d.png"
     assert main(["dream", SAMPLE, "--backbone", "bvlc_googlenet", "--weights", str(small[0]), "--precision", "auto",
                  "--layer", "conv2/3x3_reduce", *FAST, "--width", "64", "-o", str(dreamed)]) == 0
     own = load_backbone("bvlc_googlenet", weights=small[0])
-    assert [(net is own, p) for net, p in timed] == [(True, "fp32"), (True, "bf16")]
+    assert timed and all(net is own for net, p in timed) and {p for net, p in timed} == {"fp32", "bf16"}
     assert read_metadata(dreamed)["params"]["precision"] == "bf16"
     (key,) = [k for k in calibrate.verdicts() if "bvlc_googlenet" in k and str(small[0]) in k]
     assert not (tmp_path / "models").exists()  # the default location was never looked up

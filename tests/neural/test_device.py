@@ -76,7 +76,8 @@ def timings(monkeypatch, tmp_path):
 
     def use(fp32: float, bf16: float) -> list:
         monkeypatch.setattr(calibrate, "_native_bf16", lambda d: True)
-        monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": fp32, "bf16": bf16}[p])
+        monkeypatch.setattr(calibrate, "step_seconds",
+                            lambda net, d, p, image: calls.append(p) or {"fp32": fp32, "bf16": bf16}[p])
         return calls
 
     monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
@@ -87,13 +88,14 @@ def test_the_faster_precision_is_measured_once_and_remembered(timings):
     calls = timings(fp32=1.0, bf16=1.4)  # an Intel Xeon: bf16 slower
     cpu = torch.device("cpu")
     assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "fp32"
-    assert calls == ["fp32", "bf16"]
+    measured = ["fp32", "bf16"] * (calibrate.STEPS + 1)  # alternating, after a warm-up of each
+    assert calls == measured
     assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "fp32"  # from the cache
-    assert calls == ["fp32", "bf16"]
+    assert calls == measured
     key = calibrate.machine_key("tiny", cpu)
     entry = calibrate.verdicts()[key]
-    assert entry["verdict"] == "fp32" and entry["fp32_s"] == 1.0 and entry["bf16_s"] == 1.4
-    assert "torch " + torch.__version__ in key
+    assert entry["verdict"] == "fp32" and entry["fp32_s"] == 1.0 and entry["bf16_s"] == 1.4 and entry["settled"]
+    assert "torch " + torch.__version__ in key and f"{torch.get_num_threads()} threads" in key
 
 
 def test_another_torch_or_backbone_measures_again(timings, monkeypatch):
@@ -103,13 +105,13 @@ def test_another_torch_or_backbone_measures_again(timings, monkeypatch):
     assert calibrate.calibrated_precision("other", cpu, load=lambda: None) == "bf16"
     monkeypatch.setattr(torch, "__version__", "9.9.9")
     assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
-    assert len(calls) == 6  # three keys, two timings each
+    assert len(calls) == 3 * 2 * (calibrate.STEPS + 1)  # three keys, both precisions each
 
 
 def test_without_native_bf16_auto_is_fp32_with_no_measurement(monkeypatch):
     monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
     monkeypatch.setattr(calibrate, "_native_bf16", lambda d: False)
-    monkeypatch.setattr(calibrate, "measure", lambda *a: pytest.fail("measured"))
+    monkeypatch.setattr(calibrate, "step_seconds", lambda *a: pytest.fail("measured"))
     assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "fp32"
 
 
@@ -123,4 +125,76 @@ def test_the_verdict_can_be_forced(monkeypatch):
 
 def test_a_real_measurement_times_both(tiny_encoder):
     tiny_encoder.default_layer = "conv2"
-    assert calibrate.measure(tiny_encoder, torch.device("cpu"), "fp32") > 0
+    times = calibrate.measure(tiny_encoder, torch.device("cpu"), steps=2)
+    assert set(times) == {"fp32", "bf16"} and all(len(v) == 2 and min(v) > 0 for v in times.values())
+
+
+class _BusyMachine:
+    """A step timer on a machine whose load comes and goes in bursts (each burst lasts several steps)."""
+
+    def __init__(self, seed: int, fp32: float, bf16: float) -> None:
+        import random
+
+        self.rng, self.truth, self.busy = random.Random(seed), {"fp32": fp32, "bf16": bf16}, False
+
+    def __call__(self, net, device, precision, image) -> float:
+        if self.rng.random() < 0.25:  # the load starts or stops
+            self.busy = not self.busy
+        slow = self.rng.uniform(1.8, 3.0) if self.busy else 1.0
+        return self.truth[precision] * slow * self.rng.uniform(0.97, 1.03)
+
+
+@pytest.mark.parametrize("fp32, bf16, truth", [(1.0, 0.64, "bf16"), (1.0, 1.3, "fp32"), (0.5, 0.29, "bf16")])
+def test_a_busy_machine_does_not_fool_the_verdict(timings, monkeypatch, fp32, bf16, truth):
+    """Bursts of load over the measurement: never a wrong settled verdict, and the faster one after a few runs."""
+    timings(fp32=1.0, bf16=1.0)
+    cpu, final = torch.device("cpu"), []
+    for seed in range(50):
+        monkeypatch.setattr(calibrate, "step_seconds", _BusyMachine(seed, fp32, bf16))
+        calibrate.forget()
+        for run in range(calibrate.ATTEMPTS):
+            verdict = calibrate.calibrated_precision("tiny", cpu, load=lambda: None)
+            entry = calibrate.verdicts()[calibrate.machine_key("tiny", cpu)]
+            assert verdict == truth or not entry["settled"], (seed, entry)
+        final.append(verdict)
+    assert final.count(truth) == 50
+
+
+def test_one_sequential_sample_would_have_been_fooled():
+    """The old rule (3 fp32 steps then 3 bf16 steps, faster median wins) on the same busy machines goes wrong."""
+    import statistics
+
+    wrong = 0
+    for seed in range(50):
+        timer = _BusyMachine(seed, 1.0, 0.64)
+        fp32 = statistics.median(timer(None, None, "fp32", None) for _ in range(3))
+        bf16 = statistics.median(timer(None, None, "bf16", None) for _ in range(3))
+        wrong += bf16 >= fp32
+    assert wrong > 0
+
+
+def test_a_difference_inside_the_noise_is_fp32_and_measured_again(timings, monkeypatch):
+    """bf16 steps alternately 10 % faster and as fast: fp32 (exact), not settled, measured again until ATTEMPTS."""
+    import itertools
+
+    calls, bf16 = timings(fp32=1.0, bf16=1.0), itertools.cycle([0.9, 1.0])
+    monkeypatch.setattr(calibrate, "step_seconds",
+                        lambda net, d, p, image: calls.append(p) or (next(bf16) if p == "bf16" else 1.0))
+    cpu = torch.device("cpu")
+    for attempt in range(1, calibrate.ATTEMPTS + 2):
+        assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "fp32"
+        entry = calibrate.verdicts()[calibrate.machine_key("tiny", cpu)]
+        assert not entry["settled"] and entry["attempts"] == min(attempt, calibrate.ATTEMPTS)
+    assert len(calls) == calibrate.ATTEMPTS * 2 * (calibrate.STEPS + 1)
+
+
+def test_two_percent_is_not_worth_bf16(timings):
+    timings(fp32=1.0, bf16=0.98)
+    assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "fp32"
+    assert calibrate.verdicts()[calibrate.machine_key("tiny", torch.device("cpu"))]["settled"]
+
+
+def test_recalibrate_forgets_every_verdict(timings):
+    timings(fp32=2.0, bf16=1.0)
+    assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "bf16"
+    assert calibrate.forget() == 1 and calibrate.verdicts() == {}
