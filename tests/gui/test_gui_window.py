@@ -35,7 +35,13 @@ def test_render_shows_what_the_library_makes(window, wait, shown, knobs):
     params = controller.model.knobs.to_params()
     assert controller.model.result_params == params
     assert controller.model.error == ""
-    expected = library_mix(controller.model.source, controller.model.guide, params)
+    from prisma_abu.pipeline.models import set_threads
+
+    before = set_threads(controller.render_threads)  # the window's full renders' arithmetic: fp32 sums by thread
+    try:
+        expected = library_mix(controller.model.source, controller.model.guide, params)
+    finally:
+        set_threads(before)
     result = controller.model.result
     for name in ("image", "mask", "source", "blended"):
         assert np.array_equal(getattr(result, name), getattr(expected, name)), name
