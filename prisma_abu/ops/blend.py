@@ -21,7 +21,6 @@ import numbers
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import convolve2d
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError
 from prisma_abu.ops.color import check_mask, check_number, check_rgb
@@ -388,6 +387,8 @@ def blend_convolved_reference(
     Same parameters, validation, random draws and result as
     :func:`blend_convolved`.
     """
+    from scipy.signal import convolve2d  # only here: importing scipy.signal costs 0.6 s
+
     source, guide, mask = _check_blend_arrays(source, guide, mask)
     rates = keep_rates(rb_rate)
     (n1, n2, n3), (f_median, f_big) = _check_blend_options(

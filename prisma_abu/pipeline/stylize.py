@@ -27,7 +27,7 @@ from ..errors import InvalidParameterError
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
-__all__ = ["stylize", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
+__all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -107,34 +107,104 @@ def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style
     (M', N', 3) ndarray of uint8
         The photo's size, or its longer side ``params.size``.
     """
-    import torch
+    return stylize_and_say_how(photo, params, style_image=style_image, model_file=model_file, callback=callback)[0]
 
-    from ..neural.deepdream import to_array, to_tensor
-    from ..neural.device import resolve_device, to_device
-    from ..neural.stylenets import stylize_tensor
-    from ..ops.resize import longer_side_size, resize_longer_side
-    from .style import keep_original_colors
 
+def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams(), *,
+                        style_image: np.ndarray | None = None, model_file: str | os.PathLike | None = None,
+                        callback: Callback | None = None) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """:func:`stylize`, and how it ran when that was decided without torch: ``(picture, how)``.
+
+    ``how`` is ``{"threads", "device", "model", "model_sha256", "precision", "runtime"}``
+    when a built-in network ran from its stored ONNX graph
+    (:mod:`prisma_abu.neural.ortcache`: the second run on, no torch import), else None.
+    """
     photo = as_rgb(photo, "photo")
     if params.size is not None:
+        from ..ops.resize import longer_side_size, resize_longer_side
+
         width, height = longer_side_size(photo.shape, params.size)
         check_pixels(height, width)
         photo = resize_longer_side(photo, params.size)
     else:
         check_pixels(*photo.shape[:2])
-    net = _network(params, model_file, style_image)
-    x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), resolve_device(_device(params)))
-    with torch.no_grad():
-        painted = to_array(stylize_tensor(net, x, tile=params.tile, precision=params.precision))
+    plan = _stored_plan(params, photo.shape, model_file, style_image)
+    painted = None
+    if plan is not None:
+        from ..neural import ortcache
+
+        entry, threads = plan
+        painted = ortcache.run(entry, photo, threads)
+        how = {"threads": threads, "device": "cpu", "model": entry["name"], "model_sha256": entry["sha256"],
+               "precision": "fp32", "runtime": "onnxruntime"}
+    if painted is None:
+        painted, how = _torch_paint(photo, params, model_file, style_image), None
     painted = np.clip(painted, 0, 255)
     arbitrary = params.model.strip().lower() == "arbitrary" and model_file is None
     if params.strength < 1.0 and not arbitrary:
         painted = params.strength * painted + (1.0 - params.strength) * photo
     if params.preserve_color:
+        from .style import keep_original_colors
+
         painted = keep_original_colors(painted, photo)
     if callback is not None:
         callback(0, 1, 0.0)
-    return np.uint8(np.clip(painted, 0, 255))
+    return np.uint8(np.clip(painted, 0, 255)), how
+
+
+def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, style_image) -> tuple[dict, int] | None:
+    """The stored graph and thread count to run ``params.model`` with, when its torch path would run that graph."""
+    import importlib.util
+
+    from ..neural import ortcache
+
+    if model_file is not None or style_image is not None or params.precision not in ("auto", "fp32"):
+        return None
+    if params.device not in ("cpu", "auto") or (params.device == "auto" and not ortcache.cpu_only_here()):
+        return None
+    if params.tile is not None and max(shape[:2]) > params.tile:
+        return None
+    entry = ortcache.lookup(params.model)
+    if entry is None or min(shape[:2]) < entry["min_size"] or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    threads = ortcache.threads_here(entry["threads"])
+    return None if threads is None else (entry, threads)
+
+
+def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_image) -> np.ndarray:
+    """The network run in torch (or through the ONNX graph torch writes); stores that graph for the next runs."""
+    import torch
+
+    from ..neural.deepdream import to_array, to_tensor
+    from ..neural.device import resolve_device, to_device
+    from ..neural.stylenets import run_plan, stylize_tensor
+
+    net = _network(params, model_file, style_image)
+    device = resolve_device(_device(params))
+    x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), device)
+    with torch.no_grad():
+        # the knob allows tiles from 128 px; the default 64 px overlap needs 129, so small tiles overlap less
+        overlap = 64 if params.tile is None else min(64, (params.tile - 1) // 2)
+        painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=overlap, precision=params.precision))
+    if model_file is None and style_image is None and hasattr(net, "onnx_core") and hasattr(net, "onnx_style"):
+        if run_plan(net, device, params.precision) == ("fp32", "onnxruntime"):
+            _remember(params.model, net, x)
+    return painted
+
+
+def _remember(spec: str, net: Any, x: Any) -> None:
+    """Store ``net``'s ONNX graph and conditioning (once per spec and environment) so the next run needs no torch."""
+    import torch
+
+    from ..neural import ortcache
+    from ..neural.stylenets.runtime import build_graph
+
+    entry = ortcache.lookup(spec)
+    if entry is not None and ortcache.threads_here(entry["threads"]) == torch.get_num_threads():
+        return
+    ortcache.store(spec, name=str(net.name), sha256=str(net.sha256), min_size=int(net.min_size),
+                   style=net.onnx_style(x).detach().float().cpu().numpy(), graph=build_graph(net.onnx_core()),
+                   threads=torch.get_num_threads())
 
 
 def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = StylizeParams(), *,
@@ -186,6 +256,10 @@ def builtin_models() -> list[tuple[str, str]]:
 
 def is_builtin(spec: str) -> bool:
     """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file."""
+    from ..neural import ortcache
+
+    if ortcache.lookup(spec) is not None:  # ran before: known without importing torch
+        return True
     from ..neural.stylenets import source_names
 
     return spec.strip().partition(":")[0].lower() in source_names()
