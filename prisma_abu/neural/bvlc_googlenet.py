@@ -29,7 +29,6 @@ sizes and the channel chain must fit.
 from __future__ import annotations
 
 import functools
-import io
 import os
 from collections import defaultdict
 from collections.abc import Mapping
@@ -42,6 +41,7 @@ from torch import nn
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
+from prisma_abu.neural.modelfiles import torch_load
 
 __all__ = [
     "BVLCGoogLeNet",
@@ -408,17 +408,14 @@ def caffemodel_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tenso
     data = wt.read_verified(target)
     if data is not None:
         try:
-            saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+            saved = torch_load(data, f"cached {target}")
             if saved["source_sha256"] == source:
                 return dict(saved["state"])
-        except Exception:  # an older or foreign file that hashes right: convert again
+        except (ModelError, KeyError, TypeError, ValueError):  # an older or foreign file that hashes right
             pass
     state = convert_caffemodel(path)
     _network(state, path)  # only weights that fit are kept
-    try:
-        wt.save_with_sidecar({"source_sha256": source, "state": state}, target)
-    except OSError:
-        pass
+    wt.save_with_sidecar({"source_sha256": source, "state": state}, target)  # unwritable: convert next time
     return state
 
 

@@ -202,8 +202,9 @@ def _looks_like_path(spec: str) -> bool:
 
 
 def _load_file(path: Path, device: Any, options: dict[str, Any]) -> StyleNet:
-    if not path.is_file():
-        raise ModelError(f"model file not found: expected {path}")
+    from prisma_abu.neural.modelfiles import model_file
+
+    model_file(path, "model file")  # a regular file within the size limit, before sniffing its first bytes
     candidates = [k for k in _file_kinds if path.suffix.lower() in k.suffixes]
     if not candidates:
         raise ModelError(

@@ -244,14 +244,10 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     ModelError
         Missing, corrupt or not a training checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"training checkpoint not found: expected a file at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and torch errors alike
-        raise ModelError(f"cannot read training checkpoint {path}: corrupt or truncated "
-                         f"({str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__})") from None
+    from prisma_abu.neural.modelfiles import model_file, torch_load
+
+    path = model_file(path, "training checkpoint")
+    state = torch_load(path, f"training checkpoint {path}")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(f"{path} is not a training checkpoint: expected format {CHECKPOINT_FORMAT!r}")
     return state
@@ -260,7 +256,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: TransformerNet,
                       optimizer: torch.optim.Optimizer, gen: torch.Generator, data: str,
                       losses: Mapping[str, float]) -> None:
-    from prisma_abu.neural.weights import _write_atomic
+    from prisma_abu.io import write_bytes_atomic
 
     state = {"format": CHECKPOINT_FORMAT, "step": step, "params": params.to_dict(),
              "channels": list(net.channels), "data": data, "losses": dict(losses),
@@ -268,7 +264,7 @@ def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: Tran
              "optimizer": optimizer.state_dict(), "generator": gen.get_state()}
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    _write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _check_resume(state: Mapping[str, Any], params: TrainStyleParams, data: str, path: Path) -> None:

@@ -1,0 +1,199 @@
+"""Hostile files (issue 18): model files, parameter files, caches, replayed pictures, training outputs.
+
+Each file is made here, tiny, by hand: every case must end in one line naming
+what is wrong (a PrismaAbuError, exit 2 on the command line), without
+allocating what the file merely declares, without a hang and without a
+traceback.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from prisma_abu.cli import main
+from prisma_abu.errors import ModelError
+
+from cli_support import SAMPLE, _error_line
+
+
+# --- model files ---------------------------------------------------------------------------------
+
+def _t7_conv(planes: int, *, strides: int = 0, storage: int = 1, kernel: int = 1) -> bytes:
+    """An ``nn.Sequential`` holding one SpatialConvolution whose weight is planes x planes x k x k over ``storage``."""
+    out, index = bytearray(), [0]
+
+    def i32(v):
+        out.extend(struct.pack("<i", v))
+
+    def i64(v):
+        out.extend(struct.pack("<q", v))
+
+    def text(s):
+        i32(len(s))
+        out.extend(s.encode())
+
+    def number(v):
+        i32(1)
+        out.extend(struct.pack("<d", v))
+
+    def torch_obj(cls):
+        index[0] += 1
+        i32(4)
+        i32(index[0])
+        text("V 1")
+        text(cls)
+
+    def table(n):
+        index[0] += 1
+        i32(3)
+        i32(index[0])
+        i32(n)
+
+    torch_obj("nn.Sequential")
+    table(1)
+    i32(2), text("modules")
+    table(1)
+    number(1)
+    torch_obj("nn.SpatialConvolution")
+    table(5)
+    for key, value in (("nInputPlane", planes), ("nOutputPlane", planes), ("kH", kernel), ("kW", kernel)):
+        i32(2), text(key), number(value)
+    i32(2), text("weight")
+    torch_obj("torch.FloatTensor")
+    i32(4)
+    for size in (planes, planes, kernel, kernel):
+        i64(size)
+    for _ in range(4):
+        i64(strides)
+    i64(1)
+    torch_obj("torch.FloatStorage")
+    i64(storage)
+    out.extend(b"\0" * 4 * storage)
+    return bytes(out)
+
+
+def test_a_t7_tensor_larger_than_its_storage_is_refused(tmp_path):
+    from prisma_abu.neural.stylenets.torch7_reader import read_t7
+
+    path = tmp_path / "expanded.t7"
+    path.write_bytes(_t7_conv(1000))  # 1000x1000 values with zero strides over one float
+    with pytest.raises(ModelError, match="storage"):
+        read_t7(path)
+
+
+def test_a_672_byte_t7_declaring_3_6_gb_costs_no_memory(tmp_path):
+    """The audit's file: a 30000x30000 weight over one float (RSS 4.2 GB before); measured in a fresh process."""
+    path = tmp_path / "bomb.t7"
+    path.write_bytes(_t7_conv(30000))
+    assert len(path.read_bytes()) < 1000
+    code = textwrap.dedent(f"""
+        import resource
+        from prisma_abu.errors import ModelError
+        from prisma_abu.neural.stylenets import torch7
+        try:
+            torch7.load({str(path)!r})
+        except ModelError as exc:
+            print("refused", str(exc).count(chr(10)))
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    lines = out.stdout.split()
+    assert lines[:2] == ["refused", "0"], out.stdout + out.stderr
+    assert int(lines[2]) < 1500, f"peak RSS {lines[2]} MB"
+
+
+def test_a_t7_layer_is_not_built_before_its_weights_are_checked(tmp_path):
+    """20000 planes with a 1-value weight: refused before a 1.6 GB layer is allocated."""
+    import time
+
+    from prisma_abu.neural.stylenets import torch7
+
+    path = tmp_path / "wide.t7"
+    path.write_bytes(_t7_conv(20000, strides=1, storage=1).replace(struct.pack("<q", 20000), struct.pack("<q", 1)))
+    start = time.perf_counter()
+    with pytest.raises(ModelError, match="values, expected"):
+        torch7.load(path)
+    assert time.perf_counter() - start < 0.5
+
+
+def _caffemodel(tmp_path, dims):
+    from prisma_abu.neural.caffemodel import caffe_message_classes
+
+    classes = caffe_message_classes()
+    net = classes["NetParameter"]()
+    layer = net.layer.add(name="conv1", type="Convolution")
+    blob = layer.blobs.add()
+    blob.shape.dim.extend(dims)
+    path = tmp_path / "bomb.caffemodel"
+    path.write_bytes(net.SerializeToString())
+    return path
+
+
+@pytest.mark.parametrize("dims", [(2**32, 2**32), (2**31, 2**31, 4), (-1, 0)])
+def test_a_caffemodel_whose_dims_overflow_is_refused(tmp_path, dims):
+    from prisma_abu.neural.caffemodel import read_caffemodel
+
+    path = _caffemodel(tmp_path, dims)
+    assert len(path.read_bytes()) < 64
+    with pytest.raises(ModelError, match="declares"):
+        read_caffemodel(path, what="bvlc_googlenet weights")
+
+
+class _Code:
+    def __reduce__(self):
+        return (print, ("this ran",))
+
+
+@pytest.fixture
+def pickle_with_code(tmp_path):
+    path = tmp_path / "evil.pth"
+    keys = ("conv1.conv2d.weight", "res1.conv1.conv2d.weight", "deconv3.conv2d.weight")  # looks like a style net
+    torch.save({**{key: torch.zeros(1) for key in keys}, "x": _Code()}, path)
+    return path
+
+
+def test_a_pickle_with_code_is_refused_in_one_line_without_torchs_advice(pickle_with_code, capsys):
+    from prisma_abu.neural.stylenets import transformer_net
+    from prisma_abu.neural.weights import load_state_dict_file
+
+    for load in (transformer_net.load, lambda p: load_state_dict_file(p, what="vgg19 weights")):
+        with pytest.raises(ModelError) as caught:
+            load(pickle_with_code)
+        message = str(caught.value)
+        assert "\n" not in message and "refused" in message
+        assert "weights_only" not in message and "trusted source" not in message
+    assert "this ran" not in capsys.readouterr().out
+
+
+def test_the_command_line_refuses_a_pickle_with_code_in_one_line(pickle_with_code, capsys, tmp_path):
+    assert main(["stylize", SAMPLE, "--model", str(pickle_with_code), "-q", "-o", str(tmp_path / "o.png")]) == 2
+    line = _error_line(capsys)
+    assert "refused" in line and "weights_only" not in line
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_torch_file_whose_tensor_spans_more_than_its_storage_is_refused(tmp_path):
+    from prisma_abu.neural.weights import load_state_dict_file
+
+    path = tmp_path / "expanded.pth"
+    torch.save({"w": torch.zeros(1).expand(3000, 3000)}, path)  # torch keeps the stride-0 view
+    with pytest.raises(ModelError, match="storage"):
+        load_state_dict_file(path, what="vgg19 weights")
+
+
+def test_a_model_path_that_is_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    from prisma_abu.neural.stylenets import torch7, transformer_net
+
+    fifo = tmp_path / "model.t7"
+    os.mkfifo(fifo)
+    for load in (torch7.load, transformer_net.load):
+        with pytest.raises(ModelError, match="not a regular file"):
+            load(fifo)
