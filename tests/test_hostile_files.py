@@ -197,3 +197,67 @@ def test_a_model_path_that_is_a_fifo_is_refused_without_blocking(tmp_path):
     for load in (torch7.load, transformer_net.load):
         with pytest.raises(ModelError, match="not a regular file"):
             load(fifo)
+
+
+# --- caches --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def measured(monkeypatch, tmp_path):
+    """A machine with native bf16 (bf16 faster), its own cache folder; counts the measurements."""
+    from prisma_abu.neural import calibrate
+
+    calls = []
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
+    return calls
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000 + "]" * 100_000, "{not json", '{"k": {"verdict": ["bf16"]}}',
+                                     '{"k": 3, "x": {"verdict": "bf16"}}', "[]"])
+def test_a_broken_precision_cache_is_measured_again_with_one_warning(measured, tmp_path, content, caplog):
+    from prisma_abu.neural import calibrate
+
+    (tmp_path / "cache").mkdir()
+    calibrate.calibration_file().write_text(content)
+    cpu = torch.device("cpu")
+    assert calibrate.verdicts() == {}
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
+    assert measured == ["fp32", "bf16"]
+    assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"  # rebuilt: not measured again
+    assert measured == ["fp32", "bf16"]
+
+
+def test_doctor_lists_no_verdict_from_a_deeply_nested_cache(measured, tmp_path, capsys):
+    from prisma_abu.neural import calibrate
+
+    (tmp_path / "cache").mkdir()
+    calibrate.calibration_file().write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["doctor"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_unwritable_cache_folder_is_not_fatal_and_said_once(monkeypatch, tmp_path, caplog):
+    from prisma_abu.neural import cache, calibrate
+
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "file" / "cache"))  # unwritable even for root
+    monkeypatch.setattr(cache, "_WARNED", set())
+    calls = []
+    monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
+    cpu = torch.device("cpu")
+    with caplog.at_level("WARNING", logger="prisma_abu"):
+        assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
+        assert calibrate.calibrated_precision("other", cpu, load=lambda: None) == "bf16"
+    warnings = [r.getMessage() for r in caplog.records if "cannot write the cache" in r.getMessage()]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+
+
+def test_a_converted_weights_cache_that_cannot_be_written_still_gives_the_weights(monkeypatch, tmp_path):
+    from prisma_abu.neural import weights
+
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "file" / "cache"))
+    state = {"0.weight": torch.ones(2)}
+    assert weights.save_with_sidecar(state, weights.cache_dir() / "x.pth") is False
