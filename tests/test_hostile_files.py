@@ -261,3 +261,146 @@ def test_a_converted_weights_cache_that_cannot_be_written_still_gives_the_weight
     monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "file" / "cache"))
     state = {"0.weight": torch.ones(2)}
     assert weights.save_with_sidecar(state, weights.cache_dir() / "x.pth") is False
+
+
+# --- replay: a picture someone sends you is untrusted ----------------------------------------------
+
+def _meta_for(tmp_path, stored: str, sha256: str) -> tuple[dict, str]:
+    """Metadata of a mask picture in tmp_path/pics whose source input is stored as ``stored`` with ``sha256``."""
+    import numpy as np
+
+    from prisma_abu.io import write_image
+    from prisma_abu.jobs import Job, job_metadata
+    from prisma_abu.params import MixParams
+
+    pics = tmp_path / "pics"
+    pics.mkdir(exist_ok=True)
+    source = pics / "real.png"
+    write_image(source, np.full((16, 16, 3), 90, np.uint8))
+    picture = pics / "sent.png"
+    meta = job_metadata(Job("mask", MixParams(size=16), {"source": str(source)}), picture)
+    meta["inputs"]["source"] = {"path": stored, "sha256": sha256}
+    return meta, str(picture)
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])
+def test_replay_reads_no_input_outside_the_pictures_folder_and_the_current_one(tmp_path, how):
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.jobs import job_from_metadata
+
+    secret = tmp_path / "secret.png"  # outside tmp_path/pics and outside the current folder
+    secret.write_bytes(b"the user's own file")
+    if how == "symlink":
+        (tmp_path / "pics").mkdir()
+        (tmp_path / "pics" / "link.png").symlink_to(secret)
+    stored = {"dotdot": "../secret.png", "absolute": str(secret), "symlink": "link.png"}[how]
+    meta, picture = _meta_for(tmp_path, stored, _sha(secret))
+    with pytest.raises(InvalidImageError, match="missing or changed"):
+        job_from_metadata(meta, picture=picture)
+
+
+def test_replay_says_the_same_whether_a_file_is_missing_or_different(tmp_path):
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.jobs import job_from_metadata
+
+    lines = []
+    for exists in (False, True):
+        meta, picture = _meta_for(tmp_path, "other.png", "0" * 64)
+        if exists:
+            (tmp_path / "pics" / "other.png").write_bytes(b"another file")
+        with pytest.raises(InvalidImageError) as caught:
+            job_from_metadata(meta, picture=picture)
+        lines.append(str(caught.value))
+    assert lines[0] == lines[1]
+
+
+def test_replay_hashes_no_huge_file_and_reads_no_fifo(tmp_path):
+    import os
+    import time
+
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.jobs import job_from_metadata
+
+    for name in ("huge.png", "fifo.png"):
+        meta, picture = _meta_for(tmp_path, name, "0" * 64)
+        path = tmp_path / "pics" / name
+        if name == "fifo.png":
+            os.mkfifo(path)
+        else:
+            with open(path, "wb") as handle:
+                handle.truncate(40 << 30)  # 40 GB, sparse: costs nothing until someone reads it
+        start = time.perf_counter()
+        with pytest.raises(InvalidImageError, match="missing or changed"):
+            job_from_metadata(meta, picture=picture)
+        assert time.perf_counter() - start < 2
+
+
+def test_replay_still_reads_an_input_beside_the_picture(tmp_path):
+    from prisma_abu.jobs import job_from_metadata
+
+    meta, picture = _meta_for(tmp_path, "placeholder", "0" * 64)
+    meta["inputs"]["source"] = {"path": "real.png", "sha256": _sha(tmp_path / "pics" / "real.png")}
+    assert job_from_metadata(meta, picture=picture).inputs["source"] == str(tmp_path / "pics" / "real.png")
+
+
+def test_replay_bounds_the_thread_count(tmp_path):
+    import os
+
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.jobs import arithmetic_of, max_replay_threads
+
+    assert arithmetic_of({"arithmetic": {"threads": os.cpu_count()}}) == {"threads": os.cpu_count()}
+    with pytest.raises(InvalidImageError, match="thread count"):
+        arithmetic_of({"arithmetic": {"threads": max_replay_threads() + 1}})
+    assert max_replay_threads() < 4096 or os.cpu_count() >= 4096
+
+
+def test_a_zlib_bomb_in_a_pictures_metadata_is_not_inflated(tmp_path):
+    import base64
+    import tracemalloc
+    import zlib
+
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.io import read_metadata
+
+    bomb = base64.b64encode(zlib.compress(b"{" + b" " * (200 << 20), 9)).decode()
+    assert len(bomb) < 400_000
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("prisma_abu", "zlib+base64:" + bomb)
+    path = tmp_path / "bomb.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(path, pnginfo=info)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidImageError):
+            read_metadata(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 << 20, f"{peak >> 20} MiB"
+
+
+def test_the_command_line_replays_no_file_outside_in_one_line(tmp_path, capsys):
+    import json
+
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    secret = tmp_path / "secret.png"
+    Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(secret)
+    meta, picture = _meta_for(tmp_path, "../secret.png", _sha(secret))
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("prisma_abu", json.dumps(meta))
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(picture, pnginfo=info)
+    assert main(["replay", picture, "-q", "-o", str(tmp_path / "r.png")]) == 2
+    assert "missing or changed" in _error_line(capsys)
+    assert not (tmp_path / "r.png").exists()
