@@ -404,3 +404,34 @@ def test_the_command_line_replays_no_file_outside_in_one_line(tmp_path, capsys):
     assert main(["replay", picture, "-q", "-o", str(tmp_path / "r.png")]) == 2
     assert "missing or changed" in _error_line(capsys)
     assert not (tmp_path / "r.png").exists()
+
+
+# --- train-style outputs ---------------------------------------------------------------------------
+
+TRAIN = ["--photos", "sample/coffee.jpg", "--steps", "1", "--image-size", "32", "--batch-size", "1", "--width",
+         "0.25", "--style-image-size", "32", "--precision", "fp32", "-q"]
+
+
+def test_train_style_into_a_folder_writes_the_style_name_there(tmp_path, capsys):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["swirl.ckpt", "swirl.pth"]
+    assert str(folder / "swirl.pth") in capsys.readouterr().out
+
+
+def test_train_style_whose_checkpoint_is_a_folder_is_one_line_before_training(tmp_path, capsys):
+    (tmp_path / "b.ckpt").mkdir()
+    assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(tmp_path / "b.pth")]) == 2
+    assert "b.ckpt: is a folder; expected a file name for the checkpoint" in _error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.ckpt"]
+
+
+def test_train_style_killed_after_its_last_checkpoint_finishes_on_resume(tmp_path, capsys):
+    out = tmp_path / "m.pth"
+    assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(out)]) == 0
+    first = out.read_bytes()
+    out.unlink()  # killed after the checkpoint, before the model
+    assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(out), "--resume",
+                 str(out.with_suffix(".ckpt"))]) == 0
+    assert out.read_bytes() == first

@@ -101,14 +101,30 @@ def test_a_resume_that_does_not_match_is_refused(tmp_path, small_photos, stripes
                     resume=ckpt, **TINY_LAYERS)
     with pytest.raises(InvalidParameterError, match="same style picture and photos"):
         train_style(stripes[::-1], small_photos, more, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
-    with pytest.raises(InvalidParameterError, match="expected more than the checkpoint's 2 steps"):
-        train_style(stripes, small_photos, params, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
+    with pytest.raises(InvalidParameterError, match="expected at least the checkpoint's 2 steps, got 1"):
+        train_style(stripes, small_photos, params.replace(steps=1), encoder=tiny_encoder, resume=ckpt,
+                    **TINY_LAYERS)
     ckpt.write_bytes(ckpt.read_bytes()[:100])
     with pytest.raises(ModelError, match="corrupt or truncated"):
         train_style(stripes, small_photos, more, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
     torch.save({"format": "something else"}, tmp_path / "other.ckpt")
     with pytest.raises(ModelError, match=CHECKPOINT_FORMAT):
         read_checkpoint(tmp_path / "other.ckpt")
+
+
+def test_a_run_killed_after_its_last_checkpoint_resumes_to_its_network(tmp_path, small_photos, stripes,
+                                                                       tiny_encoder):
+    """The checkpoint of the final step was written, the model was not: resuming just gives the network."""
+    params = TrainStyleParams(image_size=32, batch_size=1, steps=2, width=0.25, checkpoint_every=1,
+                              precision="fp32")
+    ckpt = tmp_path / "run.ckpt"
+    whole = train_style(stripes, small_photos, params, encoder=tiny_encoder, checkpoint=ckpt, **TINY_LAYERS)
+    steps = []
+    again = train_style(stripes, small_photos, params, encoder=tiny_encoder, resume=ckpt,
+                        callback=lambda s, losses: steps.append(s), **TINY_LAYERS)
+    assert steps == []
+    a, b = weights_of(whole), weights_of(again)
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_a_trained_network_saved_is_a_first_class_model(tmp_path, small_photos, stripes, tiny_encoder):

@@ -278,8 +278,8 @@ def _check_resume(state: Mapping[str, Any], params: TrainStyleParams, data: str,
     if state["data"] != data:
         raise InvalidParameterError(f"resume {path}: expected the same style picture and photos "
                                     f"as the checkpoint's run, got others")
-    if state["step"] >= params.steps:
-        raise InvalidParameterError(f"resume {path}: steps: expected more than the checkpoint's "
+    if state["step"] > params.steps:  # equal: a run killed after its last checkpoint; it just gives the network
+        raise InvalidParameterError(f"resume {path}: steps: expected at least the checkpoint's "
                                     f"{state['step']} steps, got {params.steps}")
 
 
@@ -308,7 +308,9 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     resume : path-like, optional
         A checkpoint to continue from: same parameters (``steps`` and
         ``checkpoint_every`` may change), same style and photos; the run then
-        gives the same weights, bit for bit, as one never interrupted.
+        gives the same weights, bit for bit, as one never interrupted. A
+        checkpoint of the last step (a run killed before its model was
+        written) gives its network without training.
     name : str
         The returned network's name.
     encoder : Backbone, optional
