@@ -435,3 +435,15 @@ def test_train_style_killed_after_its_last_checkpoint_finishes_on_resume(tmp_pat
     assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(out), "--resume",
                  str(out.with_suffix(".ckpt"))]) == 0
     assert out.read_bytes() == first
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "a" * 300 + ".pth", "loop"])
+def test_a_model_name_too_long_or_a_symlink_loop_is_one_line(tmp_path, name):
+    from prisma_abu.neural.stylenets import load_stylenet
+
+    if name == "loop":
+        (tmp_path / "one").symlink_to(tmp_path / "two")
+        (tmp_path / "two").symlink_to(tmp_path / "one")
+        name = str(tmp_path / "one")
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_stylenet(name)

@@ -63,7 +63,7 @@ def write(path: Path, data: bytes) -> bool:
     try:
         write_bytes_atomic(path, data)
     except (OSError, PrismaAbuError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:200]
-        warn_once(str(path.parent), f"cannot write the cache {path} ({reason}); going on without it")
+        text = f"{path}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc).splitlines()[0][:300]
+        warn_once(str(path.parent), f"cannot write the cache, going on without it ({text})")
         return False
     return True

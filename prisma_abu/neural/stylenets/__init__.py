@@ -198,7 +198,12 @@ def _valid_specs() -> str:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return os.sep in spec or "/" in spec or Path(spec).suffix.lower() in file_suffixes() or Path(spec).is_file()
+    if os.sep in spec or "/" in spec or Path(spec).suffix.lower() in file_suffixes():
+        return True
+    try:
+        return Path(spec).is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a file there
+        return len(spec) > 255
 
 
 def _load_file(path: Path, device: Any, options: dict[str, Any]) -> StyleNet:
