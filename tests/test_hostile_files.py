@@ -447,3 +447,14 @@ def test_a_model_name_too_long_or_a_symlink_loop_is_one_line(tmp_path, name):
         name = str(tmp_path / "one")
     with pytest.raises(ModelError, match="cannot be read"):
         load_stylenet(name)
+
+
+@pytest.mark.parametrize("backbone", ["vgg19", "bvlc_googlenet"])
+def test_backbone_weights_that_are_a_symlink_loop_or_a_device_are_one_line(tmp_path, backbone):
+    from prisma_abu.neural.backbones import load_backbone
+
+    (tmp_path / "one").symlink_to(tmp_path / "two")
+    (tmp_path / "two").symlink_to(tmp_path / "one")
+    for weights, message in ((tmp_path / "one", "cannot be read"), ("/dev/zero", "not a regular file")):
+        with pytest.raises(ModelError, match=message):
+            load_backbone(backbone, weights=weights)

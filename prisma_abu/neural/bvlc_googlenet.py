@@ -41,7 +41,7 @@ from torch import nn
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
-from prisma_abu.neural.modelfiles import torch_load
+from prisma_abu.neural.modelfiles import model_file, torch_load
 
 __all__ = [
     "BVLCGoogLeNet",
@@ -400,9 +400,7 @@ def caffemodel_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tenso
     """
     from prisma_abu.neural import weights as wt
 
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{NAME} weights not found: expected a .caffemodel file at {path}")
+    path = model_file(path, f"{NAME} weights")
     source = wt.sha256_file(path)
     target = converted_file()
     data = wt.read_verified(target)
