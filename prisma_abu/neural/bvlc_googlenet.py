@@ -400,7 +400,7 @@ def caffemodel_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tenso
     """
     from prisma_abu.neural import weights as wt
 
-    path = model_file(path, f"{NAME} weights")
+    path = model_file(path, f"{NAME} weights", expected="a .caffemodel file")
     source = wt.sha256_file(path)
     target = converted_file()
     data = wt.read_verified(target)

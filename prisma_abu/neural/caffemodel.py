@@ -125,7 +125,7 @@ def read_caffemodel(path: str | os.PathLike[str], *, what: str) -> dict[str, lis
 
     from prisma_abu.neural.modelfiles import model_file
 
-    path = model_file(path, what)
+    path = model_file(path, what, expected="a .caffemodel file")
 
     net = caffe_message_classes()["NetParameter"]()
     try:

@@ -41,8 +41,10 @@ def first_line(exc: BaseException, limit: int = 200) -> str:
     return (text[0] if text else type(exc).__name__)[:limit]
 
 
-def model_file(path: str | os.PathLike[str], what: str) -> Path:
+def model_file(path: str | os.PathLike[str], what: str, *, expected: str = "a file") -> Path:
     """``path`` if it is a regular file of at most :data:`MODEL_FILE_LIMIT` bytes.
+
+    ``expected`` names the file in the not-found message (``"a .caffemodel file"``).
 
     Raises
     ------
@@ -54,7 +56,7 @@ def model_file(path: str | os.PathLike[str], what: str) -> Path:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise ModelError(f"{what} not found: expected a file at {path}") from None
+        raise ModelError(f"{what} not found: expected {expected} at {path}") from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
         raise ModelError(f"{what} {str(path)[:300]}: cannot be read ({reason}); expected a model file") from None
