@@ -329,7 +329,7 @@ def _hashes_to(path: Path, sha256: str) -> bool:
         return False
 
 
-def _find_input(role: str, entry: Any, picture: Path | None, check: bool) -> str:
+def _find_input(role: str, entry: Any, picture: Path | None, check: bool, named: str | None = None) -> str:
     """The file an input entry names.
 
     Checked (replay: the file is read), a picture's metadata is untrusted: the
@@ -338,17 +338,23 @@ def _find_input(role: str, entry: Any, picture: Path | None, check: bool) -> str
     following links: ``../`` and absolute paths that leave them are not
     followed), is a regular file within :data:`REPLAY_INPUT_LIMIT` and has
     the stored sha256. Anything else is one message, whatever the reason, so
-    a forged picture learns nothing about the files around it.
+    a forged picture learns nothing about the files around it. A file the
+    user ``named`` for the role is looked for nowhere else (and checked alike).
     """
     if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str) \
             or not isinstance(entry.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) \
             or not entry["path"] or "\x00" in entry["path"] or len(entry["path"]) > 4096:
         raise InvalidImageError(f"input {role}: expected a path and a sha256 in the picture's parameters")
+    if named is not None:
+        if _hashes_to(Path(named), entry["sha256"]):
+            return str(named)
+        raise InvalidImageError(f"input {role} {named}: not the file the picture was made from (another sha256, "
+                                f"or not a regular file within {REPLAY_INPUT_LIMIT} bytes)")
     stored = Path(entry["path"])
     bases = [*([picture.parent] if picture is not None else []), Path.cwd()]
     candidates = [stored] if stored.is_absolute() else [base / stored for base in bases]
     if not check:
-        return str(next((path for path in candidates if _is_file(path)), candidates[0]))
+        return str(next((path for path in candidates if os.path.isfile(path)), candidates[0]))
     roots = []
     for base in bases:
         try:
@@ -363,24 +369,17 @@ def _find_input(role: str, entry: Any, picture: Path | None, check: bool) -> str
                             f"folder")
 
 
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
 def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True,
-                      picture: str | os.PathLike | None = None) -> Job:
+                      picture: str | os.PathLike | None = None, named: Mapping[str, str] | None = None) -> Job:
     """The job a picture's metadata describes; its input files must be unchanged.
 
     Relative input paths are looked up beside ``picture`` (the file the
     metadata came from), then in the current folder; with ``check_inputs``
     only files below those two folders are read, at most
     :data:`REPLAY_INPUT_LIMIT` bytes each, and any input that is missing,
-    elsewhere or changed gets the same message. Only the roles the command
-    takes are read: metadata naming any other is refused before a file is
-    touched.
+    elsewhere or changed gets the same message; ``named`` (role -> file)
+    gives the files the user names instead. Only the roles the command takes
+    are read: metadata naming any other is refused before a file is touched.
 
     Raises
     ------
@@ -404,7 +403,7 @@ def job_from_metadata(meta: Mapping[str, Any], *, check_inputs: bool = True,
         raise InvalidImageError(f"{command_name}: expected {command.params_cls.kind} parameters, "
                                 f"got {params.kind} parameters")
     folder = None if picture is None else Path(picture).resolve()
-    paths = {role: None if entry is None else _find_input(role, entry, folder, check_inputs)
+    paths = {role: None if entry is None else _find_input(role, entry, folder, check_inputs, (named or {}).get(role))
              for role, entry in inputs.items()}
     return Job(command_name, params, paths)
 

@@ -458,3 +458,16 @@ def test_backbone_weights_that_are_a_symlink_loop_or_a_device_are_one_line(tmp_p
     for weights, message in ((tmp_path / "one", "cannot be read"), ("/dev/zero", "not a regular file")):
         with pytest.raises(ModelError, match=message):
             load_backbone(backbone, weights=weights)
+
+
+def test_replay_reads_an_input_the_user_names_wherever_it_is_checked_alike(tmp_path):
+    from prisma_abu.errors import InvalidImageError
+    from prisma_abu.jobs import job_from_metadata
+
+    elsewhere = tmp_path / "elsewhere.png"
+    elsewhere.write_bytes(b"the photo, moved")
+    meta, picture = _meta_for(tmp_path, "../../gone/photo.png", _sha(elsewhere))
+    job = job_from_metadata(meta, picture=picture, named={"source": str(elsewhere)})
+    assert job.inputs["source"] == str(elsewhere)
+    with pytest.raises(InvalidImageError, match="not the file the picture was made from"):
+        job_from_metadata(meta, picture=picture, named={"source": picture})
