@@ -471,3 +471,23 @@ def test_replay_reads_an_input_the_user_names_wherever_it_is_checked_alike(tmp_p
     assert job.inputs["source"] == str(elsewhere)
     with pytest.raises(InvalidImageError, match="not the file the picture was made from"):
         job_from_metadata(meta, picture=picture, named={"source": picture})
+
+
+def test_an_onnx_tensor_whose_dims_its_data_do_not_fill_is_one_line(tmp_path):
+    from onnx import TensorProto, helper
+
+    from prisma_abu.neural.stylenets import load_stylenet
+
+    tensors = [TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2**32, 2**32], float_data=[0.0]),
+               TensorProto(name="v", data_type=TensorProto.FLOAT, dims=[30000, 30000], raw_data=b"\0" * 4)]
+    value = helper.make_tensor_value_info
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [value("x", TensorProto.FLOAT, [1])],
+                              [value("y", TensorProto.FLOAT, [1])], tensors)
+    path = tmp_path / "bomb.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    with pytest.raises(ModelError, match="not a model file prisma_abu can read"):
+        load_stylenet(str(path))  # before: a ValueError traceback from numpy's reshape
+    from prisma_abu.neural.stylenets.transformer_onnx import read_onnx_state_dict
+
+    with pytest.raises(ModelError, match="corrupt tensor"):
+        read_onnx_state_dict(path)

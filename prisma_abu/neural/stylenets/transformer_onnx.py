@@ -158,6 +158,9 @@ def read_onnx_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor
         return _read(model.graph)
     except _NotTransformer as exc:
         raise ModelError(f"ONNX model {path} is not a pytorch-examples TransformerNet export: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, MemoryError) as exc:  # a tensor's dims that its data do not fill
+        raise ModelError(f"ONNX model {path}: a corrupt tensor ({str(exc).strip()[:200] or type(exc).__name__}); "
+                         f"expected a pytorch-examples TransformerNet export") from None
 
 
 def sniff(path: str | os.PathLike[str]) -> bool:
