@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,13 @@ def _output(output: str, style: str) -> Path:
     checkpoint (``.ckpt`` beside it) a folder.
     """
     out = Path(output)
-    if out.is_dir():  # like every command's -o DIR: the file is named after the input
+    if os.path.isdir(out):  # like every command's -o DIR: the file is named after the input
         stem = Path(style).stem if style != "-" and Path(style).stem else "style"
         out = out / f"{stem}.pth"
     if out.suffix.lower() not in (".pth", ".model"):
         raise InvalidParameterError(f"{out}: expected a .pth (or .model) output for the network, or a folder")
     for path, what in ((out, "network"), (out.with_suffix(".ckpt"), "checkpoint")):
-        if path.is_dir():
+        if os.path.isdir(path):
             raise InvalidParameterError(f"{path}: is a folder; expected a file name for the {what}")
     return out
 

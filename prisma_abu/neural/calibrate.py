@@ -76,7 +76,7 @@ def _read() -> dict[str, Any]:
     """The remembered verdicts; a broken ``precision.json`` is ignored (one warning) and rebuilt."""
     data = read_json(calibration_file()) or {}
     return {k: {f: v[f] for f in ("verdict", "fp32_s", "bf16_s", "measured")}
-            for k, v in data.items() if isinstance(k, str) and len(k) < 1000 and _valid(v)}
+            for k, v in data.items() if isinstance(k, str) and len(k) < 5000 and _valid(v)}
 
 
 def _write(data: dict[str, Any]) -> None:
