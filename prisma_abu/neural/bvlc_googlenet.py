@@ -429,6 +429,9 @@ def convert_default_file() -> Path:
     if path is None:
         raise ModelError(_missing_message())
     caffemodel_state_dict(path)
+    if not converted_file().is_file():  # asked for the cache file itself: an unwritable cache is an error here
+        raise ModelError(f"{NAME}: converted, but the cache folder {converted_file().parent} cannot be written; "
+                         f"expected a writable cache folder (set $PRISMA_ABU_CACHE)")
     return converted_file()
 
 
