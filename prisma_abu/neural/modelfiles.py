@@ -24,10 +24,10 @@ from typing import Any, BinaryIO, Iterable
 
 import torch
 
-from prisma_abu.errors import ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
 
 __all__ = ["MODEL_FILE_LIMIT", "MODEL_MEMORY_LIMIT", "model_file", "torch_load", "check_elements",
-           "check_tensor_storage", "first_line"]
+           "check_tensor_storage", "first_line", "write_model_bytes"]
 
 #: the largest model file read (bytes); VGG19's checkpoint, the largest prisma_abu knows, is 548 MB
 MODEL_FILE_LIMIT = 2 << 30
@@ -175,3 +175,14 @@ def torch_load(source: str | os.PathLike[str] | bytes, what: str) -> Any:
                          f"expected a torch state dict") from None
     _walk_tensors(obj, what)
     return obj
+
+
+def write_model_bytes(path: str | os.PathLike[str], data: bytes, what: str) -> None:
+    """Write a network or checkpoint the user asked for, atomically; a full disk is one line, nothing half-written."""
+    from prisma_abu.io import write_bytes_atomic
+
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write the {what} ({exc.strerror or exc}); expected a folder "
+                                    f"with room for {len(data)} bytes") from None

@@ -256,7 +256,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: TransformerNet,
                       optimizer: torch.optim.Optimizer, gen: torch.Generator, data: str,
                       losses: Mapping[str, float]) -> None:
-    from prisma_abu.io import write_bytes_atomic
+    from prisma_abu.neural.modelfiles import write_model_bytes
 
     state = {"format": CHECKPOINT_FORMAT, "step": step, "params": params.to_dict(),
              "channels": list(net.channels), "data": data, "losses": dict(losses),
@@ -264,7 +264,7 @@ def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: Tran
              "optimizer": optimizer.state_dict(), "generator": gen.get_state()}
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_model_bytes(path, buffer.getvalue(), "training checkpoint")
 
 
 def _check_resume(state: Mapping[str, Any], params: TrainStyleParams, data: str, path: Path) -> None:

@@ -400,7 +400,7 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
     str
         The file's sha256.
     """
-    from prisma_abu.io import write_bytes_atomic
+    from prisma_abu.neural.modelfiles import write_model_bytes
 
     inner = net.net if isinstance(net, TransformerStyleNet) else net
     if not isinstance(inner, TransformerNet):
@@ -417,7 +417,7 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
     torch.save(payload, buffer)
     data = buffer.getvalue()
     path = Path(path)
-    write_bytes_atomic(path, data)  # readable as the umask allows: a file for the user, not a private temporary
+    write_model_bytes(path, data, "style network")  # readable as the umask allows, not a private temporary
     digest = hashlib.sha256(data).hexdigest()
     if isinstance(net, TransformerStyleNet):
         net.sha256 = digest
