@@ -99,6 +99,21 @@ def _fingerprint(style: torch.Tensor, photos: Sequence[torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+#: a photo smaller than the crops is enlarged; first its longer side is cut to this many times its shorter
+MAX_ASPECT = 8
+
+
+def _not_a_strip(photo: torch.Tensor) -> torch.Tensor:
+    """The middle of a photo longer than :data:`MAX_ASPECT` times its width (a 1x1000000 strip costs no 12 GB)."""
+    h, w = photo.shape[-2:]
+    short = min(h, w)
+    if max(h, w) <= MAX_ASPECT * short:
+        return photo
+    keep = MAX_ASPECT * short
+    top, left = (h - keep) // 2 if h > keep else 0, (w - keep) // 2 if w > keep else 0
+    return photo[..., top:top + min(h, keep), left:left + min(w, keep)]
+
+
 class _Crops:
     """Random square crops of random size, resized and flipped, from a fixed list of photos."""
 
@@ -106,7 +121,7 @@ class _Crops:
         self.size, self.gen = size, generator
         self.photos = [p if min(p.shape[-2:]) >= size else
                        _resize(p, tuple(max(size, round(s * size / min(p.shape[-2:]))) for s in p.shape[-2:]))
-                       for p in photos]
+                       for p in map(_not_a_strip, photos)]
 
     def _int(self, high: int) -> int:
         """Uniform in [0, high)."""
@@ -337,12 +352,20 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     device = torch.device(device)
     if not photos:
         raise InvalidImageError("photos: expected at least one training photo, got none")
-    style_t = _longer_side(_image_tensor(style, "style"), params.style_image_size)
+    raw_style = _image_tensor(style, "style")
+    style_t = _longer_side(raw_style, params.style_image_size)
     photo_ts = [_image_tensor(p, f"photo {i}") for i, p in enumerate(photos)]
     data = _fingerprint(style_t, photo_ts)
     precision = _precision(params.precision, device)
     encoder = _encoder(encoder, device)
-    grams = style_targets(encoder, style_t[None].to(device), style_layers)
+    try:
+        grams = style_targets(encoder, style_t[None].to(device), style_layers)
+    except RuntimeError as exc:  # torch: "Output size is too small" for a strip
+        sizes = ["x".join(map(str, t.shape[-2:])) for t in (raw_style, style_t)]
+        raise InvalidImageError(f"style: a {sizes[0]} picture is {sizes[1]} at style_image_size "
+                                f"{params.style_image_size}, too thin for the network "
+                                f"({str(exc).strip().splitlines()[0][:120]}); expected a picture a few pixels "
+                                f"wide on each side at that size") from None
 
     net = initial_net(params).to(device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=params.learning_rate)
