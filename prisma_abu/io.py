@@ -216,7 +216,9 @@ def _unpack(text: str) -> str:
     import zlib
 
     try:
-        return zlib.decompress(base64.b64decode(text[len(_PACKED):], validate=True), bufsize=1 << 16).decode()
+        inflate = zlib.decompressobj()
+        text = inflate.decompress(base64.b64decode(text[len(_PACKED):], validate=True), 16 << 20).decode()
+        return "\x00" if inflate.unconsumed_tail else text  # a zlib bomb: more than 16 MiB of parameters
     except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError):
         return "\x00"  # not JSON: read_metadata says the parameters are invalid
 

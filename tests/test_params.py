@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from prisma_abu.errors import InvalidParameterError
@@ -188,3 +190,58 @@ def test_metadata_without_a_new_field_takes_its_legacy_value(monkeypatch):
     assert params_from_metadata({"kind": "mix", **stored}).n1 == 9  # an old picture: the old behaviour
     assert params_from_metadata({"kind": "mix", **stored, "n1": 4}).n1 == 4  # a value stored wins
     assert params_from_dict({"kind": "mix", **stored}).n1 == 5  # a user's file: today's default
+
+
+# --- hostile parameter files (issue 18) ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 50_000 + "]" * 50_000, "x = " + "{a = " * 5_000 + "1" + "}" * 5_000,
+                                  "\n".join(f"[{'.'.join(['t'] * 40)}]" for _ in range(1)) + "\nx = 1"])
+def test_a_deeply_nested_toml_is_one_line_not_a_recursion_error(text):
+    with pytest.raises(InvalidParameterError, match="nested at most 32 deep"):
+        DreamParams.from_toml(text)
+
+
+def test_a_deeply_nested_json_is_one_line():
+    with pytest.raises(InvalidParameterError, match="nested at most 32 deep"):
+        DreamParams.from_json('{"a": ' + "[" * 500 + "]" * 500 + "}")
+
+
+@pytest.mark.parametrize("cls, text, message", [
+    (DreamParams, "weights = 3", "weights: expected a string or None, got 3"),
+    (StyleParams, "weights = 3", "weights: expected a string or None, got 3"),
+    (DreamParams, 'iter_n = "ten"', "iter_n: expected an integer, got 'ten'"),
+    (DreamParams, "layers = [1, 2]", "layers: expected a list of strings, got (1, 2)"),
+    (DreamParams, 'layer_weights = ["a"]', "layer_weights: expected a list of numbers, got ('a',)"),
+    (MixParams, "spots_keep = 3", "spots_keep: expected a list of lists, got 3"),
+    (MixParams, "guide_model = [1]", "guide_model: expected a string or None, got (1,)"),
+    (StyleParams, "precision = 1.5", "precision: expected a string, got 1.5"),
+])
+def test_a_field_of_the_wrong_type_names_field_type_and_value(cls, text, message):
+    with pytest.raises(InvalidParameterError, match=re.escape(message)):
+        cls.from_toml(text)
+
+
+def test_a_parameter_file_too_large_is_refused_before_parsing():
+    with pytest.raises(InvalidParameterError, match="at most"):
+        DreamParams.from_toml("# " + "x" * (5 << 20))
+
+
+def test_the_command_line_says_one_line_for_a_wrong_type_or_nesting(tmp_path, capsys):
+    from prisma_abu.cli import main
+
+    for name, text in (("w.toml", "weights = 3"), ("deep.toml", "a = " + "[" * 50_000 + "]" * 50_000)):
+        path = tmp_path / name
+        path.write_text(text)
+        assert main(["dream", "sample/chelsea.jpg", "--params", str(path), "-q", "-o", str(tmp_path / "o.png")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("prisma-abu: error: ") and "Traceback" not in err[0], err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_deeply_nested_experiment_file_is_one_line(tmp_path):
+    from prisma_abu.batch.experiment import read_experiment_file
+
+    path = tmp_path / "deep.toml"
+    path.write_text("[batch]\nsources = " + "[" * 50_000 + "]" * 50_000)
+    with pytest.raises(InvalidParameterError, match="nested at most 32 deep"):
+        read_experiment_file(path)

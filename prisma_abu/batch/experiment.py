@@ -15,7 +15,6 @@ import itertools
 import math
 import os
 import re
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..errors import InvalidParameterError
 from ..io import WRITABLE_SUFFIXES, check_output_folder
 from ..jobs import Job
 from ..params import Params
+from ..params.base import PARAMS_TEXT_LIMIT, load_text
 from .backends import check_run_options
 from .kinds import JobKind, format_value, job_kind
 from .manifest import MANIFEST
@@ -262,10 +262,14 @@ def read_experiment_file(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InvalidParameterError(f"{path}: no such experiment file; expected a .toml file")
+    if path.stat().st_size > PARAMS_TEXT_LIMIT:
+        raise InvalidParameterError(f"{path}: {path.stat().st_size} bytes; expected an experiment file of at most "
+                                    f"{PARAMS_TEXT_LIMIT} bytes")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise InvalidParameterError(f"{path}: expected an experiment in TOML, got invalid TOML ({exc})") from None
+    return load_text(text, "toml", f"{path}: ", "an experiment in TOML")  # bounded size and nesting
 
 
 def load_experiment(path: str | os.PathLike) -> Experiment:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .pictures import expand_sources
 
     params = params_from_args(TrainStyleParams, args)
-    out = Path(args.output)
-    if out.suffix.lower() not in (".pth", ".model"):
-        raise InvalidParameterError(f"{out}: expected a .pth (or .model) output for the network")
+    out = _output(args.output, args.style)
     check_output_folder(out.parent if str(out.parent) else Path("."))
     photos = [as_picture(s.path, s.name) for s in expand_sources(args.photos)]
     style = as_picture(args.style, "style")
@@ -58,6 +57,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _output(output: str, style: str) -> Path:
+    """The network's file: ``-o`` itself, or ``DIR/<style's name>.pth`` when ``-o`` is a folder.
+
+    Checked before any training: a .pth / .model name, and neither it nor its
+    checkpoint (``.ckpt`` beside it) a folder.
+    """
+    out = Path(output)
+    if os.path.isdir(out):  # like every command's -o DIR: the file is named after the input
+        stem = Path(style).stem if style != "-" and Path(style).stem else "style"
+        out = out / f"{stem}.pth"
+    if out.suffix.lower() not in (".pth", ".model"):
+        raise InvalidParameterError(f"{out}: expected a .pth (or .model) output for the network, or a folder")
+    for path, what in ((out, "network"), (out.with_suffix(".ckpt"), "checkpoint")):
+        if os.path.isdir(path):
+            raise InvalidParameterError(f"{path}: is a folder; expected a file name for the {what}")
+    return out
+
+
 def register(sub: Any) -> None:
     """Add ``train-style``."""
     p = sub.add_parser("train-style", help="train a fast style network of your own on photos",
@@ -68,7 +85,9 @@ def register(sub: Any) -> None:
     p.add_argument("style", metavar="STYLE", help="the style picture")
     p.add_argument("--photos", nargs="+", required=True, metavar="PHOTO",
                    help="photos or folders of photos to train on")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.pth", help="the network to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pth|DIR",
+                   help="the network to write; a folder: DIR/<style's name>.pth (the checkpoint goes beside it, "
+                        ".ckpt)")
     p.add_argument("--resume", metavar="FILE.ckpt", help="continue a run from its checkpoint, bit for bit")
     p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

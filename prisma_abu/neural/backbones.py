@@ -39,6 +39,7 @@ from typing import Any
 import torch
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.neural.modelfiles import first_line
 
 __all__ = [
     "Backbone",
@@ -472,7 +473,10 @@ def load_backbone(
     _module(name)
     if pooling not in _POOLINGS:
         raise InvalidParameterError(f"expected pooling 'max' or 'avg', got {pooling!r}")
-    key = None if weights is None else str(Path(weights).expanduser().resolve())
+    try:
+        key = None if weights is None else str(Path(weights).expanduser().resolve())
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
+        raise ModelError(f"{name} weights {str(weights)[:300]}: cannot be read ({first_line(exc)})") from None
     return _load_cached(name, key, pooling, str(torch.device(device)))
 
 

@@ -29,7 +29,6 @@ sizes and the channel chain must fit.
 from __future__ import annotations
 
 import functools
-import io
 import os
 from collections import defaultdict
 from collections.abc import Mapping
@@ -42,6 +41,7 @@ from torch import nn
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
+from prisma_abu.neural.modelfiles import model_file, torch_load
 
 __all__ = [
     "BVLCGoogLeNet",
@@ -400,25 +400,20 @@ def caffemodel_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tenso
     """
     from prisma_abu.neural import weights as wt
 
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{NAME} weights not found: expected a .caffemodel file at {path}")
+    path = model_file(path, f"{NAME} weights", expected="a .caffemodel file")
     source = wt.sha256_file(path)
     target = converted_file()
     data = wt.read_verified(target)
     if data is not None:
         try:
-            saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+            saved = torch_load(data, f"cached {target}")
             if saved["source_sha256"] == source:
                 return dict(saved["state"])
-        except Exception:  # an older or foreign file that hashes right: convert again
+        except (ModelError, KeyError, TypeError, ValueError):  # an older or foreign file that hashes right
             pass
     state = convert_caffemodel(path)
     _network(state, path)  # only weights that fit are kept
-    try:
-        wt.save_with_sidecar({"source_sha256": source, "state": state}, target)
-    except OSError:
-        pass
+    wt.save_with_sidecar({"source_sha256": source, "state": state}, target)  # unwritable: convert next time
     return state
 
 
@@ -434,6 +429,9 @@ def convert_default_file() -> Path:
     if path is None:
         raise ModelError(_missing_message())
     caffemodel_state_dict(path)
+    if not converted_file().is_file():  # asked for the cache file itself: an unwritable cache is an error here
+        raise ModelError(f"{NAME}: converted, but the cache folder {converted_file().parent} cannot be written; "
+                         f"expected a writable cache folder (set $PRISMA_ABU_CACHE)")
     return converted_file()
 
 

@@ -121,10 +121,11 @@ def read_caffemodel(path: str | os.PathLike[str], *, what: str) -> dict[str, lis
         Missing, unreadable or not a Caffe model, or a blob whose data does not
         fill its shape.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{what} not found: expected a .caffemodel file at {path}")
     from google.protobuf.message import DecodeError
+
+    from prisma_abu.neural.modelfiles import model_file
+
+    path = model_file(path, what, expected="a .caffemodel file")
 
     net = caffe_message_classes()["NetParameter"]()
     try:
@@ -148,18 +149,16 @@ def read_caffemodel(path: str | os.PathLike[str], *, what: str) -> dict[str, lis
 
 
 def _blob_array(blob: Any, where: str) -> np.ndarray:
-    """One ``BlobProto`` as a float32 array of its shape."""
+    """One ``BlobProto`` as a float32 array of its shape, the shape checked against the values first."""
+    from prisma_abu.neural.modelfiles import check_elements
+
     if blob.HasField("shape"):
         shape = tuple(int(dim) for dim in blob.shape.dim)
     else:
         shape = (blob.num, blob.channels, blob.height, blob.width)
-    values = np.array(blob.data if len(blob.data) else blob.double_data, dtype=np.float32)
-    if any(dim < 0 for dim in shape) or values.size != int(np.prod(shape, dtype=np.int64)):
-        raise ModelError(
-            f"{where}: a blob of shape {'x'.join(map(str, shape))} expected "
-            f"{int(np.prod(shape, dtype=np.int64))} values, got {values.size}"
-        )
-    return values.reshape(shape)
+    values = blob.data if len(blob.data) else blob.double_data
+    check_elements(shape, len(values), f"{where}: a blob")
+    return np.array(values, dtype=np.float32).reshape(shape)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -33,6 +33,7 @@ from typing import Any, Callable
 import torch
 
 from ..errors import InvalidParameterError
+from .cache import read_json, write
 from .weights import cache_dir
 
 __all__ = ["calibrated_precision", "verdicts", "forget", "machine_key", "calibration_file", "measure", "decide",
@@ -77,20 +78,24 @@ def machine_key(backbone: str, device: torch.device, weights: str | os.PathLike[
     return key
 
 
+def _valid(entry: Any) -> bool:
+    """A verdict as :func:`calibrated_precision` writes it."""
+    return (isinstance(entry, dict) and entry.get("verdict") in ("fp32", "bf16")
+            and all(isinstance(entry.get(k), (int, float)) and not isinstance(entry.get(k), bool)
+                    for k in ("fp32_s", "bf16_s"))
+            and isinstance(entry.get("measured"), str))
+
+
 def _read() -> dict[str, Any]:
-    try:
-        data = json.loads(calibration_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The remembered verdicts; a broken ``precision.json`` is ignored (one warning) and rebuilt."""
+    data = read_json(calibration_file()) or {}
+    fields = ("verdict", "fp32_s", "bf16_s", "measured", "settled", "attempts", "ratio", "spread")
+    return {k: {f: v[f] for f in fields if f in v}
+            for k, v in data.items() if isinstance(k, str) and len(k) < 5000 and _valid(v)}
 
 
 def _write(data: dict[str, Any]) -> None:
-    path = calibration_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write(calibration_file(), json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def step_seconds(backbone: Any, device: torch.device, precision: str, image: torch.Tensor) -> float:
@@ -200,4 +205,4 @@ def forget() -> int:
 
 def verdicts() -> dict[str, dict[str, Any]]:
     """Every remembered verdict (``prisma-abu doctor`` lists them)."""
-    return {k: v for k, v in _read().items() if isinstance(v, dict)}
+    return _read()

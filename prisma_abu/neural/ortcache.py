@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from .cache import read_json, write
 from .paths import cache_dir
 
 __all__ = ["key", "lookup", "store", "run", "threads_here", "cpu_only_here", "MAX_ENTRY_BYTES"]
@@ -83,20 +84,10 @@ def cpu_only_here() -> bool:
     return not any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/kfd"))
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        if path.stat().st_size > 1 << 16:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def lookup(spec: str) -> dict[str, Any] | None:
     """The stored entry of ``spec`` (``name``, ``sha256``, ``min_size``, ``style``, ``threads``, ``graph``), or None."""
     folder = _folder()
-    entry = _read_json(folder / f"{key(spec)}.json")
+    entry = read_json(folder / f"{key(spec)}.json")
     if entry is None:
         return None
     graph = folder / f"graph-{entry.get('graph_sha256', '')}.onnx"
@@ -116,23 +107,17 @@ def lookup(spec: str) -> dict[str, Any] | None:
 def store(spec: str, *, name: str, sha256: str, min_size: int, style: np.ndarray, graph: bytes,
           threads: int) -> bool:
     """Remember ``spec``'s graph and conditioning for the next runs; False (and nothing written) if the cache is unwritable."""
-    from ..io import write_bytes_atomic
-
     folder = _folder()
     digest = hashlib.sha256(graph).hexdigest()
-    entry = _read_json(folder / f"{key(spec)}.json") or {}
+    entry = read_json(folder / f"{key(spec)}.json") or {}
     recorded = entry.get("threads") if isinstance(entry.get("threads"), dict) else {}
     entry = {"spec": spec, "name": name, "sha256": sha256, "min_size": int(min_size),
              "style": [float(v) for v in np.asarray(style, np.float32).ravel()], "graph_sha256": digest,
              "threads": {**recorded, _environment(): int(threads)}}
-    try:
-        graph_file = folder / f"graph-{digest}.onnx"
-        if not graph_file.is_file():
-            write_bytes_atomic(graph_file, graph)
-        write_bytes_atomic(folder / f"{key(spec)}.json", json.dumps(entry, indent=1).encode())
-    except Exception:  # a cache is a cache: unwritable means the next run builds the graph again
-        return False
-    return True
+    graph_file = folder / f"graph-{digest}.onnx"
+    if not graph_file.is_file() and not write(graph_file, graph):
+        return False  # a cache is a cache: unwritable means the next run builds the graph again
+    return write(folder / f"{key(spec)}.json", json.dumps(entry, indent=1).encode())
 
 
 def _session(graph: Path, threads: int) -> Any:

@@ -21,16 +21,17 @@ import hashlib
 import importlib.util
 import io
 import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO
+from typing import Any
 
 import torch
 
 from prisma_abu.errors import InvalidParameterError, ModelError
 from prisma_abu.neural.paths import CACHE_ENV, MODELS_ENV, cache_dir, models_dir
+from prisma_abu.neural.cache import write as write_cache
+from prisma_abu.neural.modelfiles import MODEL_FILE_LIMIT, model_file, torch_load
 
 __all__ = [
     "CACHE_ENV",
@@ -89,20 +90,6 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write a file through a temporary sibling and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _package_dir(package: str, pip_name: str) -> Path:
@@ -249,11 +236,17 @@ def _check_onnx_convs(model: Any, path: Path) -> None:
 
 
 def read_verified(path: Path) -> bytes | None:
-    """The file's bytes if its sidecar's sha256 matches them, else None."""
+    """The file's bytes if its sidecar's sha256 matches them, else None (a cache to rebuild)."""
+    import stat
+
     try:
+        info, side = os.stat(path), os.stat(_sidecar(path))
+        if not (stat.S_ISREG(info.st_mode) and stat.S_ISREG(side.st_mode)) or side.st_size > 4096 \
+                or info.st_size > MODEL_FILE_LIMIT:
+            return None
         recorded = _sidecar(path).read_text(encoding="ascii").split()[0]
         data = path.read_bytes()
-    except (OSError, IndexError, UnicodeDecodeError):
+    except (OSError, IndexError, UnicodeDecodeError, ValueError):
         return None
     return data if hashlib.sha256(data).hexdigest() == recorded else None
 
@@ -280,26 +273,24 @@ def vgg16_state_dict() -> dict[str, torch.Tensor]:
     data = read_verified(target)
     if data is not None:
         try:
-            return _torch_load(io.BytesIO(data))
-        except Exception:  # a file that hashes right but does not load: convert again
+            return torch_load(data, f"cached {target}")
+        except ModelError:  # a file that hashes right but does not load: convert again
             pass
     state = convert_vgg16_onnx(vgg16_onnx_file(), expected_sha256=VGG16_ONNX_SHA256)
-    try:
-        save_with_sidecar(state, target)
-    except OSError:
-        pass  # read-only cache: the conversion is cheap enough to redo
+    save_with_sidecar(state, target)  # a read-only cache: the conversion is cheap enough to redo
     return state
 
 
-def save_with_sidecar(state: Mapping[str, Any], target: Path) -> None:
-    """``torch.save`` into the cache, atomically, with a ``.sha256`` sidecar of the bytes."""
+def save_with_sidecar(state: Mapping[str, Any], target: Path) -> bool:
+    """``torch.save`` into the cache, atomically, with a ``.sha256`` sidecar of the bytes.
+
+    Returns False (after one warning) when the cache cannot be written: it is only a cache.
+    """
     buffer = io.BytesIO()
     torch.save(dict(state), buffer)
     data = buffer.getvalue()
-    cache_dir(create=True)
-    _write_atomic(target, lambda handle: handle.write(data))
     line = f"{hashlib.sha256(data).hexdigest()}  {target.name}\n".encode("ascii")
-    _write_atomic(_sidecar(target), lambda handle: handle.write(line))
+    return write_cache(target, data) and write_cache(_sidecar(target), line)
 
 
 # -- torchvision checkpoints -------------------------------------------------------------
@@ -344,12 +335,8 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> dict[str
     ModelError
         Missing, unreadable or not a dict of tensors.
     """
-    path = Path(path)
-    _require_file(path, what)
-    try:
-        state = _torch_load(path)
-    except Exception as exc:  # pickle, zip and torch errors alike
-        raise ModelError(f"cannot read {what} from {path}: {exc}") from exc
+    path = model_file(Path(path), what)
+    state = torch_load(path, f"cannot read {what} from {path}")
     for wrapper in ("state_dict", "model"):
         if isinstance(state, dict) and len(state) == 1 and isinstance(state.get(wrapper), dict):
             state = state[wrapper]
@@ -403,6 +390,3 @@ def _few(items: list[str], limit: int = 5) -> str:
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
 
-
-def _torch_load(source: str | os.PathLike[str] | BinaryIO) -> Any:
-    return torch.load(source, map_location="cpu", weights_only=True)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Mapping, TypeVar
 from ..errors import InvalidParameterError
 
 __all__ = ["Params", "Knob", "knob", "knobs", "params_from_dict", "params_from_metadata", "register_kind",
-           "param_kinds", "NO_LEGACY"]
+           "param_kinds", "NO_LEGACY", "load_text", "check_type", "PARAMS_TEXT_LIMIT", "PARAMS_DEPTH_LIMIT"]
 
 P = TypeVar("P", bound="Params")
 
@@ -139,6 +139,98 @@ def check_bool(name: str, value: Any) -> None:
         raise InvalidParameterError(f"{name}: expected true or false, got {value!r}")
 
 
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _type_name(hint: Any) -> str:
+    base, optional = _base(hint)
+    if typing.get_origin(base) is tuple:
+        args = typing.get_args(base)
+        if len(args) == 2 and args[1] is Ellipsis and args[0] is not Any:
+            name = "a list of " + {bool: "true/false values", int: "integers", float: "numbers",
+                                   str: "strings"}.get(args[0], "lists")
+        else:
+            name = "a list"
+    else:
+        name = _TYPE_NAMES.get(base, getattr(base, "__name__", str(base)))
+    return f"{name} or None" if optional else name
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    base, optional = _base(hint)
+    if value is None:
+        return optional
+    if base is Any:
+        return True
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if base in (int, str):
+        return isinstance(value, base) and not isinstance(value, bool)
+    if base is bool:
+        return isinstance(value, bool)
+    if typing.get_origin(base) is tuple:
+        if not isinstance(value, (tuple, list)):
+            return False
+        args = typing.get_args(base)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(item, args[0]) for item in value)
+        return True  # a fixed-length tuple (a spot's y, x, size): the field's own check names its parts
+    return True  # a type this check does not know: the field's own checks decide
+
+
+def check_type(name: str, value: Any, hint: Any) -> None:
+    """``value`` of the field's declared type (an int is a float too), else one line naming field, type and value."""
+    if not _fits(value, hint):
+        raise InvalidParameterError(f"{name}: expected {_type_name(hint)}, got {value!r:.60}")
+
+
+#: the largest parameter or experiment file read (characters), and the deepest nesting it may have
+PARAMS_TEXT_LIMIT, PARAMS_DEPTH_LIMIT = 4 << 20, 32
+
+
+def load_text(text: str, fmt: str, where: str = "", expected: str | None = None) -> dict[str, Any]:
+    """A TOML or JSON document as a table, its size and nesting bounded (no RecursionError, no huge file).
+
+    Parameters
+    ----------
+    text : str
+    fmt : {"toml", "json"}
+    where : str
+        Starts each message (``"experiment.toml: "``); empty for none.
+    expected : str, optional
+        What the document should be (default ``"TOML parameters"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        Too long, not valid, nested deeper than :data:`PARAMS_DEPTH_LIMIT`,
+        or not a table.
+    """
+    label = fmt.upper()
+    expected = expected or f"{label} parameters"
+    if not isinstance(text, str) or len(text) > PARAMS_TEXT_LIMIT:
+        size = f"{len(text)} characters" if isinstance(text, str) else type(text).__name__
+        raise InvalidParameterError(f"{where}expected {expected} of at most {PARAMS_TEXT_LIMIT} characters, "
+                                    f"got {size}")
+    deep = f"{where}expected {expected} nested at most {PARAMS_DEPTH_LIMIT} deep, got deeper"
+    try:
+        data = tomllib.loads(text) if fmt == "toml" else json.loads(text)
+    except RecursionError:
+        raise InvalidParameterError(deep) from None
+    except ValueError as exc:  # TOMLDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidParameterError(f"{where}expected {expected}, got invalid {label} ({exc})") from None
+    if not isinstance(data, dict):
+        raise InvalidParameterError(f"{where}expected a {label} object, got {type(data).__name__}")
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > PARAMS_DEPTH_LIMIT:
+            raise InvalidParameterError(deep)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return data
+
+
 @functools.lru_cache(maxsize=None)
 def _type_hints(cls: type) -> dict[str, Any]:
     """``typing.get_type_hints(cls)``, once per class (it costs ~2 ms; every new parameter object asks)."""
@@ -161,9 +253,12 @@ class Params:
         self._check_knobs()
 
     def _check_knobs(self) -> None:
-        """Booleans, choices and numeric ranges, as each field's :class:`Knob` declares them."""
+        """Each field's declared type, then booleans, choices and numeric ranges, as its :class:`Knob` declares them."""
         hints = _type_hints(type(self))
-        for name, info in knobs(type(self)).items():
+        fields = knobs(type(self))
+        for name in fields:
+            check_type(name, getattr(self, name), hints[name])
+        for name, info in fields.items():
             value = getattr(self, name)
             base, optional = _base(hints[name])
             if value is None and optional:
@@ -238,21 +333,11 @@ class Params:
 
     @classmethod
     def from_json(cls: type[P], text: str) -> P:
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise InvalidParameterError(f"expected JSON parameters, got invalid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise InvalidParameterError(f"expected a JSON object, got {type(data).__name__}")
-        return cls.from_dict(data)
+        return cls.from_dict(load_text(text, "json"))
 
     @classmethod
     def from_toml(cls: type[P], text: str) -> P:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidParameterError(f"expected TOML parameters, got invalid TOML ({exc})") from None
-        return cls.from_dict(data)
+        return cls.from_dict(load_text(text, "toml"))
 
 
 def _coerce(hint: Any, value: Any) -> Any:

@@ -572,3 +572,13 @@ def test_cli_dream_and_mix_on_the_file(tmp_path, small, repo_root):
     assert main(["mix", SAMPLE, "--guide", GUIDE, "--backbone", "bvlc_googlenet", "--weights", str(small[0]),
                  "--layer", "conv2/3x3_reduce", "--base-width", "128", "--n3", "40", *FAST, "-o", str(mixed)]) == 0
     assert read_image(mixed).shape[1] == 128
+
+
+def test_an_unwritable_cache_converts_in_memory_and_fetch_weights_says_so(tmp_path, monkeypatch):
+    caffemodel, _ = _model(tmp_path / "models", name="bvlc_googlenet.caffemodel")
+    (tmp_path / "file").write_text("a file, not a folder")
+    monkeypatch.setenv(wt.CACHE_ENV, str(tmp_path / "file" / "cache"))  # unwritable, even for root
+    state = bvlc.caffemodel_state_dict(caffemodel)  # a cache is a cache: the weights still come
+    assert "conv1/7x7_s2.weight" in state
+    with pytest.raises(ModelError, match="cannot be written; expected a writable cache folder"):
+        bvlc.convert_default_file()

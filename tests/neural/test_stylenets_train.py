@@ -101,14 +101,30 @@ def test_a_resume_that_does_not_match_is_refused(tmp_path, small_photos, stripes
                     resume=ckpt, **TINY_LAYERS)
     with pytest.raises(InvalidParameterError, match="same style picture and photos"):
         train_style(stripes[::-1], small_photos, more, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
-    with pytest.raises(InvalidParameterError, match="expected more than the checkpoint's 2 steps"):
-        train_style(stripes, small_photos, params, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
+    with pytest.raises(InvalidParameterError, match="expected at least the checkpoint's 2 steps, got 1"):
+        train_style(stripes, small_photos, params.replace(steps=1), encoder=tiny_encoder, resume=ckpt,
+                    **TINY_LAYERS)
     ckpt.write_bytes(ckpt.read_bytes()[:100])
     with pytest.raises(ModelError, match="corrupt or truncated"):
         train_style(stripes, small_photos, more, encoder=tiny_encoder, resume=ckpt, **TINY_LAYERS)
     torch.save({"format": "something else"}, tmp_path / "other.ckpt")
     with pytest.raises(ModelError, match=CHECKPOINT_FORMAT):
         read_checkpoint(tmp_path / "other.ckpt")
+
+
+def test_a_run_killed_after_its_last_checkpoint_resumes_to_its_network(tmp_path, small_photos, stripes,
+                                                                       tiny_encoder):
+    """The checkpoint of the final step was written, the model was not: resuming just gives the network."""
+    params = TrainStyleParams(image_size=32, batch_size=1, steps=2, width=0.25, checkpoint_every=1,
+                              precision="fp32")
+    ckpt = tmp_path / "run.ckpt"
+    whole = train_style(stripes, small_photos, params, encoder=tiny_encoder, checkpoint=ckpt, **TINY_LAYERS)
+    steps = []
+    again = train_style(stripes, small_photos, params, encoder=tiny_encoder, resume=ckpt,
+                        callback=lambda s, losses: steps.append(s), **TINY_LAYERS)
+    assert steps == []
+    a, b = weights_of(whole), weights_of(again)
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_a_trained_network_saved_is_a_first_class_model(tmp_path, small_photos, stripes, tiny_encoder):
@@ -156,3 +172,22 @@ def test_train_style_params_round_trip():
     assert TrainStyleParams.from_json(p.to_json()) == p
     assert TrainStyleParams.from_toml(p.to_toml()) == p
     assert params_from_dict({"kind": "train_style", **p.to_dict()}) == p
+
+
+def test_a_strip_as_style_is_one_line_and_as_photo_costs_no_giant_enlargement(small_photos, tiny_encoder):
+    from prisma_abu.neural.stylenets.train import MAX_ASPECT, _Crops
+
+    params = TrainStyleParams(image_size=32, style_image_size=64, batch_size=1, steps=1, width=0.25,
+                              precision="fp32")
+    def pooling(image, layers):  # the tiny encoder with a 2x2 max pool, as VGG has: a 1-pixel row cannot pass it
+        out = tiny_encoder(image, [name for name in layers if name != "pool"] + ["relu1"])
+        if "pool" in layers:
+            out["pool"] = torch.nn.functional.max_pool2d(out["relu1"], 2)
+        return out
+
+    strip = np.full((1, 20000, 3), 128.0, np.float32)
+    with pytest.raises(InvalidImageError, match="a 1x20000 picture is 1x64 at style_image_size 64, too thin"):
+        train_style(strip, small_photos, params, encoder=pooling, content_layer="relu1", style_layers=("pool",))
+    crops = _Crops([torch.zeros(3, 1, 20000)], 32, torch.Generator().manual_seed(0))
+    assert crops.photos[0].shape[-2:] == (32, MAX_ASPECT * 32)  # not 32 x 640000
+    assert crops.batch(2).shape == (2, 3, 32, 32)

@@ -198,12 +198,18 @@ def _valid_specs() -> str:
 
 
 def _looks_like_path(spec: str) -> bool:
-    return os.sep in spec or "/" in spec or Path(spec).suffix.lower() in file_suffixes() or Path(spec).is_file()
+    if os.sep in spec or "/" in spec or Path(spec).suffix.lower() in file_suffixes():
+        return True
+    try:
+        return Path(spec).is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte: not a file there
+        return len(spec) > 255
 
 
 def _load_file(path: Path, device: Any, options: dict[str, Any]) -> StyleNet:
-    if not path.is_file():
-        raise ModelError(f"model file not found: expected {path}")
+    from prisma_abu.neural.modelfiles import model_file
+
+    model_file(path, "model file")  # a regular file within the size limit, before sniffing its first bytes
     candidates = [k for k in _file_kinds if path.suffix.lower() in k.suffixes]
     if not candidates:
         raise ModelError(

@@ -33,6 +33,7 @@ prefixes).
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -123,7 +124,7 @@ def _tensor(obj: TorchObject, key: str, shape: tuple[int, ...] | None = None) ->
     if not isinstance(value, np.ndarray) or value.size == 0:
         raise _Unsupported(f"{obj.cls} without its {key!r} tensor")
     if shape is not None:
-        if value.size != int(np.prod(shape)):
+        if value.size != math.prod(shape) or min(shape) < 0:
             raise _Unsupported(f"{obj.cls}.{key} has {value.size} values, expected {shape}")
         value = value.reshape(shape)
     return torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
@@ -142,11 +143,14 @@ def _conv(obj: TorchObject) -> nn.Module:
     kh, kw, dh, dw = _num(obj, "kH"), _num(obj, "kW"), _num(obj, "dH", 1), _num(obj, "dW", 1)
     ph, pw = _num(obj, "padH", 0), _num(obj, "padW", 0)
     dil = (_num(obj, "dilationH", 1), _num(obj, "dilationW", 1))
-    bias = obj.get("bias")
-    conv = nn.Conv2d(cin, cout, (kh, kw), (dh, dw), (ph, pw), dil, bias=isinstance(bias, np.ndarray))
-    conv.weight = nn.Parameter(_tensor(obj, "weight", (cout, cin, kh, kw)))
-    if conv.bias is not None:
-        conv.bias = nn.Parameter(_tensor(obj, "bias", (cout,)))
+    _check_geometry(obj, (ph, pw), (dh, dw, *dil))
+    weight = _tensor(obj, "weight", (cout, cin, kh, kw))  # the file's values first: no layer larger than them
+    bias = _tensor(obj, "bias", (cout,)) if isinstance(obj.get("bias"), np.ndarray) else None
+    with torch.device("meta"):
+        conv = nn.Conv2d(cin, cout, (kh, kw), (dh, dw), (ph, pw), dil, bias=bias is not None)
+    conv.weight = nn.Parameter(weight)
+    if bias is not None:
+        conv.bias = nn.Parameter(bias)
     return conv
 
 
@@ -156,18 +160,36 @@ def _full_conv(obj: TorchObject) -> nn.Module:
     ph, pw, ah, aw = _num(obj, "padH", 0), _num(obj, "padW", 0), _num(obj, "adjH", 0), _num(obj, "adjW", 0)
     if ah >= dh or aw >= dw:
         raise _Unsupported(f"{obj.cls} with adj ({ah}, {aw}) not below its stride ({dh}, {dw})")
-    bias = obj.get("bias")
-    conv = nn.ConvTranspose2d(cin, cout, (kh, kw), (dh, dw), (ph, pw), (ah, aw), bias=isinstance(bias, np.ndarray))
-    conv.weight = nn.Parameter(_tensor(obj, "weight", (cin, cout, kh, kw)))
-    if conv.bias is not None:
-        conv.bias = nn.Parameter(_tensor(obj, "bias", (cout,)))
+    _check_geometry(obj, (ph, pw), (dh, dw))
+    weight = _tensor(obj, "weight", (cin, cout, kh, kw))
+    bias = _tensor(obj, "bias", (cout,)) if isinstance(obj.get("bias"), np.ndarray) else None
+    with torch.device("meta"):
+        conv = nn.ConvTranspose2d(cin, cout, (kh, kw), (dh, dw), (ph, pw), (ah, aw), bias=bias is not None)
+    conv.weight = nn.Parameter(weight)
+    if bias is not None:
+        conv.bias = nn.Parameter(bias)
     return conv
+
+
+#: the widest padding and the largest stride, dilation or upsampling factor a layer may declare
+#: (fast-neural-style's largest is a 40-pixel reflection padding); more would only cost memory
+MAX_PADDING, MAX_FACTOR = 256, 16
+
+
+def _check_geometry(obj: TorchObject, pads: tuple[int, ...], factors: tuple[int, ...]) -> None:
+    if any(not 0 <= p <= MAX_PADDING for p in pads) or any(not 1 <= f <= MAX_FACTOR for f in factors):
+        raise _Unsupported(f"{obj.cls} with padding {pads} and strides/dilations/factors {factors}; expected "
+                           f"padding in 0..{MAX_PADDING} and factors in 1..{MAX_FACTOR}")
 
 
 def _norm(obj: TorchObject, instance: bool) -> nn.Module:
     weight = obj.get("weight")
     source = weight if isinstance(weight, np.ndarray) else obj.get("running_mean")
     channels = int(source.size) if isinstance(source, np.ndarray) else _num(obj, "nOutput")
+    if not instance and not isinstance(obj.get("running_mean"), np.ndarray):
+        raise _Unsupported(f"{obj.cls} without its 'running_mean' tensor")
+    if not 1 <= channels <= (source.size if isinstance(source, np.ndarray) else 1 << 16):
+        raise _Unsupported(f"{obj.cls} of {channels} channels; expected 1..65536")
     eps = float(obj.get("eps", 1e-5))
     affine = isinstance(weight, np.ndarray) and weight.size > 0
     if instance:  # statistics of each picture, as fast-neural-style and OpenCV run it
@@ -190,7 +212,14 @@ def _padding(obj: TorchObject, mode: str) -> nn.Module:
     pads = tuple(_num(obj, key, 0) for key in ("pad_l", "pad_r", "pad_t", "pad_b"))
     if min(pads) < 0:
         raise _Unsupported(f"{obj.cls} with negative (cropping) padding {pads}")
+    _check_geometry(obj, pads, ())
     return {"reflect": nn.ReflectionPad2d, "replicate": nn.ReplicationPad2d, "zero": nn.ZeroPad2d}[mode](pads)
+
+
+def _upsample(obj: TorchObject) -> nn.Module:
+    factor = _num(obj, "scale_factor")
+    _check_geometry(obj, (), (factor,))
+    return nn.Upsample(scale_factor=factor, mode="nearest")
 
 
 _BUILDERS: dict[str, Callable[[TorchObject], nn.Module]] = {
@@ -208,7 +237,7 @@ _BUILDERS: dict[str, Callable[[TorchObject], nn.Module]] = {
     "SpatialReflectionPadding": lambda o: _padding(o, "reflect"),
     "SpatialReplicationPadding": lambda o: _padding(o, "replicate"),
     "SpatialZeroPadding": lambda o: _padding(o, "zero"),
-    "SpatialUpSamplingNearest": lambda o: nn.Upsample(scale_factor=_num(o, "scale_factor"), mode="nearest"),
+    "SpatialUpSamplingNearest": lambda o: _upsample(o),
     "ShaveImage": lambda o: _Shave(_num(o, "size", 0)),
     "TotalVariation": lambda o: nn.Identity(),
     "Identity": lambda o: nn.Identity(),
@@ -412,9 +441,7 @@ def load(path: str | os.PathLike[str]) -> Torch7StyleNet:
     from prisma_abu.neural.weights import sha256_file
 
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"Torch7 model not found: expected a file at {path}")
-    obj = read_t7(path)
+    obj = read_t7(path)  # checks the path (a regular file, within the size limit) first
     try:
         body, opt = to_module(obj)
     except ModelError as exc:

@@ -11,6 +11,7 @@ buffer.  Little-endian, 8-byte longs (Torch7 on 64-bit Linux and macOS).
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class _Reader:
 
     def __init__(self, data: bytes) -> None:
         self.data, self.pos, self.memo, self.depth = memoryview(data), 0, {}, 0
+        # tensors are copied out of their storages: together no more bytes than the file's own, twice over
+        self.budget = 2 * len(data) + (1 << 20)
 
     def _take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
@@ -156,6 +159,13 @@ class _Reader:
             raise _Corrupt(f"{cls} with sizes {sizes}, strides {strides}, offset {offset + 1}")
         if 0 in sizes:
             return np.empty(sizes, dtype=dtype)
+        count = math.prod(sizes)
+        if count > storage.size - offset:
+            raise _Corrupt(f"{cls} of size {sizes} declares {count} elements over a storage of {storage.size} "
+                           f"(from element {offset + 1}); expected a tensor that fills its own storage")
+        self.budget -= count * dtype.itemsize
+        if self.budget < 0:
+            raise _Corrupt(f"its tensors need more memory than twice the file's {len(self.data)} bytes")
         last = offset + sum((n - 1) * s for n, s in zip(sizes, strides))
         if last >= storage.size:
             raise _Corrupt(f"{cls} of size {sizes} needs {last + 1} elements, its storage has {storage.size}")
@@ -179,7 +189,9 @@ def read_t7(path: str | os.PathLike[str]) -> Any:
     ModelError
         Missing, truncated or corrupt file.
     """
-    path = Path(path)
+    from prisma_abu.neural.modelfiles import model_file
+
+    path = model_file(path, "Torch7 model")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -99,6 +99,21 @@ def _fingerprint(style: torch.Tensor, photos: Sequence[torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+#: a photo smaller than the crops is enlarged; first its longer side is cut to this many times its shorter
+MAX_ASPECT = 8
+
+
+def _not_a_strip(photo: torch.Tensor) -> torch.Tensor:
+    """The middle of a photo longer than :data:`MAX_ASPECT` times its width (a 1x1000000 strip costs no 12 GB)."""
+    h, w = photo.shape[-2:]
+    short = min(h, w)
+    if max(h, w) <= MAX_ASPECT * short:
+        return photo
+    keep = MAX_ASPECT * short
+    top, left = (h - keep) // 2 if h > keep else 0, (w - keep) // 2 if w > keep else 0
+    return photo[..., top:top + min(h, keep), left:left + min(w, keep)]
+
+
 class _Crops:
     """Random square crops of random size, resized and flipped, from a fixed list of photos."""
 
@@ -106,7 +121,7 @@ class _Crops:
         self.size, self.gen = size, generator
         self.photos = [p if min(p.shape[-2:]) >= size else
                        _resize(p, tuple(max(size, round(s * size / min(p.shape[-2:]))) for s in p.shape[-2:]))
-                       for p in photos]
+                       for p in map(_not_a_strip, photos)]
 
     def _int(self, high: int) -> int:
         """Uniform in [0, high)."""
@@ -244,14 +259,10 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     ModelError
         Missing, corrupt or not a training checkpoint.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"training checkpoint not found: expected a file at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and torch errors alike
-        raise ModelError(f"cannot read training checkpoint {path}: corrupt or truncated "
-                         f"({str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__})") from None
+    from prisma_abu.neural.modelfiles import model_file, torch_load
+
+    path = model_file(path, "training checkpoint")
+    state = torch_load(path, f"training checkpoint {path}")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ModelError(f"{path} is not a training checkpoint: expected format {CHECKPOINT_FORMAT!r}")
     return state
@@ -260,7 +271,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: TransformerNet,
                       optimizer: torch.optim.Optimizer, gen: torch.Generator, data: str,
                       losses: Mapping[str, float]) -> None:
-    from prisma_abu.neural.weights import _write_atomic
+    from prisma_abu.neural.modelfiles import write_model_bytes
 
     state = {"format": CHECKPOINT_FORMAT, "step": step, "params": params.to_dict(),
              "channels": list(net.channels), "data": data, "losses": dict(losses),
@@ -268,7 +279,7 @@ def _write_checkpoint(path: Path, step: int, params: TrainStyleParams, net: Tran
              "optimizer": optimizer.state_dict(), "generator": gen.get_state()}
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    _write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
+    write_model_bytes(path, buffer.getvalue(), "training checkpoint")
 
 
 def _check_resume(state: Mapping[str, Any], params: TrainStyleParams, data: str, path: Path) -> None:
@@ -282,8 +293,8 @@ def _check_resume(state: Mapping[str, Any], params: TrainStyleParams, data: str,
     if state["data"] != data:
         raise InvalidParameterError(f"resume {path}: expected the same style picture and photos "
                                     f"as the checkpoint's run, got others")
-    if state["step"] >= params.steps:
-        raise InvalidParameterError(f"resume {path}: steps: expected more than the checkpoint's "
+    if state["step"] > params.steps:  # equal: a run killed after its last checkpoint; it just gives the network
+        raise InvalidParameterError(f"resume {path}: steps: expected at least the checkpoint's "
                                     f"{state['step']} steps, got {params.steps}")
 
 
@@ -312,7 +323,9 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     resume : path-like, optional
         A checkpoint to continue from: same parameters (``steps`` and
         ``checkpoint_every`` may change), same style and photos; the run then
-        gives the same weights, bit for bit, as one never interrupted.
+        gives the same weights, bit for bit, as one never interrupted. A
+        checkpoint of the last step (a run killed before its model was
+        written) gives its network without training.
     name : str
         The returned network's name.
     encoder : Backbone, optional
@@ -339,12 +352,20 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     device = torch.device(device)
     if not photos:
         raise InvalidImageError("photos: expected at least one training photo, got none")
-    style_t = _longer_side(_image_tensor(style, "style"), params.style_image_size)
+    raw_style = _image_tensor(style, "style")
+    style_t = _longer_side(raw_style, params.style_image_size)
     photo_ts = [_image_tensor(p, f"photo {i}") for i, p in enumerate(photos)]
     data = _fingerprint(style_t, photo_ts)
     precision = _precision(params.precision, device)
     encoder = _encoder(encoder, device)
-    grams = style_targets(encoder, style_t[None].to(device), style_layers)
+    try:
+        grams = style_targets(encoder, style_t[None].to(device), style_layers)
+    except RuntimeError as exc:  # torch: "Output size is too small" for a strip
+        sizes = ["x".join(map(str, t.shape[-2:])) for t in (raw_style, style_t)]
+        raise InvalidImageError(f"style: a {sizes[0]} picture is {sizes[1]} at style_image_size "
+                                f"{params.style_image_size}, too thin for the network "
+                                f"({str(exc).strip().splitlines()[0][:120]}); expected a picture a few pixels "
+                                f"wide on each side at that size") from None
 
     net = initial_net(params).to(device).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=params.learning_rate)

@@ -326,14 +326,10 @@ def sniff(path: str | os.PathLike[str]) -> bool:
 
 
 def _read_torch(path: Path) -> Any:
-    if not path.is_file():
-        raise ModelError(f"style model not found: expected a file at {path}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and torch errors alike
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"cannot read style model {path}: expected a torch state dict, "
-                         f"got a corrupt or foreign file ({reason[:200]})") from None
+    from prisma_abu.neural.modelfiles import model_file, torch_load
+
+    model_file(path, "style model")
+    return torch_load(path, f"style model {path}")
 
 
 def _unwrap(obj: Any) -> Any:
@@ -404,7 +400,7 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
     str
         The file's sha256.
     """
-    from prisma_abu.neural.weights import _write_atomic
+    from prisma_abu.neural.modelfiles import write_model_bytes
 
     inner = net.net if isinstance(net, TransformerStyleNet) else net
     if not isinstance(inner, TransformerNet):
@@ -421,10 +417,7 @@ def save_model(path: str | os.PathLike[str], net: TransformerNet | TransformerSt
     torch.save(payload, buffer)
     data = buffer.getvalue()
     path = Path(path)
-    _write_atomic(path, lambda handle: handle.write(data))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)  # a file for the user, not a private temporary
+    write_model_bytes(path, data, "style network")  # readable as the umask allows, not a private temporary
     digest = hashlib.sha256(data).hexdigest()
     if isinstance(net, TransformerStyleNet):
         net.sha256 = digest

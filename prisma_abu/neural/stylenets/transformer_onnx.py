@@ -134,10 +134,11 @@ def _read(graph: Any) -> dict[str, torch.Tensor]:
 def _load_model(path: Path) -> Any:
     import onnx
 
-    if not path.is_file():
-        raise ModelError(f"ONNX style model not found: expected a file at {path}")
+    from prisma_abu.neural.modelfiles import model_file
+
+    model_file(path, "ONNX style model")
     try:
-        return onnx.load(str(path))
+        return onnx.load(str(path))  # onnx refuses external data outside the model's folder
     except Exception as exc:  # DecodeError, OSError, ValidationError...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot read ONNX style model {path}: corrupt or truncated ({reason[:200]})") from None
@@ -157,6 +158,9 @@ def read_onnx_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor
         return _read(model.graph)
     except _NotTransformer as exc:
         raise ModelError(f"ONNX model {path} is not a pytorch-examples TransformerNet export: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, MemoryError) as exc:  # a tensor's dims that its data do not fill
+        raise ModelError(f"ONNX model {path}: a corrupt tensor ({str(exc).strip()[:200] or type(exc).__name__}); "
+                         f"expected a pytorch-examples TransformerNet export") from None
 
 
 def sniff(path: str | os.PathLike[str]) -> bool:
