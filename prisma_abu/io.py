@@ -27,6 +27,7 @@ __all__ = [
     "read_image",
     "check_input_file",
     "read_stream",
+    "write_stream",
     "write_image",
     "read_metadata",
     "file_sha256",
@@ -163,6 +164,14 @@ def read_stream(stream: Any, what: str = "standard input") -> bytes:
     if len(data) > MAX_INPUT_BYTES:
         raise InvalidImageError(f"{what}: more than {MAX_INPUT_BYTES} bytes; expected a picture of at most that")
     return data
+
+
+def write_stream(stream: Any, data: bytes, what: str = "standard output") -> None:
+    """Write a picture's bytes to a binary stream; a closed one (``>&-``) is one error line, not a traceback."""
+    if stream is None:
+        raise InvalidParameterError(f"{what}: closed; expected somewhere to write the picture (or -o FILE)")
+    stream.write(data)
+    stream.flush()
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -91,3 +91,18 @@ def test_write_errors_from_the_os_are_one_line(tmp_path, capsys, monkeypatch):
     assert main(["mix", "x.png"]) == 2
     line = _error_line(capsys)
     assert "out.png: no space left on the device" in line, line
+
+
+@pytest.mark.parametrize("redirect", ["closed", "full"])
+def test_standard_output_closed_or_full_is_one_line(redirect):
+    argv = [sys.executable, "-m", "prisma_abu", "mix", os.path.join(os.path.dirname(__file__), "..", "..", "sample",
+                                                                    "chelsea.jpg"), *QUICK_MIX, "-o", "-"]
+    if redirect == "closed":
+        done = subprocess.run(argv, stdout=None, stderr=subprocess.PIPE, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL, close_fds=True, preexec_fn=lambda: os.close(1))
+    else:
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
+                                  stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
