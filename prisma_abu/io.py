@@ -52,6 +52,9 @@ _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 #: Largest picture file read (bytes), and the largest side (pixels) a picture may declare.
 MAX_INPUT_BYTES = 1 << 28
 MAX_SIDE = 65500
+#: A picture's longer side may be at most this many times its shorter side: a strip (1x100000) would shrink to
+#: a side of zero pixels in the pipelines' working sizes, so the reader refuses it with one line.
+MAX_ASPECT = 1000
 
 
 def check_input_file(path: str | os.PathLike, what: str = "picture file") -> Path:
@@ -83,6 +86,9 @@ def _check_header(path: Path, img: Image.Image) -> None:
     if max(width, height) > MAX_SIDE or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
         raise InvalidImageError(f"{path}: {width}x{height} pixels; expected each side at most {MAX_SIDE} "
                                 f"and at most {Image.MAX_IMAGE_PIXELS} pixels")
+    if max(width, height) > MAX_ASPECT * max(min(width, height), 1) or min(width, height) < 1:
+        raise InvalidImageError(f"{path}: {width}x{height} pixels, a strip; expected the longer side at most "
+                                f"{MAX_ASPECT} times the shorter")
 
 
 def _load(path: Path) -> Image.Image:

@@ -106,3 +106,14 @@ def test_standard_output_closed_or_full_is_one_line(redirect):
                                   stdin=subprocess.DEVNULL)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+@pytest.mark.parametrize("size", [(1, 20000), (20000, 1)])
+@pytest.mark.parametrize("command", ["mix", "mask"])
+def test_a_one_pixel_strip_is_one_line(tmp_path, capsys, size, command):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", size, (9, 80, 20)).save(strip)
+    code = main([command, str(strip), "-q", "-o", str(tmp_path / "out.png")])
+    line = _error_line(capsys)
+    assert code == 2 and "a strip; expected the longer side at most" in line, line
+    assert not (tmp_path / "out.png").exists()
