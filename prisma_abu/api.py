@@ -41,14 +41,32 @@ def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
     """
     if isinstance(picture, (str, os.PathLike)):
         return read_image(picture)
-    if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image
-        return np.asarray(picture.convert("RGB"), dtype=np.float32)
+    if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image: EXIF-rotated, as a path is
+        from PIL import ImageOps
+
+        return np.asarray(ImageOps.exif_transpose(picture).convert("RGB"), dtype=np.float32)
     if not isinstance(picture, np.ndarray):
         raise InvalidImageError(f"{name}: expected a path, a PIL image or an (M, N, 3) array, "
                                 f"got {type(picture).__name__}")
     from .pipeline import as_rgb
 
     return as_rgb(picture, name)
+
+
+def _callback(callback: Any) -> Any:
+    if callback is not None and not callable(callback):
+        from .errors import InvalidParameterError
+
+        raise InvalidParameterError(f"callback: expected a function or None, got {type(callback).__name__}")
+    return callback
+
+
+def _mask(mask: Any) -> Any:
+    if mask is None or isinstance(mask, np.ndarray):
+        return mask
+    from .errors import InvalidParameterError
+
+    raise InvalidParameterError(f"mask: expected an (M, N) array or a mask knob string, got {type(mask).__name__}")
 
 
 def _params(cls: type[Params], params: Params | None, knobs: dict[str, Any]) -> Any:
@@ -71,7 +89,7 @@ def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
 
     p = _params(DreamParams, params, knobs)
     g = None if guide is None else as_picture(guide, "guide")
-    return pipeline.dream(as_picture(picture), p, guide=g, callback=callback)
+    return pipeline.dream(as_picture(picture), p, guide=g, callback=_callback(callback))
 
 
 def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
@@ -87,7 +105,7 @@ def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask:
 
     p = _params(MixParams, params, knobs)
     g = None if guide is None else as_picture(guide, "guide")
-    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=mask, callback=callback)
+    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=_mask(mask), callback=_callback(callback))
 
 
 def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None = None, *, mask: Any = None,
@@ -98,7 +116,13 @@ def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None 
     p = _params(StyleParams, params, knobs)
     if isinstance(styles, (str, os.PathLike, np.ndarray)) or hasattr(styles, "convert"):
         styles = [styles]
+    if not isinstance(styles, (list, tuple)) or not styles:
+        from .errors import InvalidParameterError
+
+        raise InvalidParameterError(f"styles: expected a picture or a non-empty list of pictures, "
+                                    f"got {type(styles).__name__}")
     pictures = [as_picture(s, f"style {i}") for i, s in enumerate(styles)]
     m = None if mask is None else as_picture(mask, "mask")
     init = None if init_image is None else as_picture(init_image, "init_image")
-    return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init, callback=callback)
+    return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init,
+                          callback=_callback(callback))

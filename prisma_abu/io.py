@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -24,6 +25,9 @@ from .errors import InvalidImageError, InvalidParameterError
 
 __all__ = [
     "read_image",
+    "check_input_file",
+    "read_stream",
+    "write_stream",
     "write_image",
     "read_metadata",
     "file_sha256",
@@ -45,12 +49,55 @@ WRITABLE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "W
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
+#: Largest picture file read (bytes), and the largest side (pixels) a picture may declare.
+MAX_INPUT_BYTES = 1 << 28
+MAX_SIDE = 65500
+#: A picture's longer side may be at most this many times its shorter side: a strip (1x100000) would shrink to
+#: a side of zero pixels in the pipelines' working sizes, so the reader refuses it with one line.
+MAX_ASPECT = 1000
+
+
+def check_input_file(path: str | os.PathLike, what: str = "picture file") -> Path:
+    """Refuse, before any read, what is not a regular file of at most MAX_INPUT_BYTES.
+
+    A FIFO, device (``/dev/zero``), socket or folder never blocks and is never read; a missing file,
+    a name over 255 bytes, a symlink loop or a permission error is one :class:`InvalidImageError` line.
+    """
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidImageError(f"{path}: no such file; expected a {what}") from None
+    except OSError as exc:
+        raise InvalidImageError(f"{path}: cannot be opened ({exc.strerror or exc}); expected a {what}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidImageError(f"{path}: is a folder; expected a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidImageError(f"{path}: not a regular file (a pipe, device or socket); expected a {what}")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise InvalidImageError(f"{path}: {info.st_size} bytes; expected a {what} of at most {MAX_INPUT_BYTES} bytes")
+    if not os.access(path, os.R_OK):
+        raise InvalidImageError(f"{path}: permission denied; expected a readable {what}")
+    return path
+
+
+def _check_header(path: Path, img: Image.Image) -> None:
+    width, height = img.size
+    if max(width, height) > MAX_SIDE or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+        raise InvalidImageError(f"{path}: {width}x{height} pixels; expected each side at most {MAX_SIDE} "
+                                f"and at most {Image.MAX_IMAGE_PIXELS} pixels")
+    if max(width, height) > MAX_ASPECT * max(min(width, height), 1) or min(width, height) < 1:
+        raise InvalidImageError(f"{path}: {width}x{height} pixels, a strip; expected the longer side at most "
+                                f"{MAX_ASPECT} times the shorter")
+
+
 def _load(path: Path) -> Image.Image:
     img = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(path)
+            _check_header(path, img)
             img.load()
     except BaseException:
         if img is not None:
@@ -60,12 +107,11 @@ def _load(path: Path) -> Image.Image:
 
 
 def _open_checked(path: Path) -> Image.Image:
-    if not path.exists():
-        raise InvalidImageError(f"{path}: no such file; expected a picture file")
-    if path.is_dir():
-        raise InvalidImageError(f"{path}: is a folder; expected a picture file")
+    check_input_file(path)
     try:
         return _load(path)
+    except InvalidImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidImageError(
             f"{path}: too many pixels ({exc}); expected at most {Image.MAX_IMAGE_PIXELS} pixels") from None
@@ -79,7 +125,7 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     img = ImageOps.exif_transpose(img)
     if img.mode in _SIXTEEN_BIT:
         arr = np.asarray(img, dtype=np.float64)
-        if arr.max(initial=0) > 255:
+        if img.mode.startswith("I;16") or arr.max(initial=0) > 255:  # 16-bit: full scale is 65535, whatever it holds
             arr = arr / 257.0
         grey = np.clip(arr, 0, 255).astype(np.float32)
         return np.repeat(grey[:, :, None], 3, axis=2)
@@ -116,10 +162,28 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         return _to_rgb_array(img)
 
 
+def read_stream(stream: Any, what: str = "standard input") -> bytes:
+    """Read a picture's bytes from a binary stream, refusing more than MAX_INPUT_BYTES."""
+    if stream is None:
+        raise InvalidImageError(f"{what}: closed; expected a picture's bytes")
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvalidImageError(f"{what}: more than {MAX_INPUT_BYTES} bytes; expected a picture of at most that")
+    return data
+
+
+def write_stream(stream: Any, data: bytes, what: str = "standard output") -> None:
+    """Write a picture's bytes to a binary stream; a closed one (``>&-``) is one error line, not a traceback."""
+    if stream is None:
+        raise InvalidParameterError(f"{what}: closed; expected somewhere to write the picture (or -o FILE)")
+    stream.write(data)
+    stream.flush()
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The sha256 of a file's bytes, in hex."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(check_input_file(path, "file"), "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()

@@ -79,3 +79,31 @@ def test_a_mask_knob_by_name_turns_auto_off_as_on_the_command_line():
 def test_a_missing_file_is_an_invalid_image_error():
     with pytest.raises(InvalidImageError, match="no such file"):
         prisma_abu.dream("nope.jpg")
+
+
+def test_the_doors_refuse_wrong_arguments_with_one_prisma_abu_error():
+    from prisma_abu.errors import PrismaAbuError
+
+    photo = np.full((16, 16, 3), 120, np.float32)
+    for styles in (None, 3, []):
+        with pytest.raises(PrismaAbuError, match="styles: expected"):
+            prisma_abu.style(photo, styles=styles)
+    with pytest.raises(PrismaAbuError, match="mask: expected"):
+        prisma_abu.mix(photo, mask=[[0, 255], [255, 0]])
+    with pytest.raises(PrismaAbuError, match="callback: expected a function"):
+        prisma_abu.dream(photo, callback=3)
+    with pytest.raises(PrismaAbuError, match="cannot be opened"):
+        prisma_abu.mix("n" * 300 + ".png")
+
+
+def test_a_pil_image_is_exif_rotated_like_a_path(tmp_path):
+    from prisma_abu.api import as_picture
+    from PIL import Image
+
+    img = Image.new("RGB", (8, 4), (200, 10, 10))
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees: 8x4 is shown as 4x8
+    path = tmp_path / "rotated.jpg"
+    img.save(path, exif=exif)
+    with Image.open(path) as opened:
+        assert as_picture(opened).shape == as_picture(path).shape == (8, 4, 3)

@@ -17,7 +17,8 @@ from typing import Sequence
 from .. import __version__
 from ..errors import PrismaAbuError
 from . import batch, gui, info, render, style, stylize, train
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args, \
+    path_error_line
 
 __all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "EXIT_OK", "EXIT_FAILED",
            "EXIT_USAGE"]
@@ -52,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except PrismaAbuError as exc:
         print(f"prisma-abu: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, RuntimeError) as exc:
+        line = path_error_line(exc)
+        if line is None:
+            raise
+        print(f"prisma-abu: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         print("prisma-abu: interrupted", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import dataclasses
 import typing
 from pathlib import Path
@@ -185,3 +186,24 @@ def add_common_options(p: argparse.ArgumentParser, *, inputs: str = "PICTURE",
                    help="how the picture records input paths outside its folder: relative to it (default), "
                         "absolute, or the file name only; their sha256 is always recorded")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+_PATH_ERRNOS = {errno.ENAMETOOLONG: "file name too long; expected at most 255 bytes a name",
+                errno.ELOOP: "symlink loop; expected a path that leads to a file or folder",
+                errno.ENOSPC: "no space left on the device; expected room for the output",
+                errno.EDQUOT: "disk quota exceeded; expected room for the output",
+                errno.EROFS: "read-only file system; expected a writable place",
+                errno.EACCES: "permission denied; expected a readable input and a writable output",
+                errno.EPERM: "operation not permitted; expected a readable input and a writable output",
+                errno.ENOENT: "no such file or folder; expected an existing path",
+                errno.EPIPE: "output closed (broken pipe); expected a reader on standard output"}
+
+
+def path_error_line(exc: BaseException) -> str | None:
+    """One line for a path or write error the OS raised (name too long, loop, disk full, ...), else None."""
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop"):  # pathlib.resolve's wording
+        return f"{str(exc)[len('Symlink loop from '):].strip(chr(39))}: {_PATH_ERRNOS[errno.ELOOP]}"
+    if isinstance(exc, OSError) and exc.errno in _PATH_ERRNOS:
+        where = exc.filename if exc.filename is not None else "output"
+        return f"{where}: {_PATH_ERRNOS[exc.errno]}"
+    return None

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..data import IMAGE_SUFFIXES
 from ..errors import InvalidParameterError, PrismaAbuError
-from ..io import WRITABLE_SUFFIXES
+from ..io import WRITABLE_SUFFIXES, read_stream, write_stream
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["Source", "expand_sources", "plan_outputs", "run_pictures", "DEFAULT_FOLDER", "STDIO"]
@@ -79,7 +79,7 @@ def expand_sources(entries: Sequence[str], stdin_folder: Path | None = None) -> 
 
 
 def _read_stdin(folder: Path | None) -> str:
-    data = sys.stdin.buffer.read()
+    data = read_stream(getattr(sys.stdin, "buffer", None))
     if not data:
         raise InvalidParameterError("-: standard input is empty; expected a picture's bytes")
     fd, path = tempfile.mkstemp(prefix="prisma-abu-stdin-", dir=folder)
@@ -235,8 +235,7 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
     try:
         if output == STDIO:
             data, rendered = run_job_to_bytes(job, **options)
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            write_stream(getattr(sys.stdout, "buffer", None), data)
         else:
             path, rendered = run_job(job, output, overwrite=getattr(args, "overwrite", False),
                                      with_rendered=True, **options)

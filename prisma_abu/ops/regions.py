@@ -78,9 +78,12 @@ def colour_distinctness(image: np.ndarray, *, surround: float = 0.125) -> np.nda
     near = ndimage.gaussian_filter(lab, (2.0, 2.0, 0))
     # the wide surround at a quarter of the size (a blur that wide loses nothing there), zoomed back
     h, w = (lab.shape[0] // 4) * 4, (lab.shape[1] // 4) * 4
-    quarter = lab[:h, :w].reshape(h // 4, 4, w // 4, 4, 3).mean(axis=(1, 3))
-    far = ndimage.gaussian_filter(quarter, (wide / 4, wide / 4, 0), truncate=3.0, mode="reflect")
-    far = np.stack([_grow(far[..., c], lab.shape[:2]) for c in range(3)], axis=-1)
+    if h and w:
+        quarter = lab[:h, :w].reshape(h // 4, 4, w // 4, 4, 3).mean(axis=(1, 3))
+        far = ndimage.gaussian_filter(quarter, (wide / 4, wide / 4, 0), truncate=3.0, mode="reflect")
+        far = np.stack([_grow(far[..., c], lab.shape[:2]) for c in range(3)], axis=-1)
+    else:  # a side under 4 pixels (a strip): no quarter size to blur at, blur at full size
+        far = ndimage.gaussian_filter(lab, (wide, wide, 0), truncate=3.0, mode="reflect")
     d = np.sqrt(((near - far) ** 2).sum(axis=-1))
     top = float(np.percentile(d, 99))
     d = np.clip(d / top, 0, 1) if top > 0 else np.zeros_like(d)

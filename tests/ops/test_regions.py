@@ -80,3 +80,11 @@ def test_saliency_mask_takes_the_object_under_the_map_and_nothing_else():
     with pytest.raises(InvalidParameterError, match="threshold"):
         saliency_mask(coarse, picture, threshold=1.0)
     assert not saliency_mask(np.zeros((h, w)), picture).any()
+
+
+@pytest.mark.parametrize("shape", [(1, 300, 3), (300, 1, 3), (3, 3, 3)])
+def test_colour_distinctness_of_a_strip_has_its_shape(shape):
+    image = np.zeros(shape, np.float32)
+    image[..., 0] = np.linspace(0, 255, shape[0] * shape[1]).reshape(shape[:2])
+    d = colour_distinctness(image)
+    assert d.shape == shape[:2] and np.isfinite(d).all()
