@@ -103,3 +103,17 @@ class BatchReport:
         """The pictures on disk (done or skipped), in item order."""
         return [self.folder / r.item.output for r in self.results if r.status != "failed"]
 
+
+
+def digest_of(value: Any) -> str:
+    """A short (8 hex) sha256 of a JSON-like value, keys sorted, other values by ``repr``: a batch's name."""
+    import hashlib
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {str(k): norm(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [norm(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+
+    return hashlib.sha256(json.dumps(norm(value), sort_keys=True).encode()).hexdigest()[:8]

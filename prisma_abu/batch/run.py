@@ -207,9 +207,9 @@ def run_batch(items: Sequence[BatchItem], folder: str | os.PathLike, *, jobs: in
 
 def run_experiment(experiment: Experiment, *, force: bool = False,
                    progress: Progress | None = None) -> BatchReport:
-    """:func:`expand` then :func:`run_batch` into ``experiment.folder()``."""
+    """:func:`expand` then :func:`run_batch` into ``experiment.folder()`` (``out/<date>/<command>-<digest>``)."""
     items = expand(experiment)
     date = experiment.resolve_date()
-    return run_batch(items, Path(experiment.out) / date, jobs=experiment.jobs, backend=experiment.backend,
+    return run_batch(items, Path(experiment.out) / date / experiment.batch_name(), jobs=experiment.jobs, backend=experiment.backend,
                      scheduler=experiment.scheduler, force=force, progress=progress, date=date)
 

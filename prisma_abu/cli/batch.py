@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--device", metavar="DEVICE",
                    help="where the networks run (same as --set device=DEVICE): auto (default; with several GPUs "
                         "one worker per GPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/)")
+    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/<command>-<digest>/, one folder per batch)")
     p.add_argument("--ext", help="picture format: png (default), jpg, webp, tif")
     p.add_argument("--jobs", type=int, help="worker processes (loky, default 1) or tasks at once (dask)")
     p.add_argument("--backend", choices=BACKENDS, help="loky (default, this machine) or dask (a cluster)")
@@ -277,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     experiment = experiment_from_args(args)
     _check_devices(experiment)
     date = experiment.resolve_date()
-    folder = Path(experiment.out) / date
+    folder = Path(experiment.out) / date / experiment.batch_name()
     if args.dry_run:
         return _dry_run(experiment, folder, args.force, not args.no_estimate, args.max_pictures)
     items = expand(experiment, max_pictures=args.max_pictures)

@@ -11,17 +11,20 @@ import pytest
 from prisma_abu.batch import read_manifest
 from prisma_abu.cli import main
 
-from batch_support import CAT, COFFEE, DATE, ROOT, SWIRL
+from batch_support import cli_batch_folder, CAT, COFFEE, DATE, ROOT, SWIRL
 
 
 def test_cli_corrupt_inputs_fail_alone_exit_1(tmp_path, broken, capsys):
-    code = main(["batch", "--source", CAT, *broken, "--guide", SWIRL, "--set", "base_width=48", "--set", "n3=1",
-                 "--layer", "none", "-o", str(tmp_path), "--date", DATE, "-q"])
+    argv = ["batch", "--source", CAT, *broken, "--guide", SWIRL, "--set", "base_width=48", "--set", "n3=1",
+            "--layer", "none", "-o", str(tmp_path), "--date", DATE, "-q"]
+    code = main(argv)
     out = capsys.readouterr().out
     assert code == 1
-    assert f"batch {tmp_path / DATE}: 1 done, 0 skipped, 2 failed" in out
+    folder = cli_batch_folder(argv)
+    assert folder.parent == tmp_path / DATE
+    assert f"batch {folder}: 1 done, 0 skipped, 2 failed" in out
     assert "failed: cut/swirl/__none_1.0_otsu.png: InvalidImageError" in out
-    statuses = {r["output"]: r["status"] for r in read_manifest(tmp_path / DATE)}
+    statuses = {r["output"]: r["status"] for r in read_manifest(folder)}
     assert statuses == {"chelsea/swirl/__none_1.0_otsu.png": "done", "cut/swirl/__none_1.0_otsu.png": "failed",
                         "notes/swirl/__none_1.0_otsu.png": "failed"}
 
@@ -67,7 +70,7 @@ def test_cli_options_override_the_experiment_file(tmp_path, capsys):
     code = main(["batch", str(ROOT / "docs" / "experiment.toml"), "--source", COFFEE, "--layer", "none",
                  "--enhance", "Contrast", "-o", str(tmp_path), "--date", "2024_05_01", "--dry-run"])
     out = capsys.readouterr().out.splitlines()
-    assert code == 0 and out[0] == f"4 pictures in {tmp_path / DATE}: 4 guide"
+    assert code == 0 and out[0].startswith(f"4 pictures in {tmp_path / DATE}/mix-") and out[0].endswith(": 4 guide")
     assert out[1] == "  coffee/swirl/_Contrast_none_1.0_otsu.png"
 
 
@@ -119,7 +122,7 @@ def test_style_jobs_batch_as_contents_x_styles(tmp_path, capsys):
             "--set", "print_iter=0", "--set", "style_weight=100,1000", "--date", "2020-01-01",
             "-o", str(tmp_path), "-q"]
     assert cli_main(argv) == 0
-    folder = tmp_path / "2020-01-01"
+    folder = cli_batch_folder(argv)
     pictures = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png") if p.parent != folder)
     assert pictures == ["chelsea/swirl/_5.0_100.0.png", "chelsea/swirl/_5.0_1000.0.png",
                         "coffee/swirl/_5.0_100.0.png", "coffee/swirl/_5.0_1000.0.png"]
