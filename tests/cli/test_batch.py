@@ -56,14 +56,42 @@ def test_cli_needs_an_output_folder(capsys):
     assert "no output folder: expected -o OUT" in capsys.readouterr().err
 
 
-def test_cli_dry_run_prints_and_writes_nothing(tmp_path, capsys):
-    code = main(["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "none", "--layer", "none",
-                 "--enhance", "none,Sharpness,Contrast", "--set", "n2=5,9", "-o", str(tmp_path / "o"), "--dry-run"])
+def _no_render(monkeypatch):
+    import prisma_abu.jobs
+
+    def refuse(*a, **k):
+        raise AssertionError("a dry run rendered a picture")
+    for name in ("render", "render_job", "run_job"):
+        monkeypatch.setattr(prisma_abu.jobs, name, refuse)
+
+
+def test_cli_dry_run_prints_renders_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    # issue 18: a style batch's dry run took 2 min 20 s, rendering its first picture for the estimate
+    _no_render(monkeypatch)
+    argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "none", "--layer", "none",
+            "--enhance", "none,Sharpness,Contrast", "--set", "n2=5,9", "-o", str(tmp_path / "o"), "--dry-run"]
+    code = main(argv)
     out = capsys.readouterr().out.splitlines()
     assert code == 0 and not (tmp_path / "o").exists()
     assert out[0].startswith("24 pictures in ") and "2 source x 2 guide x 3 enhance x 2 n2" in out[0]
     assert out[1] == "  chelsea/swirl/__none_1.0_otsu_n2-5.png" and out[-2] == "  ... and 14 more"
-    assert out[-1].startswith("estimate: ") and "s for the first picture, about" in out[-1]
+    assert out[-1].startswith("estimate: none yet (no earlier mix batch recorded under ")
+    assert main([*argv, "--no-estimate"]) == 0 and not capsys.readouterr().out.splitlines()[-1].startswith("estimate")
+
+
+def test_cli_dry_run_estimates_from_recorded_manifests(tmp_path, capsys, monkeypatch):
+    import json
+
+    earlier = tmp_path / "o" / "2024-01-01" / "mix-00000000"
+    earlier.mkdir(parents=True)
+    rows = [{"output": f"a/{i}.png", "command": "mix", "status": "done", "seconds": s} for i, s in enumerate((2, 3, 4))]
+    rows.append({"output": "b.png", "command": "style", "status": "done", "seconds": 500})
+    (earlier / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _no_render(monkeypatch)
+    assert main(["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "--layer", "none", "--set", "n2=5,9",
+                 "-o", str(tmp_path / "o"), "--dry-run"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("estimate: about 12 s for all (3.00 s a picture, the median of 3 recorded"), last
 
 
 def test_cli_options_override_the_experiment_file(tmp_path, capsys):
