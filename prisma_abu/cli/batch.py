@@ -216,7 +216,7 @@ def _estimate(experiment: Any, count: int) -> str:
     the workers: nothing is rendered, so a dry run takes seconds."""
     import statistics
 
-    from ..batch.manifest import recorded_seconds
+    from ..batch import recorded_seconds
 
     jobs = experiment.jobs or 1
     seconds = recorded_seconds(experiment.out, experiment.command)
