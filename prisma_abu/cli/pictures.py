@@ -201,8 +201,10 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
         stack.callback(bars.close)
         failures = 0
         for source, output in zip(sources, outputs):
+            numbered = output not in (STDIO, args.output)  # a name we chose: taken atomically when written
             try:
-                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe)
+                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe,
+                     numbered)
             except PrismaAbuError as exc:
                 if len(sources) == 1:
                     raise
@@ -215,7 +217,23 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
     return EXIT_FAILED if failures < len(sources) else EXIT_USAGE
 
 
-def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe) -> None:
+def _write_numbered(job, output: str, options: dict) -> tuple[Path, Any]:
+    """Render, then write under ``output`` or the next free ``_N`` name, chosen atomically (concurrent runs
+    into one folder each keep their picture)."""
+    from ..io import WRITABLE_SUFFIXES, encode_image, write_bytes_new_name
+    from ..jobs import Rendered, job_metadata, render_job
+
+    rendered = render_job(job, callback=options["callback"])
+    if options["requested"] is not None:
+        rendered = Rendered(rendered.image, rendered.job, options["requested"], rendered.arithmetic)
+    meta = job_metadata(rendered, output, metadata_paths=options["metadata_paths"],
+                        stored_paths=options["stored_paths"])
+    data = encode_image(rendered.image, WRITABLE_SUFFIXES[Path(output).suffix.lower()], metadata=meta)
+    return write_bytes_new_name(output, data), rendered
+
+
+def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe,
+         numbered=False) -> None:
     from ..jobs import check_can_write, run_job, run_job_to_bytes
 
     job = make_job(source)
@@ -237,6 +255,8 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
             data, rendered = run_job_to_bytes(job, **options)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
+        elif numbered:
+            path, rendered = _write_numbered(job, output, options)
         else:
             path, rendered = run_job(job, output, overwrite=getattr(args, "overwrite", False),
                                      with_rendered=True, **options)

@@ -138,7 +138,8 @@ def test_a_batch_of_photos_x_models_x_strengths(tmp_path, capsys):
                  "--set", "strength=1,0.5", "--set", "size=64", "-o", str(tmp_path / "b"), "--date", "2020-01-01",
                  "-q"])
     assert code == 0
-    folder = tmp_path / "b" / "2020-01-01" / "chelsea"
+    (batch,) = (tmp_path / "b" / "2020-01-01").glob("stylize-*")  # the batch's own folder
+    folder = batch / "chelsea"
     assert sorted(p.name for p in folder.iterdir()) == ["_mine_0.5.png", "_mine_1.0.png", "_multistyle26_1_0.5.png",
                                                          "_multistyle26_1_1.0.png"]
     assert read_metadata(folder / "_mine_1.0.png")["inputs"]["model"]["sha256"]
