@@ -202,3 +202,21 @@ def test_concurrent_writers_of_one_name_each_keep_their_file(tmp_path):
         written = list(pool.map(lambda i: write_bytes_new_name(tmp_path / "cat.png", b"%d" % i), range(8)))
     assert len(set(written)) == 8 and sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
     assert sorted(int(p.read_bytes()) for p in written) == list(range(8))
+
+
+def test_viewer_without_a_display_is_one_line_before_qt_is_imported(monkeypatch, capsys):
+    # issue 18: `prisma-abu viewer` with no display aborted (SIGABRT, exit 134): importing the viewer loads Qt
+    import types
+
+    import prisma_abu.cli.gui as gui_cli
+
+    app = types.ModuleType("prisma_abu_gui.app")
+    app.display_problem = lambda: "no display: expected $DISPLAY or $WAYLAND_DISPLAY"
+    package = types.ModuleType("prisma_abu_gui")
+    package.__path__ = []
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui", package)
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui.app", app)
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui.viewer", None)  # importing it fails: stands for Qt's abort
+    monkeypatch.setattr(gui_cli, "_missing", lambda: [])
+    assert main(["viewer"]) == 2
+    assert capsys.readouterr().err == "prisma-abu: error: no display: expected $DISPLAY or $WAYLAND_DISPLAY\n"
