@@ -58,7 +58,9 @@ def test_guided_dream(tmp_path):
     (["dream", "README.md"], "not a picture Pillow can read"),
     (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of: stem"),
     (["dream", SAMPLE, "--backbone", "resnet"], "expected one of"),
-    (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 100000\], got -3"),
+    (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 1000\], got -3"),
+    (["dream", SAMPLE, "--iter-n", "100000"], r"iter_n: expected a value in \[0, 1000\], got 100000"),  # issue 18
+    (["dream", SAMPLE, "--octave-n", "40"], r"octave_n: expected a value in \[1, 16\], got 40"),
     (["dream", SAMPLE, "--octave-scale", "0.2"], "octave_scale: expected a value in"),
     (["dream", SAMPLE, "--guide", "missing.jpg"], "missing.jpg: no such file"),
     (["dream", SAMPLE, "--objective", "guide"], "objective 'guide' needs a guide image"),
