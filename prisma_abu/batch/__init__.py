@@ -42,7 +42,7 @@ from .experiment import (MAX_PICTURES, BatchItem, Experiment, batch_date, count_
 from .kinds import JobKind, format_value, job_kind, register_kind, shallow_layers
 from .manifest import MANIFEST, BatchReport, ItemResult, read_manifest, recorded_seconds
 from .report import write_contact_sheet, write_index
-from .run import Progress, run_batch, run_experiment
+from .run import Progress, run_batch, run_experiment, same_job
 
 __all__ = [
     "BACKENDS",
@@ -70,6 +70,7 @@ __all__ = [
     "role_key",
     "run_batch",
     "run_experiment",
+    "same_job",
     "shallow_layers",
     "write_contact_sheet",
     "write_index",

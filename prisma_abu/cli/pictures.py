@@ -19,8 +19,10 @@ Every picture command (``dream``, ``mix``, ``mask``, ``features``, ``style``,
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -232,11 +234,41 @@ def _write_numbered(job, output: str, options: dict) -> tuple[Path, Any]:
     return write_bytes_new_name(output, data), rendered
 
 
+def done_before(job, output: str, command: str) -> Path | None:
+    """A picture beside ``output`` (``STEM_COMMAND.png`` or ``STEM_COMMAND_N.png``) whose metadata records
+    ``job``: a rerun into the same folder skips it (as batches do)."""
+    from ..batch import same_job
+    from ..io import read_metadata
+
+    planned = Path(output)
+    base = re.sub(r"_\d+$", "", planned.stem)
+    name = re.compile(re.escape(base) + r"(_\d+)?" + re.escape(planned.suffix))
+    try:
+        candidates = sorted(p for p in planned.parent.glob(f"{glob.escape(base)}*{planned.suffix}")
+                            if name.fullmatch(p.name))
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            if same_job(read_metadata(candidate), job, candidate):
+                return candidate
+        except (PrismaAbuError, OSError):
+            continue
+    return None
+
+
 def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe,
          numbered=False) -> None:
     from ..jobs import check_can_write, run_job, run_job_to_bytes
 
     job = make_job(source)
+    if numbered and hasattr(args, "force") and not args.force and source.name != STDIO and requested is None:
+        there = done_before(job, output, command)
+        if there is not None:
+            if not args.quiet:
+                bars.write(f"{Path(source.name).name}: done before: {there} (--force redoes it)")
+            _report(args, command, source, str(there), None, 0.0, None)
+            return
     stored = {role: STDIO for role, path in job.inputs.items() if path == source.path and source.name == STDIO}
     if output != STDIO:
         check_can_write(job, output, overwrite=getattr(args, "overwrite", False))
