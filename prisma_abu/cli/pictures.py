@@ -212,7 +212,7 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
                     raise
                 failures += 1
                 bars.write(f"prisma-abu: error: {source.name}: {exc}")
-                _report(args, command, source, None, None, 0.0, f"{type(exc).__name__}: {exc}")
+                _report(args, command, source, None, None, 0.0, f"{type(exc).__name__}: {exc}", bars)
             bars.picture_done()
     if failures == 0:
         return EXIT_OK
@@ -267,7 +267,7 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
         if there is not None:
             if not args.quiet:
                 bars.write(f"{Path(source.name).name}: done before: {there} (--force redoes it)")
-            _report(args, command, source, str(there), None, 0.0, None)
+            _report(args, command, source, str(there), None, 0.0, None, bars)
             return
     stored = {role: STDIO for role, path in job.inputs.items() if path == source.path and source.name == STDIO}
     if output != STDIO:
@@ -296,27 +296,37 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
         close()
     seconds = time.perf_counter() - start
     written = STDIO if output == STDIO else str(path)
-    _report(args, command, source, written, rendered, seconds, None)
+    _report(args, command, source, written, rendered, seconds, None, bars)
     line = describe(rendered) if describe is not None and not args.quiet and not getattr(args, "json", False) \
         else None
     if line:
         bars.write(f"{Path(source.name).name}: {line}")
 
 
-def _report(args, command, source, output, rendered, seconds, error) -> None:
-    """The line each picture prints: its path, or with ``--json`` a JSON object."""
+def _report(args, command, source, output, rendered, seconds, error, bars=None) -> None:
+    """The line each picture prints on stdout: its path, or with ``--json`` a JSON object; while a bar is on
+    the terminal, through tqdm (the bar is lifted, the line printed, the bar redrawn: never mid-bar)."""
+    def say(line: str) -> None:
+        if bars is not None and bars.outer is not None:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stdout)
+            sys.stdout.flush()
+        else:
+            print(line, flush=True)
+
     if getattr(args, "json", False):
         params = None if rendered is None else {"kind": rendered.job.params.kind, **rendered.job.params.to_dict()}
-        print(json.dumps({
+        say(json.dumps({
             "input": source.name, "output": output, "command": command, "status": "failed" if error else "done",
             "error": error, "seconds": round(seconds, 4), "params": params,
             "precision": None if rendered is None else rendered.arithmetic.get(
                 "precision", getattr(rendered.job.params, "precision", None)),
             "device": None if rendered is None else rendered.arithmetic.get("device", "cpu"),
             "threads": None if rendered is None else rendered.arithmetic.get("threads"),
-        }, sort_keys=True), flush=True)
+        }, sort_keys=True))
     elif output is not None and output != STDIO:
-        print(output, flush=True)
+        say(output)
 
 
 def iter_styles(values: Sequence[str]) -> Iterator[str]:

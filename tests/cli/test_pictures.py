@@ -220,3 +220,16 @@ def test_viewer_without_a_display_is_one_line_before_qt_is_imported(monkeypatch,
     monkeypatch.setattr(gui_cli, "_missing", lambda: [])
     assert main(["viewer"]) == 2
     assert capsys.readouterr().err == "prisma-abu: error: no display: expected $DISPLAY or $WAYLAND_DISPLAY\n"
+
+
+def test_output_paths_are_printed_through_the_bar_not_into_it(tmp_path, monkeypatch, capsys):
+    # issue 18: with stdout and stderr on one terminal the paths landed in the middle of progress lines
+    import tqdm
+
+    written = []
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(tqdm.tqdm, "write", classmethod(lambda cls, s, file=None, **kw: written.append(s)))
+    out = tmp_path / "painted"
+    assert main(["mix", SAMPLE, GUIDE, "--guide", GUIDE, "--layer", "none", "--size", "48", "--n3", "1",
+                 "-o", str(out) + "/"]) == 0
+    assert sorted(written) == sorted(str(p) for p in out.iterdir()) and len(written) == 2
