@@ -129,8 +129,8 @@ def plan_outputs(sources: Sequence[Source], entries: Sequence[str], output: str 
 class _Bars:
     """The progress bars: one over the pictures (several inputs), one over each picture's steps."""
 
-    def __init__(self, enabled: bool, pictures: int) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, pictures: int, log: bool = False) -> None:
+        self.enabled, self.log = enabled, log
         self.outer = None
         if enabled and pictures > 1:
             from tqdm import tqdm
@@ -139,6 +139,8 @@ class _Bars:
 
     def steps(self, total: int | None, label: str):
         """(callback, close) for one picture: ``total`` steps, or None for an instant one."""
+        if not self.enabled and self.log and total:
+            return _LogSteps(label, total), lambda: None
         if not self.enabled or not total:
             return None, lambda: None
         from tqdm import tqdm
@@ -160,6 +162,27 @@ class _Bars:
     def close(self) -> None:
         if self.outer is not None:
             self.outer.close()
+
+
+#: without a terminal, a progress line on stderr at most this often (seconds)
+LOG_EVERY_S = 5.0
+
+
+class _LogSteps:
+    """No terminal (a log, a pipe): ``LABEL: step I/N`` on stderr every :data:`LOG_EVERY_S` seconds."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done, self.last = label, total, 0, time.monotonic()
+
+    def __call__(self, *args: Any) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= LOG_EVERY_S:
+            self.last = now
+            print(f"{self.label}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
+
+    def postfix(self, **values: Any) -> None:
+        pass
 
 
 class _StepCallback:
@@ -199,7 +222,9 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
         stdin_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="prisma-abu-")))
         sources = expand_sources(entries, stdin_dir)
         outputs = plan_outputs(sources, entries, args.output, command)
-        bars = _Bars(not args.quiet and sys.stderr.isatty(), len(sources))
+        tty = sys.stderr.isatty()
+        bars = _Bars(not args.quiet and tty, len(sources),  # a callback_factory (style) logs its own lines
+                     log=not args.quiet and not tty and callback_factory is None)
         stack.callback(bars.close)
         failures = 0
         for source, output in zip(sources, outputs):

@@ -233,3 +233,12 @@ def test_output_paths_are_printed_through_the_bar_not_into_it(tmp_path, monkeypa
     assert main(["mix", SAMPLE, GUIDE, "--guide", GUIDE, "--layer", "none", "--size", "48", "--n3", "1",
                  "-o", str(out) + "/"]) == 0
     assert sorted(written) == sorted(str(p) for p in out.iterdir()) and len(written) == 2
+
+
+def test_without_a_terminal_a_long_run_logs_its_steps(tmp_path, monkeypatch, capsys):
+    # issue 18: without a terminal a long run printed nothing until it ended
+    import prisma_abu.cli.pictures as pictures
+
+    monkeypatch.setattr(pictures, "LOG_EVERY_S", 0.0)
+    assert main(["stylize", SAMPLE, "--model", "multistyle26:1", "--size", "64", "-o", str(tmp_path / "a.png")]) == 0
+    assert "chelsea.jpg: step 1/1" in capsys.readouterr().err
