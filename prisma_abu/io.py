@@ -463,3 +463,41 @@ def _prefixed(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith(METADATA_KEY + ":"):
         return value[len(METADATA_KEY) + 1:]
     return None
+
+
+def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` under ``path`` or, when that name exists, ``STEM_1``, ``STEM_2``... — never over a file.
+
+    The name is taken atomically: the bytes go to a temporary ``.NAME.PID.XXXX.part``
+    beside it, which is hard-linked to the first free name (a link fails if the
+    name exists, so concurrent writers each get a name of their own), then removed.
+    Returns the path written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
+            from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        readable_as_umask_allows(tmp)
+        n = 0
+        while True:
+            candidate = path if n == 0 else path.with_name(f"{path.stem}_{n}{path.suffix}")
+            try:
+                os.link(tmp, candidate)
+                return candidate
+            except FileExistsError:
+                n += 1
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
+            from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+__all__ += ["write_bytes_new_name"]

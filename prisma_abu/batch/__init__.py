@@ -40,9 +40,9 @@ from .backends import BACKENDS
 from .experiment import (MAX_PICTURES, BatchItem, Experiment, batch_date, count_pictures, expand, expand_inputs,
                          experiment_from_dict, iter_items, load_experiment, read_experiment_file, role_key)
 from .kinds import JobKind, format_value, job_kind, register_kind, shallow_layers
-from .manifest import MANIFEST, BatchReport, ItemResult, read_manifest
+from .manifest import MANIFEST, BatchReport, ItemResult, read_manifest, recorded_seconds
 from .report import write_contact_sheet, write_index
-from .run import Progress, run_batch, run_experiment
+from .run import Progress, run_batch, run_experiment, same_job
 
 __all__ = [
     "BACKENDS",
@@ -65,10 +65,12 @@ __all__ = [
     "load_experiment",
     "read_experiment_file",
     "read_manifest",
+    "recorded_seconds",
     "register_kind",
     "role_key",
     "run_batch",
     "run_experiment",
+    "same_job",
     "shallow_layers",
     "write_contact_sheet",
     "write_index",

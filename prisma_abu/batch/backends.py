@@ -166,6 +166,44 @@ def execute(tasks: Sequence[tuple[int, Job]], jobs: int | None, backend: str,
         yield from _parallel(n)(delayed(render_task)(i, job, threads, gpus) for i, job in tasks)
 
 
+#: a Dask scheduler's first message (its handshake) is small; its first 8 bytes are its size
+_DASK_FIRST_MESSAGE_MAX = 1 << 30
+
+
+def _probe_dask(address: str) -> None:
+    """Refuse, before Dask reads it, a ``tcp://`` server whose first bytes are not a Dask message's size
+    (Dask would allocate what they spell: 3 EiB for an SSH server). Silent or closed servers are left to Dask."""
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    if "://" in address and not address.startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return
+    if not host or not port:
+        return
+    timeout = float(str(DASK_CONNECT_TIMEOUT).rstrip("s") or 10)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            first = b""
+            while len(first) < 8:
+                chunk = sock.recv(8 - len(first))
+                if not chunk:
+                    return
+                first += chunk
+    except OSError:
+        return
+    (size,) = struct.unpack("<Q", first)
+    if not 0 < size <= _DASK_FIRST_MESSAGE_MAX:
+        raise InvalidParameterError(
+            f"scheduler: {address} is not a Dask scheduler (its first bytes are {first!r}); "
+            f"expected a running `dask scheduler` at tcp://HOST:PORT")
+
+
 @contextlib.contextmanager
 def _dask_client(scheduler: Any, jobs: int | None) -> Iterator[Any]:
     """A ``distributed.Client``: the one given, one on ``tcp://...``, or a local cluster."""
@@ -184,6 +222,7 @@ def _dask_client(scheduler: Any, jobs: int | None) -> Iterator[Any]:
                                    host="127.0.0.1", dashboard_address=None)
             client = Client(cluster)
         else:
+            _probe_dask(scheduler)
             client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:

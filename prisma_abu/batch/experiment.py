@@ -27,8 +27,8 @@ from ..jobs import Job
 from ..params import Params
 from ..params.base import PARAMS_TEXT_LIMIT, load_text
 from .backends import check_run_options
-from .kinds import JobKind, format_value, job_kind
-from .manifest import MANIFEST
+from .kinds import JobKind, format_value, job_kind, safe_label
+from .manifest import MANIFEST, digest_of
 
 __all__ = ["Experiment", "BatchItem", "batch_date", "expand", "expand_inputs", "experiment_from_dict", "count_pictures",
            "iter_items", "MAX_PICTURES",
@@ -137,7 +137,7 @@ class Experiment:
         the current folder (:func:`load_experiment` makes a file's paths
         absolute first).
     out : path-like
-        Pictures go to ``out/<date>/``.
+        Pictures go to ``out/<date>/<command>-<digest>/`` (see :meth:`Experiment.batch_name`).
     command : str
         ``mix`` (default) or ``dream``; see :func:`register_kind`.
     params : mapping
@@ -218,9 +218,16 @@ class Experiment:
         """The batch's date folder name (``latest`` looks at ``out``)."""
         return batch_date(self.date, self.out)
 
+    def batch_name(self) -> str:
+        """``<command>-<digest>``: the batch's own folder under the date, a short sha256 of what it renders
+        (command, inputs, fixed parameters, grid, format): two batches never share pictures; a rerun finds its own."""
+        inputs = {role: [e if e is None or not isinstance(e, (str, os.PathLike)) or os.fspath(e) == "none"
+                         else os.path.abspath(os.fspath(e)) for e in entries] for role, entries in self.inputs.items()}
+        return f"{safe_label(self.command)}-{digest_of([self.command, self.ext, self.params, self.grid, inputs])}"
+
     def folder(self) -> Path:
-        """``out/<date>``."""
-        return Path(self.out) / self.resolve_date()
+        """``out/<date>/<command>-<digest>`` (see :meth:`batch_name`)."""
+        return Path(self.out) / self.resolve_date() / self.batch_name()
 
 
 def batch_date(spec: str | _dt.date | None, out: str | os.PathLike = ".", *, check_only: bool = False) -> str:

@@ -103,3 +103,36 @@ class BatchReport:
         """The pictures on disk (done or skipped), in item order."""
         return [self.folder / r.item.output for r in self.results if r.status != "failed"]
 
+
+
+def digest_of(value: Any) -> str:
+    """A short (8 hex) sha256 of a JSON-like value, keys sorted, other values by ``repr``: a batch's name."""
+    import hashlib
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {str(k): norm(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [norm(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+
+    return hashlib.sha256(json.dumps(norm(value), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def recorded_seconds(out: str | os.PathLike, command: str, *, max_manifests: int = 200) -> list[float]:
+    """Seconds per rendered picture of ``command`` recorded in earlier batches' manifests under ``out``
+    (``out/<date>/<batch>/`` and the older ``out/<date>/``): what a dry run estimates from, rendering nothing."""
+    out = Path(out)
+    try:
+        manifests = sorted([*out.glob(f"*/*/{MANIFEST}"), *out.glob(f"*/{MANIFEST}")])[-max_manifests:]
+    except OSError:
+        return []
+    seconds = []
+    for manifest in manifests:
+        try:
+            rows = read_manifest(manifest.parent)
+        except (OSError, ValueError):
+            continue
+        seconds += [float(r["seconds"]) for r in rows if r.get("command") == command and r.get("status") == "done"
+                    and isinstance(r.get("seconds"), (int, float)) and 0 < r["seconds"] < 1e7]
+    return seconds

@@ -26,7 +26,7 @@ from .kinds import JobKind
 from .manifest import MANIFEST, BatchReport, ItemResult, dumps_row, read_manifest, write_text
 from .report import write_contact_sheet, write_index
 
-__all__ = ["run_batch", "run_experiment", "Progress"]
+__all__ = ["run_batch", "run_experiment", "Progress", "same_job"]
 
 #: ``progress(rendered, to_render, result)``: once with ``(0, n, None)``, then after each picture
 Progress = Callable[[int, int, "ItemResult | None"], None]
@@ -35,7 +35,7 @@ _LOCK = ".batch.lock"
 
 # --- resume ----------------------------------------------------------------------------------------
 
-def _same_job(meta: Mapping[str, Any], job: Job, picture: Path) -> bool:
+def same_job(meta: Mapping[str, Any], job: Job, picture: Path) -> bool:
     """Whether the picture's metadata asked for ``job``: same command, parameters and input files."""
     try:
         stored = job_from_metadata(meta, check_inputs=False, picture=picture)
@@ -53,7 +53,7 @@ def _existing(path: Path, item: BatchItem) -> str | None:
     except InvalidImageError as exc:
         return (f"{item.output} exists but is not a picture of this batch ({exc}); "
                 f"expected to redo it with force (--force) or another date")
-    if not _same_job(meta, item.job, path):
+    if not same_job(meta, item.job, path):
         return (f"{item.output} already holds a picture made with other parameters or inputs; "
                 f"expected to redo it with force (--force) or another date")
     return None
@@ -207,9 +207,9 @@ def run_batch(items: Sequence[BatchItem], folder: str | os.PathLike, *, jobs: in
 
 def run_experiment(experiment: Experiment, *, force: bool = False,
                    progress: Progress | None = None) -> BatchReport:
-    """:func:`expand` then :func:`run_batch` into ``experiment.folder()``."""
+    """:func:`expand` then :func:`run_batch` into ``experiment.folder()`` (``out/<date>/<command>-<digest>``)."""
     items = expand(experiment)
     date = experiment.resolve_date()
-    return run_batch(items, Path(experiment.out) / date, jobs=experiment.jobs, backend=experiment.backend,
+    return run_batch(items, Path(experiment.out) / date / experiment.batch_name(), jobs=experiment.jobs, backend=experiment.backend,
                      scheduler=experiment.scheduler, force=force, progress=progress, date=date)
 

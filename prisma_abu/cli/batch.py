@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--device", metavar="DEVICE",
                    help="where the networks run (same as --set device=DEVICE): auto (default; with several GPUs "
                         "one worker per GPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/)")
+    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/<command>-<digest>/, one folder per batch)")
     p.add_argument("--ext", help="picture format: png (default), jpg, webp, tif")
     p.add_argument("--jobs", type=int, help="worker processes (loky, default 1) or tasks at once (dask)")
     p.add_argument("--backend", choices=BACKENDS, help="loky (default, this machine) or dask (a cluster)")
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="print the count, the first pictures and an estimate of the time (one picture rendered "
                         "in memory); write nothing")
-    p.add_argument("--no-estimate", action="store_true", help="with --dry-run: count only, render nothing")
+    p.add_argument("--no-estimate", action="store_true", help="with --dry-run: no estimate (it reads earlier manifests under OUT; nothing is rendered either way)")
     p.add_argument("--max-pictures", type=int, default=MAX_PICTURES, metavar="N",
                    help=f"refuse a grid of more pictures than this (default {MAX_PICTURES:,})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -190,7 +190,8 @@ def _shape(items: list, experiment: Any, count: int) -> str:
 
 
 def _dry_run(experiment: Any, folder: Path, force: bool, estimate: bool, max_pictures: int) -> int:
-    """The count (from the axes, nothing built), the first pictures, then an estimate from one render."""
+    """The count (from the axes, nothing built), the first pictures, then an estimate from recorded times:
+    nothing rendered, nothing written."""
     import itertools
 
     from ..batch import count_pictures, iter_items
@@ -206,25 +207,25 @@ def _dry_run(experiment: Any, folder: Path, force: bool, estimate: bool, max_pic
     if count > len(first):
         print(f"  ... and {count - len(first):,} more")
     if estimate and first:
-        print(_estimate(first[0], count, experiment.jobs), flush=True)
+        print(_estimate(experiment, count), flush=True)
     return EXIT_OK
 
 
-def _estimate(item: Any, count: int, jobs: int | None) -> str:
-    """One picture rendered (not written) and timed, times the count, over the workers."""
-    import time
+def _estimate(experiment: Any, count: int) -> str:
+    """From the seconds earlier batches of this command recorded under OUT (median), times the count, over
+    the workers: nothing is rendered, so a dry run takes seconds."""
+    import statistics
 
-    from ..jobs import render
+    from ..batch import recorded_seconds
 
-    start = time.perf_counter()
-    try:
-        render(item.job)
-    except Exception as exc:  # the estimate is advice: a failing first picture is reported, not raised
-        return f"estimate: the first picture failed ({type(exc).__name__}: {exc})"
-    seconds = time.perf_counter() - start
-    total = seconds * count / max(1, jobs or 1)
-    return (f"estimate: {seconds:.2f} s for the first picture, about {_duration(total)} for all "
-            f"({jobs or 1} worker{'s' if (jobs or 1) > 1 else ''}; the first includes loading the network)")
+    jobs = experiment.jobs or 1
+    seconds = recorded_seconds(experiment.out, experiment.command)
+    if not seconds:
+        return (f"estimate: none yet (no earlier {experiment.command} batch recorded under {experiment.out}; "
+                f"the manifest of a first run gives one)")
+    median = statistics.median(seconds)
+    return (f"estimate: about {_duration(median * count / jobs)} for all ({median:.2f} s a picture, the median of "
+            f"{len(seconds)} recorded under {experiment.out}; {jobs} worker{'s' if jobs > 1 else ''})")
 
 
 def _duration(seconds: float) -> str:
@@ -277,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     experiment = experiment_from_args(args)
     _check_devices(experiment)
     date = experiment.resolve_date()
-    folder = Path(experiment.out) / date
+    folder = Path(experiment.out) / date / experiment.batch_name()
     if args.dry_run:
         return _dry_run(experiment, folder, args.force, not args.no_estimate, args.max_pictures)
     items = expand(experiment, max_pictures=args.max_pictures)

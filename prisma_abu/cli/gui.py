@@ -40,6 +40,11 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 def _cmd_viewer(args: argparse.Namespace) -> int:
     if _missing():
         raise PrismaAbuError(GUI_EXTRA_HINT)
+    from prisma_abu_gui.app import display_problem  # no Qt: importing the viewer without a display aborts
+
+    problem = display_problem()
+    if problem is not None:
+        raise PrismaAbuError(problem)
     from prisma_abu_gui.viewer import viewer_main
 
     argv: list[str] = ["--size", str(args.size)]

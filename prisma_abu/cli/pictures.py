@@ -19,8 +19,10 @@ Every picture command (``dream``, ``mix``, ``mask``, ``features``, ``style``,
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -127,8 +129,8 @@ def plan_outputs(sources: Sequence[Source], entries: Sequence[str], output: str 
 class _Bars:
     """The progress bars: one over the pictures (several inputs), one over each picture's steps."""
 
-    def __init__(self, enabled: bool, pictures: int) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, pictures: int, log: bool = False) -> None:
+        self.enabled, self.log = enabled, log
         self.outer = None
         if enabled and pictures > 1:
             from tqdm import tqdm
@@ -137,6 +139,8 @@ class _Bars:
 
     def steps(self, total: int | None, label: str):
         """(callback, close) for one picture: ``total`` steps, or None for an instant one."""
+        if not self.enabled and self.log and total:
+            return _LogSteps(label, total), lambda: None
         if not self.enabled or not total:
             return None, lambda: None
         from tqdm import tqdm
@@ -158,6 +162,27 @@ class _Bars:
     def close(self) -> None:
         if self.outer is not None:
             self.outer.close()
+
+
+#: without a terminal, a progress line on stderr at most this often (seconds)
+LOG_EVERY_S = 5.0
+
+
+class _LogSteps:
+    """No terminal (a log, a pipe): ``LABEL: step I/N`` on stderr every :data:`LOG_EVERY_S` seconds."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done, self.last = label, total, 0, time.monotonic()
+
+    def __call__(self, *args: Any) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= LOG_EVERY_S:
+            self.last = now
+            print(f"{self.label}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
+
+    def postfix(self, **values: Any) -> None:
+        pass
 
 
 class _StepCallback:
@@ -197,28 +222,78 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
         stdin_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="prisma-abu-")))
         sources = expand_sources(entries, stdin_dir)
         outputs = plan_outputs(sources, entries, args.output, command)
-        bars = _Bars(not args.quiet and sys.stderr.isatty(), len(sources))
+        tty = sys.stderr.isatty()
+        bars = _Bars(not args.quiet and tty, len(sources),  # a callback_factory (style) logs its own lines
+                     log=not args.quiet and not tty and callback_factory is None)
         stack.callback(bars.close)
         failures = 0
         for source, output in zip(sources, outputs):
+            numbered = output not in (STDIO, args.output)  # a name we chose: taken atomically when written
             try:
-                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe)
+                _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe,
+                     numbered)
             except PrismaAbuError as exc:
                 if len(sources) == 1:
                     raise
                 failures += 1
                 bars.write(f"prisma-abu: error: {source.name}: {exc}")
-                _report(args, command, source, None, None, 0.0, f"{type(exc).__name__}: {exc}")
+                _report(args, command, source, None, None, 0.0, f"{type(exc).__name__}: {exc}", bars)
             bars.picture_done()
     if failures == 0:
         return EXIT_OK
     return EXIT_FAILED if failures < len(sources) else EXIT_USAGE
 
 
-def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe) -> None:
+def _write_numbered(job, output: str, options: dict) -> tuple[Path, Any]:
+    """Render, then write under ``output`` or the next free ``_N`` name, chosen atomically (concurrent runs
+    into one folder each keep their picture)."""
+    from ..io import WRITABLE_SUFFIXES, encode_image, write_bytes_new_name
+    from ..jobs import Rendered, job_metadata, render_job
+
+    rendered = render_job(job, callback=options["callback"])
+    if options["requested"] is not None:
+        rendered = Rendered(rendered.image, rendered.job, options["requested"], rendered.arithmetic)
+    meta = job_metadata(rendered, output, metadata_paths=options["metadata_paths"],
+                        stored_paths=options["stored_paths"])
+    data = encode_image(rendered.image, WRITABLE_SUFFIXES[Path(output).suffix.lower()], metadata=meta)
+    return write_bytes_new_name(output, data), rendered
+
+
+def done_before(job, output: str, command: str) -> Path | None:
+    """A picture beside ``output`` (``STEM_COMMAND.png`` or ``STEM_COMMAND_N.png``) whose metadata records
+    ``job``: a rerun into the same folder skips it (as batches do)."""
+    from ..batch import same_job
+    from ..io import read_metadata
+
+    planned = Path(output)
+    base = re.sub(r"_\d+$", "", planned.stem)
+    name = re.compile(re.escape(base) + r"(_\d+)?" + re.escape(planned.suffix))
+    try:
+        candidates = sorted(p for p in planned.parent.glob(f"{glob.escape(base)}*{planned.suffix}")
+                            if name.fullmatch(p.name))
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            if same_job(read_metadata(candidate), job, candidate):
+                return candidate
+        except (PrismaAbuError, OSError):
+            continue
+    return None
+
+
+def _one(args, command, source, output, make_job, steps, callback_factory, requested, bars, describe,
+         numbered=False) -> None:
     from ..jobs import check_can_write, run_job, run_job_to_bytes
 
     job = make_job(source)
+    if numbered and hasattr(args, "force") and not args.force and source.name != STDIO and requested is None:
+        there = done_before(job, output, command)
+        if there is not None:
+            if not args.quiet:
+                bars.write(f"{Path(source.name).name}: done before: {there} (--force redoes it)")
+            _report(args, command, source, str(there), None, 0.0, None, bars)
+            return
     stored = {role: STDIO for role, path in job.inputs.items() if path == source.path and source.name == STDIO}
     if output != STDIO:
         check_can_write(job, output, overwrite=getattr(args, "overwrite", False))
@@ -236,6 +311,8 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
         if output == STDIO:
             data, rendered = run_job_to_bytes(job, **options)
             write_stream(getattr(sys.stdout, "buffer", None), data)
+        elif numbered:
+            path, rendered = _write_numbered(job, output, options)
         else:
             path, rendered = run_job(job, output, overwrite=getattr(args, "overwrite", False),
                                      with_rendered=True, **options)
@@ -243,27 +320,37 @@ def _one(args, command, source, output, make_job, steps, callback_factory, reque
         close()
     seconds = time.perf_counter() - start
     written = STDIO if output == STDIO else str(path)
-    _report(args, command, source, written, rendered, seconds, None)
+    _report(args, command, source, written, rendered, seconds, None, bars)
     line = describe(rendered) if describe is not None and not args.quiet and not getattr(args, "json", False) \
         else None
     if line:
         bars.write(f"{Path(source.name).name}: {line}")
 
 
-def _report(args, command, source, output, rendered, seconds, error) -> None:
-    """The line each picture prints: its path, or with ``--json`` a JSON object."""
+def _report(args, command, source, output, rendered, seconds, error, bars=None) -> None:
+    """The line each picture prints on stdout: its path, or with ``--json`` a JSON object; while a bar is on
+    the terminal, through tqdm (the bar is lifted, the line printed, the bar redrawn: never mid-bar)."""
+    def say(line: str) -> None:
+        if bars is not None and bars.outer is not None:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stdout)
+            sys.stdout.flush()
+        else:
+            print(line, flush=True)
+
     if getattr(args, "json", False):
         params = None if rendered is None else {"kind": rendered.job.params.kind, **rendered.job.params.to_dict()}
-        print(json.dumps({
+        say(json.dumps({
             "input": source.name, "output": output, "command": command, "status": "failed" if error else "done",
             "error": error, "seconds": round(seconds, 4), "params": params,
             "precision": None if rendered is None else rendered.arithmetic.get(
                 "precision", getattr(rendered.job.params, "precision", None)),
             "device": None if rendered is None else rendered.arithmetic.get("device", "cpu"),
             "threads": None if rendered is None else rendered.arithmetic.get("threads"),
-        }, sort_keys=True), flush=True)
+        }, sort_keys=True))
     elif output is not None and output != STDIO:
-        print(output, flush=True)
+        say(output)
 
 
 def iter_styles(values: Sequence[str]) -> Iterator[str]:

@@ -37,8 +37,9 @@ def dream_steps(job) -> int:
 
 
 def mix_steps(job) -> int | None:
-    """Progress steps of a mix: its short dream's (None without one)."""
-    p = job.params
+    """Progress steps of a mix: its short dream's (None without one), with the texture preset written in
+    as the work does (``auto`` counts as ``strokes`` until the picture chooses)."""
+    p = job.params.with_texture()
     if p.layer is None:
         return None
     if p.force_iter_n is not None:

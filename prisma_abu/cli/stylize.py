@@ -118,6 +118,8 @@ def register(sub: Any) -> None:
                    help="videos: blend each painted frame with the one before by this much, against flicker; "
                         "default: 0")
     add_params_arguments(p, StylizeParams)
+    p.add_argument("--force", action="store_true",
+                   help="into a folder: redo photos already painted there with the same job (default: skip them)")
     p.set_defaults(func=_cmd_stylize)
 
     p = sub.add_parser("models", help="the style networks stylize takes: built-in ones and your model files",

@@ -39,10 +39,10 @@ class DreamParams(Params):
                                             group=_NET)
     channels: tuple[int, ...] = knob((), "amplify only these channels of the layer (none: all)",
                                      metavar="C[,C...]", group=_NET)
-    iter_n: int = knob(10, "gradient steps per octave", metavar="STEPS", low=0, high=100_000, unit="steps",
+    iter_n: int = knob(10, "gradient steps per octave", metavar="STEPS", low=0, high=1_000, unit="steps",
                        group=_PYRAMID)
     octave_n: int = knob(4, "octaves: the picture is dreamed at this many sizes, smallest first",
-                         metavar="N", low=1, high=64, group=_PYRAMID)
+                         metavar="N", low=1, high=16, group=_PYRAMID)
     octave_scale: float = knob(1.4, "size ratio between two octaves", metavar="RATIO", low=1.0, high=16.0,
                                group=_PYRAMID)
     step_size: float = knob(1.5, "how far each step moves the pixels (0..255 scale, per mean |gradient|)",

@@ -105,11 +105,11 @@ class MixParams(Params):
                              group=_DREAM)
     backbone: str = knob("efficientnet_lite0", "the network that dreams (see `prisma-abu doctor`)",
                          metavar="NAME", group=_DREAM)
-    iter_n: int = knob(10, "dream steps per octave", metavar="STEPS", low=0, high=100_000, unit="steps",
+    iter_n: int = knob(10, "dream steps per octave", metavar="STEPS", low=0, high=1_000, unit="steps",
                        group=_DREAM)
     force_iter_n: int | None = knob(None, "overrides every iter_n, the plain dream's too (none: off)",
-                                    metavar="STEPS", low=0, high=100_000, unit="steps", group=_DREAM)
-    octave_n: int = knob(4, "octaves of the dream pyramid", metavar="N", low=1, high=64, group=_DREAM)
+                                    metavar="STEPS", low=0, high=1_000, unit="steps", group=_DREAM)
+    octave_n: int = knob(4, "octaves of the dream pyramid", metavar="N", low=1, high=16, group=_DREAM)
     dream_scale: float = knob(1.0, "the dream runs on the picture shrunk by this factor and its detail is scaled "
                               "back up (below 1: broader strokes, and faster)", metavar="FACTOR", low=0.0,
                               high=1.0, low_open=True, group=_DREAM, legacy=1.0)

@@ -41,7 +41,7 @@ class StyleParams(Params):
     num_iterations: int = knob(1000, "optimiser iterations in all, shared among the scales: a ceiling, the run "
                                "ends sooner once the loss stops falling (scale_tol, stop_tol); an iteration is "
                                "one evaluation of the losses, line-search trials included", metavar="N",
-                               low=0, high=1_000_000, group=_OPT)
+                               low=0, high=100_000, group=_OPT)
     init: str = knob("random", "start from noise, or from the content (or the init image)",
                      choices=STYLE_INITS, group=_OPT)
     init_image: str | None = knob(None, "a picture to start from (needs init=image)", metavar="FILE",
@@ -130,7 +130,7 @@ class StyleParams(Params):
             raise InvalidParameterError(
                 f"scale_iterations: expected a tuple of integers, got {self.scale_iterations!r}")
         for n in self.scale_iterations:
-            check_int("scale_iterations", n, 0, 1_000_000)
+            check_int("scale_iterations", n, 0, 100_000)
         if self.scale_iterations and len(self.scale_iterations) != self.scales:
             raise InvalidParameterError(
                 f"scale_iterations: expected one count per scale ({self.scales}), "

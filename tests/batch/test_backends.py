@@ -65,3 +65,28 @@ def test_a_job_on_auto_is_pinned_to_the_workers_gpu(monkeypatch):
     backends.render_task(1, Job("dream", DreamParams(device="cpu"), {"image": "x.png"}), None, gpus=2)
     backends.render_task(2, Job("dream", DreamParams(), {"image": "x.png"}), None, gpus=1)
     assert seen == ["cuda:1", "cpu", "auto"]  # only auto moves; one GPU: auto resolves as usual
+
+
+def test_a_tcp_server_that_is_not_dask_is_refused_in_one_line(tmp_path, monkeypatch):
+    # issue 18: `batch --scheduler` at an SSH port made Dask allocate the 3 EiB its first bytes spell
+    import socket
+    import threading
+
+    monkeypatch.setattr(backends, "DASK_CONNECT_TIMEOUT", "2s")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def talk():
+        for _ in range(3):
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+            threading.Timer(3, conn.close).start()
+    threading.Thread(target=talk, daemon=True).start()
+    try:
+        with pytest.raises(InvalidParameterError, match=f"scheduler: tcp://127.0.0.1:{port} is not a Dask scheduler"):
+            run_batch(expand(_experiment(tmp_path)), tmp_path / "b", backend="dask", scheduler=f"tcp://127.0.0.1:{port}")
+    finally:
+        server.close()

@@ -160,7 +160,7 @@ def test_toml_paths_are_relative_to_the_file(tmp_path):
         rb_rate = [1, 0.5]
     """))
     exp = load_experiment(folder / "e.toml")
-    assert exp.folder() == tmp_path / "result" / DATE
+    assert exp.folder().parent == tmp_path / "result" / DATE and exp.folder().name.startswith("mix-")
     items = expand(exp)
     assert items[0].job.inputs == {"source": str(folder / "pics" / "cat.jpg"), "guide": SWIRL}
     # no mask knob given: auto chooses each picture's mask, and the names say so

@@ -17,7 +17,7 @@ from prisma_abu.cli import main
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.io import read_image, read_metadata
 
-from batch_support import BRICK, CAT, COFFEE, DATE, SWIRL, _experiment, _outputs, _pictures
+from batch_support import cli_batch_folder, BRICK, CAT, COFFEE, DATE, SWIRL, _experiment, _outputs, _pictures
 
 #: the batch command, held inside its fourth render until it is killed: the kill comes at a known point
 _GATED_CLI = textwrap.dedent("""
@@ -39,7 +39,7 @@ def test_run_writes_pictures_manifest_sheet_and_gallery(tmp_path, broken):
     exp = _experiment(tmp_path, sources=(CAT, *broken), guides=(SWIRL, "none"), grid={"rb_rate": [1.0, 0.9]})
     calls = []
     report = run_experiment(exp, progress=lambda done, total, result: calls.append((done, total, result)))
-    folder = tmp_path / "out" / DATE
+    folder = exp.folder()
     assert report.folder == folder and len(report.done) == 4 and len(report.failed) == 8
     assert calls[0] == (0, 12, None) and [c[0] for c in calls[1:]] == list(range(1, 13))
     assert "InvalidImageError" in report.failed[0].error
@@ -60,7 +60,7 @@ def test_run_writes_pictures_manifest_sheet_and_gallery(tmp_path, broken):
 def test_sigkill_mid_batch_then_rerun_finishes_once(tmp_path):
     argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, BRICK, "none", "--rb-rate", "1,0.9",
             "--layer", "none", "--set", "base_width=48", "--set", "n3=1", "-o", str(tmp_path), "--date", DATE, "-q"]
-    folder = tmp_path / DATE
+    folder = cli_batch_folder(argv)
     proc = subprocess.Popen([sys.executable, "-c", _GATED_CLI, *argv], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -117,12 +117,16 @@ def test_failed_pictures_are_retried_and_force_redoes_everything(tmp_path, broke
     assert [r["status"] for r in read_manifest(exp.folder())] == ["done", "done"]
 
 
-def test_a_picture_made_with_other_parameters_is_not_skipped_silently(tmp_path):
-    run_experiment(_experiment(tmp_path))
-    report = run_experiment(_experiment(tmp_path, params={"seed": 5}))
-    assert report.failed[0].error.endswith(
-        "already holds a picture made with other parameters or inputs; "
-        "expected to redo it with force (--force) or another date")
+def test_two_different_batches_into_one_folder_never_collide(tmp_path):
+    # issue 18: a second batch into the same -o failed "already holds a picture made with other parameters"
+    # and its gallery mixed both batches; each batch now has a folder of its own under the date
+    first = run_experiment(_experiment(tmp_path))
+    second = run_experiment(_experiment(tmp_path, params={"seed": 5}))
+    assert not first.failed and not second.failed and len(second.done) == len(first.done) > 0
+    assert first.folder != second.folder and first.folder.parent == second.folder.parent
+    assert {r["output"] for r in read_manifest(second.folder)} == {r.item.output for r in second.results}
+    again = run_experiment(_experiment(tmp_path, params={"seed": 5}))  # resume: the same batch skips its own
+    assert again.folder == second.folder and len(again.skipped) == len(second.done) and not again.done
 
 
 def test_one_batch_per_folder_at_a_time(tmp_path):
@@ -161,7 +165,7 @@ def test_sigterm_stops_the_workers_and_a_rerun_resumes(tmp_path):
     argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, BRICK, "--rb-rate", "1,0.9,0.8", "--layer", "blocks.1",
             "--set", "size=64", "--set", "n3=1", "--set", "octave_n=1", "-o", str(tmp_path), "--date", DATE,
             "--jobs", "2", "-q"]
-    folder = tmp_path / DATE
+    folder = cli_batch_folder(argv)
     proc = subprocess.Popen([sys.executable, "-m", "prisma_abu", *argv], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     try:

@@ -11,17 +11,20 @@ import pytest
 from prisma_abu.batch import read_manifest
 from prisma_abu.cli import main
 
-from batch_support import CAT, COFFEE, DATE, ROOT, SWIRL
+from batch_support import cli_batch_folder, CAT, COFFEE, DATE, ROOT, SWIRL
 
 
 def test_cli_corrupt_inputs_fail_alone_exit_1(tmp_path, broken, capsys):
-    code = main(["batch", "--source", CAT, *broken, "--guide", SWIRL, "--set", "base_width=48", "--set", "n3=1",
-                 "--layer", "none", "-o", str(tmp_path), "--date", DATE, "-q"])
+    argv = ["batch", "--source", CAT, *broken, "--guide", SWIRL, "--set", "base_width=48", "--set", "n3=1",
+            "--layer", "none", "-o", str(tmp_path), "--date", DATE, "-q"]
+    code = main(argv)
     out = capsys.readouterr().out
     assert code == 1
-    assert f"batch {tmp_path / DATE}: 1 done, 0 skipped, 2 failed" in out
+    folder = cli_batch_folder(argv)
+    assert folder.parent == tmp_path / DATE
+    assert f"batch {folder}: 1 done, 0 skipped, 2 failed" in out
     assert "failed: cut/swirl/__none_1.0_otsu.png: InvalidImageError" in out
-    statuses = {r["output"]: r["status"] for r in read_manifest(tmp_path / DATE)}
+    statuses = {r["output"]: r["status"] for r in read_manifest(folder)}
     assert statuses == {"chelsea/swirl/__none_1.0_otsu.png": "done", "cut/swirl/__none_1.0_otsu.png": "failed",
                         "notes/swirl/__none_1.0_otsu.png": "failed"}
 
@@ -53,21 +56,49 @@ def test_cli_needs_an_output_folder(capsys):
     assert "no output folder: expected -o OUT" in capsys.readouterr().err
 
 
-def test_cli_dry_run_prints_and_writes_nothing(tmp_path, capsys):
-    code = main(["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "none", "--layer", "none",
-                 "--enhance", "none,Sharpness,Contrast", "--set", "n2=5,9", "-o", str(tmp_path / "o"), "--dry-run"])
+def _no_render(monkeypatch):
+    import prisma_abu.jobs
+
+    def refuse(*a, **k):
+        raise AssertionError("a dry run rendered a picture")
+    for name in ("render", "render_job", "run_job"):
+        monkeypatch.setattr(prisma_abu.jobs, name, refuse)
+
+
+def test_cli_dry_run_prints_renders_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    # issue 18: a style batch's dry run took 2 min 20 s, rendering its first picture for the estimate
+    _no_render(monkeypatch)
+    argv = ["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "none", "--layer", "none",
+            "--enhance", "none,Sharpness,Contrast", "--set", "n2=5,9", "-o", str(tmp_path / "o"), "--dry-run"]
+    code = main(argv)
     out = capsys.readouterr().out.splitlines()
     assert code == 0 and not (tmp_path / "o").exists()
     assert out[0].startswith("24 pictures in ") and "2 source x 2 guide x 3 enhance x 2 n2" in out[0]
     assert out[1] == "  chelsea/swirl/__none_1.0_otsu_n2-5.png" and out[-2] == "  ... and 14 more"
-    assert out[-1].startswith("estimate: ") and "s for the first picture, about" in out[-1]
+    assert out[-1].startswith("estimate: none yet (no earlier mix batch recorded under ")
+    assert main([*argv, "--no-estimate"]) == 0 and not capsys.readouterr().out.splitlines()[-1].startswith("estimate")
+
+
+def test_cli_dry_run_estimates_from_recorded_manifests(tmp_path, capsys, monkeypatch):
+    import json
+
+    earlier = tmp_path / "o" / "2024-01-01" / "mix-00000000"
+    earlier.mkdir(parents=True)
+    rows = [{"output": f"a/{i}.png", "command": "mix", "status": "done", "seconds": s} for i, s in enumerate((2, 3, 4))]
+    rows.append({"output": "b.png", "command": "style", "status": "done", "seconds": 500})
+    (earlier / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _no_render(monkeypatch)
+    assert main(["batch", "--source", CAT, COFFEE, "--guide", SWIRL, "--layer", "none", "--set", "n2=5,9",
+                 "-o", str(tmp_path / "o"), "--dry-run"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("estimate: about 12 s for all (3.00 s a picture, the median of 3 recorded"), last
 
 
 def test_cli_options_override_the_experiment_file(tmp_path, capsys):
     code = main(["batch", str(ROOT / "docs" / "experiment.toml"), "--source", COFFEE, "--layer", "none",
                  "--enhance", "Contrast", "-o", str(tmp_path), "--date", "2024_05_01", "--dry-run"])
     out = capsys.readouterr().out.splitlines()
-    assert code == 0 and out[0] == f"4 pictures in {tmp_path / DATE}: 4 guide"
+    assert code == 0 and out[0].startswith(f"4 pictures in {tmp_path / DATE}/mix-") and out[0].endswith(": 4 guide")
     assert out[1] == "  coffee/swirl/_Contrast_none_1.0_otsu.png"
 
 
@@ -119,7 +150,7 @@ def test_style_jobs_batch_as_contents_x_styles(tmp_path, capsys):
             "--set", "print_iter=0", "--set", "style_weight=100,1000", "--date", "2020-01-01",
             "-o", str(tmp_path), "-q"]
     assert cli_main(argv) == 0
-    folder = tmp_path / "2020-01-01"
+    folder = cli_batch_folder(argv)
     pictures = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.png") if p.parent != folder)
     assert pictures == ["chelsea/swirl/_5.0_100.0.png", "chelsea/swirl/_5.0_1000.0.png",
                         "coffee/swirl/_5.0_100.0.png", "coffee/swirl/_5.0_1000.0.png"]

@@ -169,3 +169,76 @@ def test_a_picture_below_the_output_is_stored_relative_and_replays_after_a_move(
     folder.rename(moved)  # the whole project elsewhere: the picture still finds its photo
     assert main(["replay", str(moved / "cat_mix.png"), "-q", "-o", str(moved / "again.png")]) == 0
     assert (moved / "again.png").read_bytes() == (moved / "cat_mix.png").read_bytes()
+
+
+def test_a_default_name_taken_while_rendering_is_not_overwritten(tmp_path, monkeypatch, capsys):
+    # issue 18: three concurrent `stylize` runs all printed out/chelsea_stylize.png and only one file survived;
+    # here another run writes the planned name while this one renders
+    import prisma_abu.jobs
+
+    photo = tmp_path / "cat.jpg"
+    shutil.copy(SAMPLE, photo)
+    monkeypatch.chdir(tmp_path)
+    render = prisma_abu.jobs.render_job
+
+    def render_while_another_writes(job, **kw):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        (tmp_path / "out" / "cat_mix.png").write_bytes(b"the other run's picture")
+        return render(job, **kw)
+    monkeypatch.setattr(prisma_abu.jobs, "render_job", render_while_another_writes)
+    assert main(["mix", str(photo), *QUICK_MIX]) == 0
+    assert (tmp_path / "out" / "cat_mix.png").read_bytes() == b"the other run's picture"
+    assert capsys.readouterr().out.split() == [str(Path("out") / "cat_mix_1.png")]
+    assert read_metadata(tmp_path / "out" / "cat_mix_1.png")["command"] == "mix"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cat_mix.png", "cat_mix_1.png"]  # no .part
+
+
+def test_concurrent_writers_of_one_name_each_keep_their_file(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prisma_abu.io import write_bytes_new_name
+
+    with ThreadPoolExecutor(8) as pool:
+        written = list(pool.map(lambda i: write_bytes_new_name(tmp_path / "cat.png", b"%d" % i), range(8)))
+    assert len(set(written)) == 8 and sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+    assert sorted(int(p.read_bytes()) for p in written) == list(range(8))
+
+
+def test_viewer_without_a_display_is_one_line_before_qt_is_imported(monkeypatch, capsys):
+    # issue 18: `prisma-abu viewer` with no display aborted (SIGABRT, exit 134): importing the viewer loads Qt
+    import types
+
+    import prisma_abu.cli.gui as gui_cli
+
+    app = types.ModuleType("prisma_abu_gui.app")
+    app.display_problem = lambda: "no display: expected $DISPLAY or $WAYLAND_DISPLAY"
+    package = types.ModuleType("prisma_abu_gui")
+    package.__path__ = []
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui", package)
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui.app", app)
+    monkeypatch.setitem(sys.modules, "prisma_abu_gui.viewer", None)  # importing it fails: stands for Qt's abort
+    monkeypatch.setattr(gui_cli, "_missing", lambda: [])
+    assert main(["viewer"]) == 2
+    assert capsys.readouterr().err == "prisma-abu: error: no display: expected $DISPLAY or $WAYLAND_DISPLAY\n"
+
+
+def test_output_paths_are_printed_through_the_bar_not_into_it(tmp_path, monkeypatch, capsys):
+    # issue 18: with stdout and stderr on one terminal the paths landed in the middle of progress lines
+    import tqdm
+
+    written = []
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(tqdm.tqdm, "write", classmethod(lambda cls, s, file=None, **kw: written.append(s)))
+    out = tmp_path / "painted"
+    assert main(["mix", SAMPLE, GUIDE, "--guide", GUIDE, "--layer", "none", "--size", "48", "--n3", "1",
+                 "-o", str(out) + "/"]) == 0
+    assert sorted(written) == sorted(str(p) for p in out.iterdir()) and len(written) == 2
+
+
+def test_without_a_terminal_a_long_run_logs_its_steps(tmp_path, monkeypatch, capsys):
+    # issue 18: without a terminal a long run printed nothing until it ended
+    import prisma_abu.cli.pictures as pictures
+
+    monkeypatch.setattr(pictures, "LOG_EVERY_S", 0.0)
+    assert main(["stylize", SAMPLE, "--model", "multistyle26:1", "--size", "64", "-o", str(tmp_path / "a.png")]) == 0
+    assert "chelsea.jpg: step 1/1" in capsys.readouterr().err

@@ -58,7 +58,9 @@ def test_guided_dream(tmp_path):
     (["dream", "README.md"], "not a picture Pillow can read"),
     (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of: stem"),
     (["dream", SAMPLE, "--backbone", "resnet"], "expected one of"),
-    (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 100000\], got -3"),
+    (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 1000\], got -3"),
+    (["dream", SAMPLE, "--iter-n", "100000"], r"iter_n: expected a value in \[0, 1000\], got 100000"),  # issue 18
+    (["dream", SAMPLE, "--octave-n", "40"], r"octave_n: expected a value in \[1, 16\], got 40"),
     (["dream", SAMPLE, "--octave-scale", "0.2"], "octave_scale: expected a value in"),
     (["dream", SAMPLE, "--guide", "missing.jpg"], "missing.jpg: no such file"),
     (["dream", SAMPLE, "--objective", "guide"], "objective 'guide' needs a guide image"),
@@ -148,3 +150,16 @@ def test_mix_bad_input(tmp_path, capsys, args, message):
     assert main(argv) == 2
     assert re.search(message, _error_line(capsys))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("texture", ["fine", "strokes", "bold"])
+def test_mix_progress_counts_the_texture_presets_steps(texture):
+    # issue 18: mix's bar announced 40 steps (octave_n 4 x iter_n 10) for a 12-step texture dream
+    from prisma_abu.cli.render import mix_steps
+    from prisma_abu.jobs import Job
+    from prisma_abu.params import MixParams
+    from prisma_abu.params.mix import TEXTURES
+
+    job = Job("mix", MixParams(texture=texture), {"source": SAMPLE, "guide": GUIDE})
+    preset = TEXTURES[texture]
+    assert mix_steps(job) == preset["octave_n"] * preset["iter_n"] != 40

@@ -138,7 +138,8 @@ def test_a_batch_of_photos_x_models_x_strengths(tmp_path, capsys):
                  "--set", "strength=1,0.5", "--set", "size=64", "-o", str(tmp_path / "b"), "--date", "2020-01-01",
                  "-q"])
     assert code == 0
-    folder = tmp_path / "b" / "2020-01-01" / "chelsea"
+    (batch,) = (tmp_path / "b" / "2020-01-01").glob("stylize-*")  # the batch's own folder
+    folder = batch / "chelsea"
     assert sorted(p.name for p in folder.iterdir()) == ["_mine_0.5.png", "_mine_1.0.png", "_multistyle26_1_0.5.png",
                                                          "_multistyle26_1_1.0.png"]
     assert read_metadata(folder / "_mine_1.0.png")["inputs"]["model"]["sha256"]
@@ -172,3 +173,28 @@ def test_mix_with_a_model_file_as_the_painter(tmp_path, capsys):
     assert meta["params"]["guide_model"] == "mine.pth" and meta["inputs"]["guide_model"]["path"] == "mine.pth"
     assert main(["mix", SAMPLE, "--guide", "stylized:nope.pth", "-q", "-o", str(tmp_path / "x.png")]) == 2
     assert "stylized:nope.pth: no such model or file" in _error_line(capsys)
+
+
+def test_a_rerun_into_the_same_folder_skips_what_is_done(tmp_path, capsys):
+    # issue 18: a rerun after a kill redid 44 photos and wrote 38 `_1` duplicates
+    import shutil
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        shutil.copy(SAMPLE, photos / name)
+    out = tmp_path / "out"
+    argv = ["stylize", str(photos), "--model", "multistyle26:2", *QUICK, "-o", str(out) + "/"]
+    assert main(argv) == 0
+    (out / "b_stylize.png").unlink()  # as if killed before the second photo
+    first = (out / "a_stylize.png").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a_stylize.png", "b_stylize.png"]
+    assert (out / "a_stylize.png").stat().st_mtime_ns == first
+    assert sorted(capsys.readouterr().out.split()) == [str(out / "a_stylize.png"), str(out / "b_stylize.png")]
+    assert main([*argv, "--force"]) == 0  # redo: new names, nothing overwritten
+    assert sorted(p.name for p in out.iterdir()) == ["a_stylize.png", "a_stylize_1.png", "b_stylize.png",
+                                                     "b_stylize_1.png"]
+    assert main(["stylize", str(photos), "--model", "multistyle26:3", *QUICK, "-o", str(out) + "/"]) == 0
+    assert len(list(out.iterdir())) == 6  # another model is another job

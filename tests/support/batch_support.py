@@ -29,3 +29,11 @@ def _outputs(items) -> list[str]:
 
 def _pictures(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.png") if not p.name.startswith("contact_sheet"))
+
+
+def cli_batch_folder(argv) -> Path:
+    """The folder ``prisma-abu batch ARGV`` writes into (``OUT/<date>/<command>-<digest>``)."""
+    from prisma_abu.cli import build_parser
+    from prisma_abu.cli.batch import experiment_from_args
+
+    return experiment_from_args(build_parser().parse_args(argv)).folder()
