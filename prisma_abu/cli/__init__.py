@@ -16,14 +16,14 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import PrismaAbuError
-from . import batch, gui, info, render, style, stylize, train
+from . import batch, gui, info, render, serve, style, stylize, train
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args
 
 __all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "EXIT_OK", "EXIT_FAILED",
            "EXIT_USAGE"]
 
 #: the command families, in the order ``prisma-abu --help`` lists them
-_FAMILIES = (render, style, stylize, train, batch, info, gui)
+_FAMILIES = (render, style, stylize, train, batch, info, gui, serve)
 
 
 class _Parser(argparse.ArgumentParser):
