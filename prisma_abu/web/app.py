@@ -104,15 +104,16 @@ def create_app(config: WebConfig = WebConfig()) -> Any:
                                                           "a stored input's id, none, or stylized:MODEL"),
                style_image: str | None = Form(None, description="stylize --model arbitrary: the painting, as a "
                                                                 "guide name or a stored input's id"),
+               preview: bool = Form(False, description="a quick small picture for the page: left out of the gallery"),
                ) -> dict[str, Any]:
         data = photo.file.read(config.max_upload_bytes + 1) if photo is not None else None
         record = make_job(store, pool, config, command=command, params=params, photo=data, input_id=input,
-                          guide=guide, style_image=style_image)
+                          guide=guide, style_image=style_image, preview=preview)
         return job_view(store, record)
 
     @app.get("/api/jobs", summary="The store's jobs, newest first (the gallery)")
-    def list_jobs(limit: int = 60) -> list[dict[str, Any]]:
-        records = list(store.records())[::-1][:max(1, min(limit, 500))]
+    def list_jobs(limit: int = 60, previews: bool = False) -> list[dict[str, Any]]:
+        records = [r for r in store.records() if previews or not r.get("preview")][::-1][:max(1, min(limit, 500))]
         return [job_view(store, r) for r in records]
 
     def _record(job_id: str) -> dict[str, Any]:

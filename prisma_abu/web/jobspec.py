@@ -50,7 +50,8 @@ def _model(params: Any) -> tuple[Any, Path | None]:
 
 
 def make_job(store: Store, pool: Any, config: Any, *, command: str, params: str | dict, photo: bytes | None,
-             input_id: str | None, guide: str | None, style_image: str | None) -> dict[str, Any]:
+             input_id: str | None, guide: str | None, style_image: str | None,
+             preview: bool = False) -> dict[str, Any]:
     """Check, then store and queue a job; its record.
 
     Raises
@@ -73,7 +74,7 @@ def make_job(store: Store, pool: Any, config: Any, *, command: str, params: str 
         raise InvalidParameterError("photo: expected an uploaded photo or a stored input's id (one of them)")
     if photo is not None and len(photo) > config.max_upload_bytes:
         raise UploadError(f"upload: larger than {config.max_upload_bytes} bytes; expected a smaller picture", 413)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"preview": True} if preview else {}
     inputs: dict[str, tuple[str | None, Path]] = {}
     if spec.guide_role is not None:
         guide = (DEFAULT_GUIDE if spec.name == "mix" else NO_GUIDE) if guide in (None, "") else guide
@@ -118,7 +119,7 @@ def job_view(store: Store, record: dict[str, Any]) -> dict[str, Any]:
     fraction = 1.0 if record["status"] == "done" else (min(0.99, steps / total) if total else None)
     view = {key: record.get(key) for key in ("id", "command", "status", "params", "rendered", "arithmetic", "guide",
                                              "created", "started", "finished", "seconds", "error", "size",
-                                             "resumed")}
+                                             "resumed", "preview")}
     view["inputs"] = {role: {"file": e["file"], "id": e["id"], "url": f"/api/jobs/{job_id}/inputs/{role}"}
                       for role, e in record["inputs"].items()}
     view["progress"] = {"steps": steps, "total": total, "fraction": fraction}
