@@ -24,9 +24,9 @@ from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import PrismaAbuError
-from .forms import form_spec, guide_names
+from .forms import MULTISTYLE, form_spec, guide_names
 from .guard import LOOPBACK, BodyLimit, BodyTooLarge, TokenGuard, too_large
-from .jobspec import job_view, make_job
+from .jobspec import DEFAULT_GUIDE, job_view, make_job
 from .pool import Pool, QueueFull
 from .store import FINISHED, Store
 
@@ -177,7 +177,11 @@ def create_app(config: WebConfig = WebConfig()) -> Any:
 
     @app.get("/api/forms", summary="Every command's knobs (help, default, range, choices): the page's forms")
     def forms() -> dict[str, Any]:
-        return {"commands": form_spec(), "guides": guide_names(), "models": _models(),
+        models = _models()
+        choices = [*MULTISTYLE, *(m["name"] for m in models if m["builtin"] and ":" not in m["name"]),
+                   *(m["name"] for m in models if not m["builtin"])]
+        return {"commands": form_spec(), "guides": guide_names(), "models": models, "model_choices": choices,
+                "default_guide": DEFAULT_GUIDE,
                 "limits": {"max_upload_bytes": config.max_upload_bytes, "max_pixels": config.max_pixels,
                            "max_size": config.max_size}, "version": __version__}
 

@@ -23,11 +23,13 @@ from ..errors import InvalidParameterError
 from ..params import DreamParams, MixParams, Params, StylizeParams, knobs
 
 __all__ = ["WebCommand", "WEB_COMMANDS", "form_spec", "parse_params", "command_line", "guide_names",
-           "STYLIZED", "NO_GUIDE", "option_words"]
+           "STYLIZED", "NO_GUIDE", "MULTISTYLE", "option_words"]
 
 #: ``guide=stylized:MODEL``: the photo itself painted by a built-in style network (as ``mix --guide stylized:``)
 STYLIZED = "stylized:"
 NO_GUIDE = "none"
+#: the built-in 26-style network's styles, one by one (``prisma-abu stylize --sheet`` shows them all)
+MULTISTYLE = tuple(f"multistyle26:{i}" for i in range(26))
 PROGRAM = "prisma-abu"
 
 

@@ -42,8 +42,8 @@ function field(knob) {
   if (knob.type === "bool") {
     input = el("input", { type: "checkbox", id });
     input.checked = Boolean(knob.default);
-  } else if (knob.name === "model" && state.forms.models.length) {
-    input = el("select", { id }, ...state.forms.models.map((m) => el("option", { value: m.name, text: m.name })));
+  } else if (knob.name === "model" && state.forms.model_choices.length) {
+    input = el("select", { id }, ...state.forms.model_choices.map((m) => el("option", { value: m, text: m })));
     input.value = knob.default;
   } else if (knob.choices) {
     const options = knob.choices.map((c) => el("option", { value: c, text: c }));
@@ -51,7 +51,7 @@ function field(knob) {
     input = el("select", { id }, ...options);
     input.value = shown(knob.default);
   } else if (knob.type === "float" && knob.low === 0 && knob.high === 1 && !knob.optional) {
-    input = el("input", { type: "range", id, min: 0, max: 1, step: 0.05, value: knob.default });
+    input = el("input", { type: "range", id, min: 0, max: 1, step: 0.01, value: knob.default });
     const out = el("span", { class: "range-value", text: knob.default });
     input.addEventListener("input", () => { out.textContent = input.value; });
     label.append(out);
@@ -62,6 +62,8 @@ function field(knob) {
     input = el("input", { type: "text", id, value: shown(knob.default), placeholder: knob.metavar || "" });
   }
   input.dataset.knob = knob.name;
+  input.addEventListener("change", () => { input.dataset.touched = "yes"; });
+  input.addEventListener("input", () => { input.dataset.touched = "yes"; });
   return el("div", { class: "field" }, label, input, help);
 }
 
@@ -79,12 +81,12 @@ function typed(knob, input) {
   return text;
 }
 
-// the knob values that differ from their defaults (so the job is the CLI's with the same options)
+// the knobs the user set, where they differ from their defaults (so the job is the CLI's with the same options)
 function values() {
   const out = {};
   for (const knob of state.forms.commands[state.command].knobs) {
     const input = document.querySelector(`[data-knob="${knob.name}"]`);
-    if (!input) continue;
+    if (!input || input.dataset.touched !== "yes") continue;
     const value = typed(knob, input);
     if (JSON.stringify(value) !== JSON.stringify(knob.default)) out[knob.name] = value;
   }
@@ -96,14 +98,15 @@ function drawCommand() {
   $("knobs").replaceChildren(...spec.knobs.filter((k) => k.primary).map(field));
   $("more-knobs").replaceChildren(...spec.knobs.filter((k) => !k.primary).map(field));
   $("guide-row").hidden = !spec.guide;
-  const guides = state.forms.guides.map((g) => el("option", { value: g, text: g }));
-  const stylized = state.forms.models.filter((m) => m.builtin && m.name.startsWith("multistyle26:"))
-    .slice(0, 26).map((m) => el("option", { value: `stylized:${m.name}`, text: `the photo, stylized ${m.name}` }));
-  $("guide").replaceChildren(...(state.command === "mix" ? guides : [el("option", { value: "none", text: "none" }),
-                                                                    ...guides]),
+  const guides = () => state.forms.guides.map((g) => el("option", { value: g, text: g }));
+  const stylized = state.forms.model_choices.filter((m) => m.startsWith("multistyle26:"))
+    .map((m) => el("option", { value: `stylized:${m}`, text: `the photo, stylized ${m}` }));
+  $("guide").replaceChildren(...(state.command === "mix" ? guides() : [el("option", { value: "none", text: "none" }),
+                                                                      ...guides()]),
                              ...(state.command === "mix" ? [el("option", { value: "none", text: "none (a plain dream)" }),
                                                            ...stylized] : []));
-  $("style-image").replaceChildren(...guides);
+  if (state.command === "mix") $("guide").value = state.forms.default_guide;
+  $("style-image").replaceChildren(...guides());
   const model = document.querySelector('[data-knob="model"]');
   const styleRow = () => { $("style-row").hidden = !(model && model.value === "arbitrary"); };
   if (model) model.addEventListener("change", styleRow);
