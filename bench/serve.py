@@ -112,7 +112,7 @@ class Load:
             if answer.status_code == 503:
                 with self.lock:
                     self.refused += 1
-                time.sleep(min(2.0, float(answer.headers.get("retry-after", 1))) * random.uniform(0.5, 1.0))
+                time.sleep(min(10.0, float(answer.headers.get("retry-after", 1))) * random.uniform(0.5, 1.0))
                 continue
             if answer.status_code != 202:
                 with self.lock:
@@ -125,17 +125,21 @@ class Load:
         return None
 
     def wait(self, client, job: str) -> None:
+        """Follow the job's server-sent events (as the page does) until it ends; reconnect if the server went."""
         while time.monotonic() < self.deadline:
             try:
-                view = client.get(f"{self.base}/api/jobs/{job}", timeout=30).json()
+                with client.stream("GET", f"{self.base}/api/jobs/{job}/events", timeout=60) as stream:
+                    for line in stream.iter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        status = json.loads(line[5:])["status"]
+                        if status in ("done", "failed"):
+                            with self.lock:
+                                self.accepted[job].update(status=status, done=time.monotonic())
+                            return
             except Exception:  # the server is down (the kill): try again
-                time.sleep(0.5)
-                continue
-            if view["status"] in ("done", "failed"):
-                with self.lock:
-                    self.accepted[job].update(status=view["status"], done=time.monotonic())
-                return
-            time.sleep(0.3)
+                pass
+            time.sleep(0.5)
 
     def client(self, jobs: list[tuple[int, bool]], wait: bool = True) -> None:
         import httpx

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import PrismaAbuError
 from .forms import MULTISTYLE, form_spec, guide_names
-from .guard import LOOPBACK, BodyLimit, BodyTooLarge, TokenGuard, too_large
+from .guard import LOOPBACK, BodyLimit, BodyTooLarge, Gate, TokenGuard, too_large
 from .jobspec import DEFAULT_GUIDE, job_view, make_job
 from .pool import Pool, QueueFull
 from .store import FINISHED, Store
@@ -130,9 +130,20 @@ def create_app(config: WebConfig = WebConfig()) -> Any:
     async def job_events(job_id: str) -> StreamingResponse:
         _record(job_id)
 
+        folder = store.jobs / job_id
+
+        def stamp() -> tuple:
+            return tuple(p.stat().st_mtime_ns if p.exists() else 0
+                         for p in (folder / "job.json", folder / "progress.json"))
+
         async def events():
-            last = None
+            last, seen = None, None
             for _ in range(4 * 3600 * 4):  # at most four hours
+                now = stamp()
+                if now == seen:
+                    await asyncio.sleep(0.25)
+                    continue
+                seen = now
                 view = job_view(store, store.load(job_id))
                 text = json.dumps(view, sort_keys=True)
                 if text != last:
@@ -226,8 +237,17 @@ def create_app(config: WebConfig = WebConfig()) -> Any:
         return FileResponse(STATIC / "docs.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return BodyLimit(TokenGuard(app, config.token), config.max_upload_bytes + 64 * 1024) if config.token \
-        else BodyLimit(app, config.max_upload_bytes + 64 * 1024)
+
+    def refuse(method: str, path: str) -> tuple[int, str, dict[str, str]] | None:
+        """A job while the queue is full: 503 before the upload is read."""
+        if method == "POST" and path == "/api/jobs":
+            full = pool.full()
+            if full is not None:
+                return 503, str(full), {"Retry-After": str(full.retry_after)}
+        return None
+
+    gated = BodyLimit(Gate(app, refuse), config.max_upload_bytes + 64 * 1024)
+    return TokenGuard(gated, config.token) if config.token else gated
 
 
 def _models() -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import json
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs
 
-__all__ = ["TokenGuard", "BodyLimit", "BodyTooLarge", "COOKIE", "LOOPBACK"]
+__all__ = ["TokenGuard", "BodyLimit", "BodyTooLarge", "Gate", "COOKIE", "LOOPBACK"]
 
 COOKIE = "prisma_abu_token"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -128,3 +128,25 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await _answer(send, 413, message)
+
+
+class Gate:
+    """Answer a request before its body is read when ``refuse(method, path)`` gives ``(status, message, headers)``.
+
+    The studio refuses a job while its queue is full this way: a flood of
+    uploads costs the server no parsing.
+    """
+
+    def __init__(self, app: ASGIApp, refuse: Callable[[str, str], tuple[int, str, dict[str, str]] | None]) -> None:
+        self.app, self.refuse = app, refuse
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        answer = self.refuse(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        status, message, headers = answer
+        await _answer(send, status, message, [(k.lower().encode(), v.encode()) for k, v in headers.items()])

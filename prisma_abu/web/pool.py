@@ -125,12 +125,20 @@ class Pool:
 
     # --- admission --------------------------------------------------------------------------------
 
-    def reserve(self) -> None:
-        """Take a place in the queue, or raise :class:`QueueFull` (with an estimate of the wait)."""
+    def full(self) -> QueueFull | None:
+        """:class:`QueueFull` (with an estimate of the wait) when no place is free, else None."""
         with self._cv:
             if self._admitted >= self.capacity or self._stopping:
                 mean = sum(self._seconds) / len(self._seconds)
-                raise QueueFull(max(1, math.ceil(mean * self._admitted / self.jobs)))
+                return QueueFull(max(1, math.ceil(mean * (self._admitted - self.jobs + 1) / self.jobs)))
+        return None
+
+    def reserve(self) -> None:
+        """Take a place in the queue, or raise :class:`QueueFull`."""
+        with self._cv:
+            refused = self.full()
+            if refused is not None:
+                raise refused
             self._admitted += 1
 
     def release(self) -> None:

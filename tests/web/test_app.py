@@ -126,3 +126,12 @@ def test_the_schema_and_the_docs_are_served_offline(client):
     assert "/openapi.json" in docs and "http" not in docs.split("<body>")[0].replace("http-equiv", "")
     page = client.get("/").text
     assert 'accept="image/*"' in page and "capture" in page and "cdn" not in page.lower()
+
+
+@pytest.mark.slow
+def test_the_dask_backend_renders_on_worker_processes(make_client):
+    pytest.importorskip("distributed")
+    client = make_client(backend="dask")  # a local cluster of worker processes
+    view = wait(client, submit(client).json()["id"])
+    assert view["status"] == "done", view["error"]
+    assert client.get(view["result_url"]).status_code == 200
