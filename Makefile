@@ -1,11 +1,12 @@
 # Two commands: `make demo` and `make test`. Both create .venv when it is missing.
+# `make serve` opens the web studio (http://127.0.0.1:8000); `make demo` installs its extra too.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test gui bench clean-venv
+.PHONY: demo test gui serve bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 GUI_STAMP := $(VENV)/.installed-gui
+WEB_STAMP := $(VENV)/.installed-web
+
+# the web studio's extra (fastapi, uvicorn, python-multipart): `make demo` installs it, so `prisma-abu serve` runs
+$(WEB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[web]"
+	touch $@
 
 $(GUI_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[gui]"
@@ -29,8 +36,12 @@ $(GUI_STAMP): $(STAMP)
 gui: $(GUI_STAMP)
 	$(VENV)/bin/prisma-abu gui
 
-demo: $(STAMP)
+demo: $(WEB_STAMP)
 	$(PY) -m prisma_abu.demo out/demo
+	@echo "the web studio: make serve (or: $(VENV)/bin/prisma-abu serve), then open http://127.0.0.1:8000/"
+
+serve: $(WEB_STAMP)
+	$(VENV)/bin/prisma-abu serve
 
 test: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q

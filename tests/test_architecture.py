@@ -9,7 +9,8 @@ its own package):
 3. ``jobs`` — a command, its parameters and inputs; the renderer table; ``api`` — the verbs for scripts
 4. ``batch``
 5. the book's façades ``worker`` and ``master``, and ``demo``
-6. the shells: ``cli`` (and the window, ``gui/``, installed as ``prisma_abu_gui``)
+6. ``web`` — the studio's app, store and worker pool (``prisma-abu serve``)
+7. the shells: ``cli`` (and the window, ``gui/``, installed as ``prisma_abu_gui``)
 
 Shells import only the public face: the foundation, ``jobs``, ``pipeline``,
 ``batch``, the façades (never ``ops`` or ``neural`` directly), and only
@@ -34,11 +35,11 @@ NEVER = ("traits", "traitsui", "pyface", "matplotlib", "IPython", "PySide6")
 LIGHT = ("prisma_abu", "prisma_abu.params", "prisma_abu.io", "prisma_abu.errors", "prisma_abu.cli",
          "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.jobs")
 LAYERS = {"errors": 0, "params": 0, "io": 0, "video": 0, "data": 0, "ops": 1, "neural": 1, "pipeline": 2, "jobs": 3,
-          "api": 3, "batch": 4, "worker": 5, "master": 5, "demo": 5, "cli": 6}
+          "api": 3, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
 #: what a shell (cli, gui) may import from prisma_abu
 SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
              "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
-             "prisma_abu.master", "prisma_abu.cli")
+             "prisma_abu.master", "prisma_abu.cli", "prisma_abu.web")
 #: modules past ~500 lines, each with the reason it stays whole
 LONG_MODULES: dict[str, str] = {}
 MAX_LINES = 500

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import PrismaAbuError
-from . import batch, gui, info, render, style, stylize, train
+from . import batch, gui, info, render, serve, style, stylize, train
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args, \
     path_error_line
 
@@ -24,7 +24,7 @@ __all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "
            "EXIT_USAGE"]
 
 #: the command families, in the order ``prisma-abu --help`` lists them
-_FAMILIES = (render, style, stylize, train, batch, info, gui)
+_FAMILIES = (render, style, stylize, train, batch, info, gui, serve)
 
 
 class _Parser(argparse.ArgumentParser):
