@@ -174,11 +174,16 @@ def painted_guide(src: np.ndarray, params: MixParams, *, model_file: str | None 
     return stylize(src, stylized, model_file=model_file).astype(np.float32)
 
 
+#: how much photo a detected face keeps with ``compose = "paint"`` (its painting is lighter)
+FACE_KEEP = 0.8
+
+
 def paint_blend(src: np.ndarray, guide: np.ndarray, keep: np.ndarray, params: MixParams) -> np.ndarray:
     """``compose = "paint"``: the photo painted by the ``arbitrary`` network with ``guide`` as its style,
     the photo blended back by ``params.keep`` through the keep map feathered by ``params.softness``."""
     from scipy.ndimage import gaussian_filter
 
+    from ..ops.faces import detect_faces
     from ..params import StylizeParams
     from .stylize import stylize
 
@@ -189,7 +194,14 @@ def paint_blend(src: np.ndarray, guide: np.ndarray, keep: np.ndarray, params: Mi
     sigma = params.softness * max(src.shape[:2])
     if sigma > 0:
         soft = gaussian_filter(soft, sigma)
-    weight = (params.keep * np.clip(soft, 0, 1))[:, :, None]
+    weight = params.keep * np.clip(soft, 0, 1)
+    faces = np.zeros(src.shape[:2], np.float32)
+    for r, c, h, w in detect_faces(src):  # a face always stays recognisable: head and shoulders kept more
+        faces[max(0, r - h // 3):r + h + h // 2, max(0, c - w // 4):c + w + w // 4] = 1.0
+    if faces.any():
+        faces = gaussian_filter(faces, max(sigma, 1.0))
+        weight = np.maximum(weight, FACE_KEEP * faces)
+    weight = weight[:, :, None]
     return (weight * src + (1 - weight) * painting).astype(np.float32)
 
 
