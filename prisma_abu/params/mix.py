@@ -95,6 +95,14 @@ class MixParams(Params):
                                    "(--guide stylized:MODEL: multistyle26:N, a blend, or a model file): the mask "
                                    "keeps the photo, the rest comes from its painted self", metavar="MODEL",
                                    group=_LOOK, legacy=None)
+    compose: str = knob("paste", "paste: the book's blend of the photo and the raw guide; paint: the photo "
+                         "painted by the arbitrary style network with the guide as its style, the photo blended "
+                         "back through a soft keep map (issue 19)", metavar="HOW", choices=("paste", "paint"),
+                         group=_LOOK)
+    keep: float = knob(0.5, "with compose paint: how much photo the subject keeps over its painting (0: all "
+                       "painting, 1: the photo)", metavar="SHARE", low=0.0, high=1.0, group=_LOOK)
+    softness: float = knob(0.03, "with compose paint: the keep map's feathering, a fraction of the longer side",
+                           metavar="FRACTION", low=0.0, high=1.0, group=_LOOK)
     texture: str | None = knob("auto", "a named brush texture: fine, strokes or bold (each a backbone, layer "
                                "and dream steps; it sets them); auto: the one auto picks for the photo (strokes "
                                "when auto is off); none: backbone, layer, iter_n, octave_n, step_size and "

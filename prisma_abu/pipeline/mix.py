@@ -174,6 +174,37 @@ def painted_guide(src: np.ndarray, params: MixParams, *, model_file: str | None 
     return stylize(src, stylized, model_file=model_file).astype(np.float32)
 
 
+#: how much photo a detected face keeps with ``compose = "paint"`` (its painting is lighter)
+FACE_KEEP = 0.8
+
+
+def paint_blend(src: np.ndarray, guide: np.ndarray, keep: np.ndarray, params: MixParams) -> np.ndarray:
+    """``compose = "paint"``: the photo painted by the ``arbitrary`` network with ``guide`` as its style,
+    the photo blended back by ``params.keep`` through the keep map feathered by ``params.softness``."""
+    from scipy.ndimage import gaussian_filter
+
+    from ..ops.faces import detect_faces
+    from ..params import StylizeParams
+    from .stylize import stylize
+
+    painting = stylize(src, StylizeParams(model="arbitrary", device=params.device),
+                       style_image=guide).astype(np.float32)
+    soft = np.asarray(keep, np.float32)
+    soft = soft / 255.0 if soft.max() > 1 else soft
+    sigma = params.softness * max(src.shape[:2])
+    if sigma > 0:
+        soft = gaussian_filter(soft, sigma)
+    weight = params.keep * np.clip(soft, 0, 1)
+    faces = np.zeros(src.shape[:2], np.float32)
+    for r, c, h, w in detect_faces(src):  # a face always stays recognisable: head and shoulders kept more
+        faces[max(0, r - h // 3):r + h + h // 2, max(0, c - w // 4):c + w + w // 4] = 1.0
+    if faces.any():
+        faces = gaussian_filter(faces, max(sigma, 1.0))
+        weight = np.maximum(weight, FACE_KEEP * faces)
+    weight = weight[:, :, None]
+    return (weight * src + (1 - weight) * painting).astype(np.float32)
+
+
 def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
     """The mask ``mix`` would use for ``source`` (resized as ``mix`` does), as an (M, N, 3) uint8 picture.
 
@@ -248,7 +279,10 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
         return MixResult(image, mask, as_uint8(src), None, as_uint8(src), None, params)
     _check_windows(params, src.shape[:2])
     rng = np.random.default_rng(params.seed)
-    blended = _blend(src, gd, mask, params, rng)
+    if params.compose == "paint" and guide is not None:
+        blended = paint_blend(src, guide, _keep(mask, params), params)
+    else:
+        blended = _blend(src, gd, mask, params, rng)
     image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)
     return MixResult(image, mask, as_uint8(src), None if gd is None else as_uint8(gd), blended,
                      _keep(mask, params), params)
