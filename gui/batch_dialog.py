@@ -159,7 +159,7 @@ class BatchController(Controller):
         try:
             experiments = self.experiments()
             experiment = experiments[0]
-            folder = Path(experiment.out) / experiment.resolve_date()
+            folder = experiment.folder()
         except PrismaAbuError as exc:
             self.model.trait_set(error=error_text(exc), status="not started")
             return None
@@ -188,7 +188,7 @@ class BatchController(Controller):
         items = [item for experiment in experiments for item in expand(experiment)]
         first = experiments[0]
         date = first.resolve_date()
-        return run_batch(items, Path(first.out) / date, jobs=first.jobs, backend=first.backend,
+        return run_batch(items, Path(first.out) / date / first.batch_name(), jobs=first.jobs, backend=first.backend,
                          scheduler=first.scheduler, progress=progress, date=date)
 
     def _progress(self, rendered: int, to_render: int, result: Any) -> None:
@@ -244,6 +244,9 @@ class BatchController(Controller):
             return entries_from_report(self._report)
         folder = self.model.folder or str(Path(self.model.out) / batch_date(self.model.date or None, self.model.out))
         entries = entries_from_folder(folder)
+        if not entries and Path(folder).is_dir():  # a date folder: its newest batch (<command>-<digest>/)
+            batches = sorted((p for p in Path(folder).iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+            entries = next((found for found in map(entries_from_folder, map(str, reversed(batches))) if found), [])
         if not entries:
             raise InvalidParameterError(f"gallery: {folder} holds no batch pictures; expected a batch folder")
         return entries

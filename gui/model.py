@@ -84,6 +84,9 @@ class MixModel(HasStrictTraits):
     enhance = Enum(*ENHANCE_PRESETS)
     enhance_p = Union(None, Range(0.0, 100.0))
     # -- dream --
+    compose = Enum("paste", "paint")
+    keep = Range(0.0, 1.0, _D.keep)
+    softness = Range(0.0, 1.0, _D.softness)
     texture = Enum(*TEXTURE_CHOICES)
     dream_scale = Range(0.0, 1.0, _D.dream_scale, exclude_low=True)
     layer = Enum(values="layer_choices")

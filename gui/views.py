@@ -127,6 +127,7 @@ _images = VGroup(
                  editor=_optional(parse_optional_float, "the preset's"), width=60)),
     _knob("guide_model", "or paint it", editor=_optional(lambda t: None if not t.strip() else t.strip(),
                                                          "a style network, e.g. multistyle26:7")),
+    HGroup(_knob("compose", "Compose"), _knob("keep", "keep"), _knob("softness", "softness")),
     HGroup(_knob("auto", "auto"),
            _knob("mask", "Mask", editor=EnumEditor(name="object.knobs.mask_choices"),
                  springy=True)),

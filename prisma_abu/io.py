@@ -28,6 +28,7 @@ __all__ = [
     "check_input_file",
     "read_stream",
     "write_stream",
+    "write_bytes_new_name",
     "write_image",
     "read_metadata",
     "file_sha256",
@@ -421,9 +422,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray, *,
         Stored as JSON under ``prisma_abu``; read back with :func:`read_metadata`.
         Too long for a JPEG/WebP comment, it is stored compressed.
 
-    Returns
-    -------
-    path : Path
+    Returns the path written.
     """
     path = check_output_path(path)
     data = encode_image(image, _format_for(path), metadata=metadata)
@@ -499,5 +498,3 @@ def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
 
-
-__all__ += ["write_bytes_new_name"]

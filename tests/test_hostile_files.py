@@ -210,7 +210,8 @@ def measured(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
-    monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
+    monkeypatch.setattr(calibrate, "step_seconds",
+                        lambda net, d, p, image: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
     return calls
 
 
@@ -224,9 +225,9 @@ def test_a_broken_precision_cache_is_measured_again_with_one_warning(measured, t
     cpu = torch.device("cpu")
     assert calibrate.verdicts() == {}
     assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"
-    assert measured == ["fp32", "bf16"]
+    assert measured == ["fp32", "bf16"] * (calibrate.STEPS + 1)
     assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"  # rebuilt: not measured again
-    assert measured == ["fp32", "bf16"]
+    assert measured == ["fp32", "bf16"] * (calibrate.STEPS + 1)
 
 
 def test_doctor_lists_no_verdict_from_a_deeply_nested_cache(measured, tmp_path, capsys):
@@ -246,7 +247,8 @@ def test_an_unwritable_cache_folder_is_not_fatal_and_said_once(monkeypatch, tmp_
     monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "file" / "cache"))  # unwritable even for root
     monkeypatch.setattr(cache, "_WARNED", set())
     calls = []
-    monkeypatch.setattr(calibrate, "measure", lambda net, d, p: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
+    monkeypatch.setattr(calibrate, "step_seconds",
+                        lambda net, d, p, image: calls.append(p) or {"fp32": 2.0, "bf16": 1.0}[p])
     cpu = torch.device("cpu")
     with caplog.at_level("WARNING", logger="prisma_abu"):
         assert calibrate.calibrated_precision("tiny", cpu, load=lambda: None) == "bf16"

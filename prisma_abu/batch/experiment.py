@@ -86,10 +86,7 @@ def expand_inputs(entries: Sequence[Any], *, role: str, optional: bool = False,
     base_dir : path-like, optional
         Relative entries are relative to it (default: the current folder).
 
-    Returns
-    -------
-    tuple of str or None
-        In order, each file once.
+    Returns a tuple of str or None: in order, each file once.
     """
     if isinstance(entries, (str, os.PathLike)) or entries is None:
         entries = [entries]
@@ -219,14 +216,12 @@ class Experiment:
         return batch_date(self.date, self.out)
 
     def batch_name(self) -> str:
-        """``<command>-<digest>``: the batch's own folder under the date, a short sha256 of what it renders
-        (command, inputs, fixed parameters, grid, format): two batches never share pictures; a rerun finds its own."""
+        """``<command>-<digest>``, a short sha256 of the command, inputs, parameters, grid and format."""
         inputs = {role: [e if e is None or not isinstance(e, (str, os.PathLike)) or os.fspath(e) == "none"
                          else os.path.abspath(os.fspath(e)) for e in entries] for role, entries in self.inputs.items()}
         return f"{safe_label(self.command)}-{digest_of([self.command, self.ext, self.params, self.grid, inputs])}"
 
-    def folder(self) -> Path:
-        """``out/<date>/<command>-<digest>`` (see :meth:`batch_name`)."""
+    def folder(self) -> Path:  # out/<date>/<command>-<digest>: two batches never share pictures
         return Path(self.out) / self.resolve_date() / self.batch_name()
 
 

@@ -97,7 +97,7 @@ class MixParams(Params):
                                    group=_LOOK, legacy=None)
     compose: str = knob("paste", "paste: the book's blend of the photo and the raw guide; paint: the photo "
                          "painted by the arbitrary style network with the guide as its style, the photo blended "
-                         "back through a soft keep map (issue 19)", metavar="HOW", choices=("paste", "paint"),
+                         "back through a soft keep map", metavar="HOW", choices=("paste", "paint"),
                          group=_LOOK)
     keep: float = knob(0.5, "with compose paint: how much photo the subject keeps over its painting (0: all "
                        "painting, 1: the photo)", metavar="SHARE", low=0.0, high=1.0, group=_LOOK)
