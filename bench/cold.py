@@ -106,7 +106,7 @@ def main() -> None:
             rows.append(("stylize 1 photo (multistyle26:7)", t["ours"], "onnxruntime script", t["plain"], 1.5))
         if "stylize8" in cases:
             t = interleaved({"ours": (ours("stylize", *map(str, photos), "--model", "multistyle26:7", "-q",
-                                           "--overwrite", "-o", str(out / "eight")), 0),
+                                           "--overwrite", "--force", "-o", str(out / "eight")), 0),
                              "plain": ([PY, "-c", PLAIN_STYLIZE, str(out), *map(str, photos)], 0)}, args.repeats)
             rows.append(("stylize 8 photos, one call", t["ours"], "onnxruntime loop", t["plain"], 1.2))
         if "refusal" in cases:
