@@ -22,8 +22,12 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from ..pipeline.models import backbone_names, backbone_status, devices, environment, precision_verdicts
+    from ..pipeline.models import (backbone_names, backbone_status, devices, environment,
+                                   forget_precision_verdicts, precision_verdicts)
 
+    if args.recalibrate:
+        print(f"--precision auto: forgot {forget_precision_verdicts()} measured verdict(s); "
+              "each backbone is measured again on its next run")
     env = environment()
     print(f"prisma_abu {__version__}  python {env['python']}  numpy {env['numpy']}  "
           f"torch {env['torch']}  torchvision {env['torchvision']}")
@@ -38,7 +42,9 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     if verdicts:
         print("--precision auto, as measured here (fp32 / bf16 seconds per step):")
         for key, entry in sorted(verdicts.items()):
-            print(f"  {key}: {entry['verdict']}  ({entry.get('fp32_s')} / {entry.get('bf16_s')}, {entry.get('measured')})")
+            unsettled = "" if entry.get("settled", True) else ", inside the noise: measured again next run"
+            print(f"  {key}: {entry['verdict']}  ({entry.get('fp32_s')} / {entry.get('bf16_s')}, "
+                  f"{entry.get('measured')}{unsettled})")
     elif not env["bf16"]:
         print("--precision auto: fp32 (this CPU has no native bf16; nothing to measure)")
     return EXIT_OK
@@ -59,6 +65,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser("doctor", help="backbones, weights, versions, threads, bf16")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="forget the measured --precision auto verdicts, so each backbone is timed again")
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")

@@ -15,7 +15,7 @@ from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
            "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
-           "precision_verdicts"]
+           "precision_verdicts", "forget_precision_verdicts"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -118,6 +118,13 @@ def devices() -> str:
     from ..neural.device import found_devices
 
     return found_devices()
+
+
+def forget_precision_verdicts() -> int:
+    """Forget every remembered ``--precision auto`` measurement (``doctor --recalibrate``); returns how many."""
+    from ..neural.calibrate import forget
+
+    return forget()
 
 
 def precision_verdicts() -> dict[str, dict[str, Any]]:

@@ -23,3 +23,21 @@ def test_doctor_reports_each_backbone(capsys):
     for name in ("efficientnet_lite0", "vgg16", "googlenet", "vgg19"):
         assert name in out
     assert "bf16" in out and "threads" in out
+
+
+def test_doctor_recalibrate_forgets_the_measured_verdicts(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from prisma_abu.cli import main
+    from prisma_abu.neural import calibrate
+
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(calibrate.FORCE_ENV, raising=False)
+    monkeypatch.setattr(calibrate, "step_seconds", lambda net, d, p, image: {"fp32": 2.0, "bf16": 1.0}[p])
+    assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "bf16"
+    assert main(["doctor"]) == 0
+    assert "tiny" in capsys.readouterr().out
+    assert main(["doctor", "--recalibrate"]) == 0
+    out = capsys.readouterr().out
+    assert "forgot 1 measured verdict" in out and "tiny" not in out
+    assert calibrate.verdicts() == {}
