@@ -373,6 +373,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+
+def _part_file(path: Path) -> tuple[int, str]:
+    """A new ``.NAME.PID.XXXX.part`` beside ``path`` (its folder made, stale parts removed): ``(fd, name)``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(path.parent)
+        return tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
+            from None
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; it becomes ``path`` when the block ends, or vanishes.
@@ -384,13 +396,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     to is an :class:`~prisma_abu.errors.InvalidParameterError`.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_parts(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
+    fd, tmp = _part_file(path)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -473,13 +479,7 @@ def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
     Returns the path written.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_parts(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
+    fd, tmp = _part_file(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
