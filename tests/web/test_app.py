@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from web_support import SMALL, photo_bytes, wait
 from prisma_abu.cli import build_parser, main, params_from_args
 from prisma_abu.data import sample_path
 from prisma_abu.params import MixParams, StylizeParams
+from prisma_abu.web.pool import Pool
 
 
 def submit(client, command="stylize", params=SMALL, photo=None, **fields):
@@ -51,16 +53,26 @@ def test_the_command_line_parses_back_to_the_same_parameters(client):
     assert wait(client, view["id"])["status"] == "done"
 
 
-def test_a_stored_input_is_reused_by_id_and_progress_streams(client):
+def test_a_stored_input_is_reused_by_id_and_progress_streams(client, monkeypatch):
     first = submit(client).json()
+    assert wait(client, first["id"])["status"] == "done"
+    # the second job waits at the worker's door until the stream has shown it unfinished: a fast machine
+    # (the second stylize runs from the stored plan) cannot finish it before the stream opens
+    door = threading.Event()
+    submit_to_worker = Pool._submit
+    monkeypatch.setattr(Pool, "_submit", lambda self, *a: (door.wait(60), submit_to_worker(self, *a))[1])
     input_id = first["inputs"]["photo"]["id"]
     second = submit(client, params={"size": 64, "model": "multistyle26:3"}, input=input_id)
     assert second.status_code == 202, second.text
     job = second.json()["id"]
+    events = []
     with client.stream("GET", f"/api/jobs/{job}/events") as stream:
-        events = [json.loads(line[5:]) for line in stream.iter_lines() if line.startswith("data:")]
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                events.append(json.loads(line[5:]))
+                door.set()
+    assert events[0]["status"] in ("queued", "running") and len(events) >= 2
     assert events[-1]["status"] == "done" and events[-1]["progress"]["fraction"] == 1.0
-    assert [e["status"] for e in events][0] in ("queued", "running")
     assert StylizeParams.from_dict(events[-1]["params"]).model == "multistyle26:3"
     gallery = client.get("/api/jobs").json()
     assert {first["id"], job} <= {j["id"] for j in gallery}
