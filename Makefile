@@ -12,12 +12,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e .
+$(STAMP): $(PY) setup.cfg pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 
 GUI_STAMP := $(VENV)/.installed-gui
@@ -25,11 +25,11 @@ WEB_STAMP := $(VENV)/.installed-web
 
 # the web studio's extra (fastapi, uvicorn, python-multipart): `make demo` installs it, so `prisma-abu serve` runs
 $(WEB_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[web]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[web]"
 	touch $@
 
 $(GUI_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[gui]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[gui]"
 	touch $@
 
 # the window: installs its extra (traitsui, pyface, PySide6) from this checkout, then opens it

@@ -37,6 +37,7 @@ __all__ = [
     "guide_images",
     "sample_path",
     "guide_path",
+    "find_picture",
 ]
 
 #: Environment variable that overrides :func:`data_dir`.
@@ -57,13 +58,15 @@ def data_dir() -> Path:
     pathlib.Path
         The value of the environment variable ``PRISMA_ABU_DATA`` when it is
         set and not empty (``~`` expanded), otherwise the folder above this
-        package (the repository's root). The folder is not checked, nor
-        created.
+        package (the repository's root) in a checkout, or the package's own
+        folder in an installed wheel (which carries both folders as package
+        data). The folder is not checked, nor created.
     """
     override = os.environ.get(DATA_ENV_VAR, "").strip()
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
+    return package if (package / _SAMPLE_FOLDER).is_dir() else package.parent
 
 
 def _folder(name: str) -> Path:
@@ -176,3 +179,35 @@ def guide_path(name: str) -> Path:
         the ``prisma_gd/`` folder is missing.
     """
     return _find(name, _GUIDE_FOLDER, "guide picture")
+
+
+def find_picture(entry: str) -> str:
+    """``entry`` itself when it names something on disk, else the bundled picture or folder it names.
+
+    A bundled picture is named by its stem (``chelsea``, ``swirl``) or as the
+    README spells it (``sample/chelsea.jpg``, ``prisma_gd/swirl.jpg``,
+    ``sample/``), so the README's commands run from any folder and from an
+    installed wheel. Anything else comes back unchanged, for the caller's
+    own "no such file" answer.
+
+    Examples
+    --------
+    >>> find_picture("swirl") == str(guide_path("swirl"))  # doctest: +SKIP
+    True
+    """
+    if not isinstance(entry, str) or not entry or entry == "-" or os.path.lexists(entry):
+        return entry
+    parts = Path(entry).parts
+    try:
+        if len(parts) == 1 and parts[0] in (_SAMPLE_FOLDER, _GUIDE_FOLDER):
+            return str(_folder(parts[0]))
+        if len(parts) == 1 and not Path(entry).suffix:  # a stem: a photo first, then a guide
+            for folder in (_SAMPLE_FOLDER, _GUIDE_FOLDER):
+                for path in _images(folder):
+                    if path.stem == entry:
+                        return str(path)
+        if len(parts) == 2 and parts[0] in (_SAMPLE_FOLDER, _GUIDE_FOLDER):
+            return str(_find(parts[1], parts[0], "picture"))
+    except InvalidParameterError:
+        pass
+    return entry

@@ -243,3 +243,29 @@ def test_main_rebuilds_the_committed_pictures(tmp_path: Path, make_pictures: Mod
         rebuilt, committed = _pixels(tmp_path / rel), _pixels(REPO / rel)
         assert rebuilt.shape == committed.shape
         assert np.abs(rebuilt - committed).mean() < 1.0, rel
+
+
+def test_find_picture_names_the_bundled_pictures_from_any_folder(tmp_path, monkeypatch):
+    from prisma_abu.data import find_picture
+
+    monkeypatch.chdir(tmp_path)  # no sample/ here
+    assert find_picture("chelsea") == str(data.sample_path("chelsea"))
+    assert find_picture("swirl") == str(data.guide_path("swirl"))
+    assert find_picture("sample/coffee.jpg") == str(data.sample_path("coffee"))
+    assert find_picture("prisma_gd/strokes.jpg") == str(data.guide_path("strokes"))
+    assert Path(find_picture("sample/")) == data.sample_path("chelsea").parent
+    for unknown in ("nosuch", "sample/nosuch.jpg", "photo.jpg", "-", "stylized:multistyle26:7", "none"):
+        assert find_picture(unknown) == unknown  # the caller's own "no such file" answer follows
+    (tmp_path / "chelsea").write_bytes(b"mine")  # what is on disk always wins
+    (tmp_path / "sample").mkdir()
+    assert find_picture("chelsea") == "chelsea" and find_picture("sample/") == "sample/"
+
+
+def test_the_cli_takes_bundled_names_and_still_refuses_a_missing_file(tmp_path, monkeypatch, capsys):
+    from prisma_abu.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["mask", "chelsea", "--mask", "otsu", "--no-dd", "--size", "64", "-q", "-o", "m.png"]) == 0
+    assert (tmp_path / "m.png").is_file()
+    assert main(["mask", "chelsey", "--size", "64", "-q", "-o", "n.png"]) == 2
+    assert "chelsey: no such file" in capsys.readouterr().err and not (tmp_path / "n.png").exists()

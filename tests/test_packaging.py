@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,7 +25,7 @@ def _listed_packages() -> set[str]:
 def _packages_on_disk() -> set[str]:
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "prisma_abu").rglob("__init__.py")
              if "__pycache__" not in p.parts}
-    return found | {"prisma_abu_gui"}
+    return found | {"prisma_abu_gui", "prisma_abu.sample", "prisma_abu.prisma_gd"}  # the pictures, as data
 
 
 def test_setup_cfg_lists_every_package():
@@ -58,10 +59,26 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_doctor_and_a_dream(tmp_path):
                             cwd=tmp_path, env=env)
     assert doctor.returncode == 0, doctor.stderr
     assert "efficientnet_lite0" in doctor.stdout and "ready" in doctor.stdout
-    photo = ROOT / "sample" / "chelsea.jpg"
-    out = tmp_path / "cat.png"
-    dream = subprocess.run([str(venv / "bin" / "prisma-abu"), "dream", str(photo), "--iter-n", "1", "--octave-n",
-                            "1", "--width", "64", "-q", "-o", str(out)], capture_output=True, text=True,
-                           cwd=tmp_path, env=env)
-    assert dream.returncode == 0, dream.stderr
-    assert out.is_file() and out.stat().st_size > 0
+    # the README's first three commands, as written (small, for time), from a folder that has no sample/:
+    # the pictures come from the wheel
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for words in _readme_commands()[:3]:
+        run = subprocess.run([str(venv / "bin" / "prisma-abu"), *words[1:], "--size", "64", "-q"],
+                             capture_output=True, text=True, cwd=elsewhere, env=env)
+        assert run.returncode == 0, (words, run.stderr)
+    made = sorted(p.relative_to(elsewhere).as_posix() for p in (elsewhere / "out").rglob("*.png"))
+    assert made == ["out/chelsea_dream.png", "out/chelsea_mix.png",
+                    *(f"out/painted/{p.stem}_mix.png" for p in sorted((ROOT / "sample").glob("*.jpg")))]
+    # the demo's inputs and the window's pictures are the wheel's own
+    found = subprocess.run([str(python), "-c", "from prisma_abu.demo import demo_jobs\n"
+                            "print('\\n'.join(p for _, j in demo_jobs() for p in j.inputs.values() if p))"],
+                           check=True, capture_output=True, text=True, cwd=elsewhere, env=env).stdout.split()
+    assert found and all(Path(p).is_file() and Path(p).is_relative_to(venv) for p in found)
+
+
+def _readme_commands() -> list[list[str]]:
+    """The README's command lines under "## Use", in order, as words (comments dropped)."""
+    text = (ROOT / "README.md").read_text().split("## Use", 1)[1]
+    block = text.split("```sh", 1)[1].split("```", 1)[0]
+    return [shlex.split(line, comments=True) for line in block.splitlines() if line.startswith("prisma-abu ")]

@@ -14,6 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from ..data import find_picture
 from ..errors import InvalidParameterError
 
 __all__ = ["register", "run", "experiment_from_args"]
@@ -47,9 +48,9 @@ def register(subparsers: Any) -> None:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("experiment", nargs="?", help="experiment file (.toml; see docs/experiment.toml)")
     p.add_argument("--command", help="what to render: mix (default), dream, or style (contents x styles)")
-    p.add_argument("--source", dest="sources", nargs="+", action="extend", metavar="F",
+    p.add_argument("--source", dest="sources", nargs="+", action="extend", metavar="F", type=find_picture,
                    help="source pictures, folders or globs (dream: the images; style: the contents)")
-    p.add_argument("--guide", dest="guides", nargs="+", action="extend", metavar="G",
+    p.add_argument("--guide", dest="guides", nargs="+", action="extend", metavar="G", type=find_picture,
                    help="guide pictures, folders, globs or 'none' (a plain dream); style: the styles")
     for name in _SHORTCUTS:
         p.add_argument("--" + name.replace("_", "-"), dest=f"axis_{name}", metavar="V,...",

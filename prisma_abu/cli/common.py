@@ -9,6 +9,7 @@ import typing
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..data import find_picture
 from ..errors import InvalidParameterError
 from ..params import Knob, Params, knobs
 
@@ -172,7 +173,8 @@ def add_common_options(p: argparse.ArgumentParser, *, inputs: str = "PICTURE",
                        inputs_help: str = "pictures, folders of pictures, or - (a picture on stdin)",
                        params: bool = True) -> None:
     """The inputs and the options every picture command shares (see :mod:`prisma_abu.cli.pictures`)."""
-    p.add_argument("inputs", nargs="+", metavar=inputs, help=inputs_help)
+    p.add_argument("inputs", nargs="+", type=find_picture, metavar=inputs,
+                   help=inputs_help + "; a bundled photo by name (chelsea) also works")
     p.add_argument("-o", "--output", metavar="FILE|DIR|-",
                    help="the picture to write (.png, .jpg, .webp, .tif); a folder for several inputs; - for PNG on "
                         "stdout; default: out/<name>_<command>.png, never overwriting")

@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 from typing import Any
 
+from ..data import find_picture
 from ..errors import PrismaAbuError
 
 __all__ = ["register", "GUI_EXTRA_HINT"]
@@ -62,8 +63,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("gui", help="the window: every mix knob, a live preview, batches, a gallery",
                               description="Open the prisma_abu window (needs the gui extra: `make gui` in "
                                           "the checkout, or pip install -e '.[gui]').")
-    p.add_argument("--source", dest="gui_source", metavar="F", help="the photo to start with")
-    p.add_argument("--guide", dest="gui_guide", metavar="G", help="the guide picture to start with ('none': none)")
+    p.add_argument("--source", dest="gui_source", metavar="F", type=find_picture, help="the photo to start with")
+    p.add_argument("--guide", dest="gui_guide", metavar="G", type=find_picture, help="the guide picture to start with ('none': none)")
     p.add_argument("--params", dest="gui_params", metavar="FILE",
                    help="start from the mix parameters in this .toml or .json file")
     p.set_defaults(func=_cmd_gui)

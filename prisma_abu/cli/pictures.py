@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..data import IMAGE_SUFFIXES
+from ..data import IMAGE_SUFFIXES, find_picture
 from ..errors import InvalidParameterError, PrismaAbuError
 from ..io import WRITABLE_SUFFIXES, read_stream, write_stream
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -358,4 +358,4 @@ def iter_styles(values: Sequence[str]) -> Iterator[str]:
     for value in values:
         for part in value.split(","):
             if part.strip():
-                yield part.strip()
+                yield find_picture(part.strip())

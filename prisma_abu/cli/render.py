@@ -9,6 +9,7 @@ import argparse
 import textwrap
 from typing import Any
 
+from ..data import find_picture
 from ..params import DreamParams, MixParams
 from .common import add_common_options, add_params_arguments, params_from_args
 from .pictures import Source, run_pictures
@@ -141,7 +142,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("dream", help="DeepDream pictures", epilog=_DREAM_EPILOG, formatter_class=fmt,
                        description="DeepDream each picture: amplify what a layer of a network sees in it.")
     add_common_options(p)
-    p.add_argument("--guide", metavar="PICTURE", help="a guide picture: the dream pulls the layer toward its "
+    p.add_argument("--guide", metavar="PICTURE", type=find_picture, help="a guide picture: the dream pulls the layer toward its "
                                                        "features (sets --objective guide)")
     add_params_arguments(p, DreamParams, rename={"layers": "layer"})
     p.set_defaults(func=_cmd_dream)
@@ -159,7 +160,7 @@ def register(sub: Any) -> None:
                            epilog=_MIX_EPILOG if name == "mix" else None)
         add_common_options(p, inputs="PHOTO")
         if name == "mix":
-            p.add_argument("--guide", metavar="PICTURE", help="the guide picture that fills what the mask "
+            p.add_argument("--guide", metavar="PICTURE", type=find_picture, help="the guide picture that fills what the mask "
                                                                "leaves; stylized:MODEL: the photo itself painted "
                                                                "by a style network; none: a plain dream of the photo")
         add_params_arguments(p, MixParams)

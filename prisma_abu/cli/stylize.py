@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ..data import find_picture
 from ..errors import InvalidParameterError
 from ..params import StylizeParams
 from .common import EXIT_OK, add_common_options, add_params_arguments, params_from_args
@@ -111,7 +112,7 @@ def register(sub: Any) -> None:
                            "with train-style. Videos (.mp4 ...) are painted frame by frame.", 88),
                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_options(p, inputs="PHOTO")
-    p.add_argument("--style-image", metavar="PICTURE", help="the painting whose style --model arbitrary takes")
+    p.add_argument("--style-image", metavar="PICTURE", type=find_picture, help="the painting whose style --model arbitrary takes")
     p.add_argument("--sheet", action="store_true", help="one photo in every built-in style and every model of the "
                                                          "model folder, labelled, as one picture")
     p.add_argument("--temporal", type=float, default=0.0, metavar="0..1",
