@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from .. import __version__
@@ -12,12 +13,14 @@ __all__ = ["register"]
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
-    from ..pipeline import PRISMA_LAYERS
-    from ..pipeline.models import layer_names
+    from ..pipeline.models import backbone_report
 
-    for name in layer_names(args.backbone):
-        mark = "  (mix default)" if PRISMA_LAYERS.get(args.backbone) == name else ""
-        print(name + mark)
+    report, = backbone_report(args.backbone)
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+        return EXIT_OK
+    for name in report["layers"]:
+        print(name + ("  (mix default)" if report["mix_default"] == name else ""))
     return EXIT_OK
 
 
@@ -26,8 +29,15 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
                                    forget_precision_verdicts, precision_verdicts)
 
     if args.recalibrate:
-        print(f"--precision auto: forgot {forget_precision_verdicts()} measured verdict(s); "
-              "each backbone is measured again on its next run")
+        forgot = forget_precision_verdicts()
+        if not args.json:
+            print(f"--precision auto: forgot {forgot} measured verdict(s); "
+                  "each backbone is measured again on its next run")
+    if args.json:
+        from ..pipeline.models import machine_report
+
+        print(json.dumps({"version": __version__, **machine_report()}, sort_keys=True))
+        return EXIT_OK
     env = environment()
     print(f"prisma_abu {__version__}  python {env['python']}  numpy {env['numpy']}  "
           f"torch {env['torch']}  torchvision {env['torchvision']}")
@@ -62,11 +72,15 @@ def register(sub: Any) -> None:
     p = sub.add_parser("layers", help="the layers of a backbone, in network order")
     p.add_argument("--backbone", default="efficientnet_lite0", metavar="NAME",
                    help="the network whose layers to list (see `prisma-abu doctor`); default: efficientnet_lite0")
+    p.add_argument("--json", action="store_true", help="one JSON object: the layers, the weights' status, "
+                                                       "mix's default layer")
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser("doctor", help="backbones, weights, versions, threads, bf16")
     p.add_argument("--recalibrate", action="store_true",
                    help="forget the measured --precision auto verdicts, so each backbone is timed again")
+    p.add_argument("--json", action="store_true", help="one JSON object: versions, threads, bf16, devices, "
+                                                       "backbones, the precision verdicts")
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")

@@ -15,7 +15,7 @@ from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
            "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
-           "precision_verdicts", "forget_precision_verdicts"]
+           "precision_verdicts", "forget_precision_verdicts", "backbone_report", "machine_report"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -149,3 +149,20 @@ def set_threads(threads: int) -> int:
     if threads != before:
         torch.set_num_threads(threads)
     return before
+
+
+def backbone_report(name: str | None = None) -> list[dict[str, Any]]:
+    """Every backbone (or ``name`` alone): its weights' status, its layers in network order and mix's default
+    layer; what ``prisma-abu layers --json`` and the web studio's ``/api/backbones`` give."""
+    from . import PRISMA_LAYERS
+
+    names = backbone_names() if name is None else (name,)
+    return [{"name": n, **backbone_status(n), "layers": list(layer_names(n)), "mix_default": PRISMA_LAYERS.get(n)}
+            for n in names]
+
+
+def machine_report() -> dict[str, Any]:
+    """Versions, threads, bf16, the devices and the remembered precision verdicts: ``prisma-abu doctor --json``
+    and the web studio's ``/api/devices``."""
+    return {"environment": environment(), "devices": devices(), "precision": precision_verdicts(),
+            "backbones": {n: backbone_status(n) for n in backbone_names()}}

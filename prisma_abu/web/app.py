@@ -212,18 +212,15 @@ def create_app(config: WebConfig = WebConfig()) -> Any:
 
     @app.get("/api/backbones", summary="The backbones, their weights and layers (what `layers` and `doctor` print)")
     def backbones() -> list[dict[str, Any]]:
-        from ..pipeline import PRISMA_LAYERS
-        from ..pipeline.models import backbone_names, backbone_status, layer_names
+        from ..pipeline.models import backbone_report
 
-        return [{"name": name, **backbone_status(name), "layers": list(layer_names(name)),
-                 "mix_default": PRISMA_LAYERS.get(name)} for name in backbone_names()]
+        return backbone_report()
 
     @app.get("/api/devices", summary="Devices, versions, threads, precision verdicts (what `doctor` prints)")
     def devices() -> dict[str, Any]:
-        from ..pipeline.models import devices as found, environment, precision_verdicts
+        from ..pipeline.models import machine_report
 
-        return {"environment": environment(), "devices": found(), "precision": precision_verdicts(),
-                "workers": config.jobs, "backend": config.backend, "queue": {"capacity": pool.capacity,
+        return {**machine_report(), "workers": config.jobs, "backend": config.backend, "queue": {"capacity": pool.capacity,
                                                                              "pending": pool.pending}}
 
     # --- the page -----------------------------------------------------------------------------------

@@ -41,3 +41,19 @@ def test_doctor_recalibrate_forgets_the_measured_verdicts(tmp_path, monkeypatch,
     out = capsys.readouterr().out
     assert "forgot 1 measured verdict" in out and "tiny" not in out
     assert calibrate.verdicts() == {}
+
+
+def test_layers_and_doctor_json_are_what_the_text_says(capsys):
+    import json
+
+    assert main(["layers", "--backbone", "efficientnet_lite0"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert main(["layers", "--backbone", "efficientnet_lite0", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["layers"] == [line.split()[0] for line in text]
+    assert f"{report['mix_default']}  (mix default)" in text and report["weights_present"] is True
+    assert main(["doctor", "--json"]) == 0
+    doctor = json.loads(capsys.readouterr().out)
+    assert set(doctor["backbones"]) >= {"efficientnet_lite0", "vgg16", "googlenet", "vgg19"}
+    assert doctor["backbones"]["efficientnet_lite0"]["weights_present"] is True
+    assert {"threads", "bf16", "torch"} <= set(doctor["environment"]) and isinstance(doctor["precision"], dict)
