@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--device", metavar="DEVICE",
                    help="where the networks run (same as --set device=DEVICE): auto (default; with several GPUs "
                         "one worker per GPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("-o", "--out", help="output folder (pictures go to OUT/<date>/<command>-<digest>/, one folder per batch)")
+    p.add_argument("-o", "--output", "--out", dest="out", metavar="DIR", help="output folder (pictures go to OUT/<date>/<command>-<digest>/, one folder per batch)")
     p.add_argument("--ext", help="picture format: png (default), jpg, webp, tif")
     p.add_argument("--jobs", type=int, help="worker processes (loky, default 1) or tasks at once (dask)")
     p.add_argument("--backend", choices=BACKENDS, help="loky (default, this machine) or dask (a cluster)")
@@ -73,6 +73,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-estimate", action="store_true", help="with --dry-run: no estimate (it reads earlier manifests under OUT; nothing is rendered either way)")
     p.add_argument("--max-pictures", type=int, default=MAX_PICTURES, metavar="N",
                    help=f"refuse a grid of more pictures than this (default {MAX_PICTURES:,})")
+    p.add_argument("--json", action="store_true", help="print one JSON object per picture (its manifest row, "
+                                                       "the output's full path) and a last one with the totals")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -335,5 +337,20 @@ def _render(args: argparse.Namespace, experiment: Any, items: list, folder: Path
                            scheduler=experiment.scheduler, force=args.force, progress=bar, date=date)
     finally:
         bar.close()
-    _summary(report)
+    if args.json:
+        _json_summary(report, date)
+    else:
+        _summary(report)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _json_summary(report: Any, date: str) -> None:
+    import json
+
+    for result in report.results:
+        print(json.dumps({**result.row(date), "output": str(report.folder / result.item.output)},
+                         sort_keys=True, default=str))
+    print(json.dumps({"folder": str(report.folder), "done": len(report.done), "skipped": len(report.skipped),
+                      "failed": len(report.failed), "seconds": round(report.seconds, 3),
+                      "sheets": [str(s) for s in report.sheets],
+                      "index": None if report.index is None else str(report.index)}, sort_keys=True))

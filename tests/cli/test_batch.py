@@ -157,3 +157,21 @@ def test_style_jobs_batch_as_contents_x_styles(tmp_path, capsys):
     meta = read_meta(folder / pictures[1])
     assert meta["command"] == "style" and meta["params"]["style_weight"] == 1000.0
     assert meta["inputs"]["style0"]["path"].endswith("swirl.jpg")
+
+
+def test_cli_json_prints_each_row_and_the_totals_and_output_is_spelled_like_every_command(tmp_path, broken,
+                                                                                          capsys):
+    import json
+
+    argv = ["batch", "--source", CAT, *broken, "--guide", SWIRL, "--set", "base_width=48", "--set", "n3=1",
+            "--layer", "none", "--output", str(tmp_path), "--date", DATE, "-q", "--json"]
+    assert main(argv) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    rows, totals = lines[:-1], lines[-1]
+    folder = cli_batch_folder(argv)
+    assert (totals["folder"], totals["done"], totals["failed"]) == (str(folder), 1, 2)
+    assert {r["output"]: r["status"] for r in rows} == {
+        str(folder / "chelsea/swirl/__none_1.0_otsu.png"): "done", str(folder / "cut/swirl/__none_1.0_otsu.png"):
+            "failed", str(folder / "notes/swirl/__none_1.0_otsu.png"): "failed"}
+    done = next(r for r in rows if r["status"] == "done")
+    assert os.path.isfile(done["output"]) and done["params"]["n3"] == 1 and done["seconds"] > 0
