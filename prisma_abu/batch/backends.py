@@ -76,32 +76,26 @@ def gpu_count() -> int:
 def worker_gpu(gpus: int, lock_dir: str | os.PathLike | None = None) -> str:
     """This worker's own GPU, ``cuda:K``: the first of ``gpus`` whose lock file no other worker holds.
 
-    Each worker process takes one slot for its whole life (an ``flock`` held
-    open), so ``gpus`` workers sit on ``gpus`` devices, one each; a worker
-    beyond them shares by its process id.
+    Each worker process takes one slot for its whole life (a
+    :class:`filelock.FileLock` held), so ``gpus`` workers sit on ``gpus``
+    devices, one each; a worker beyond them shares by its process id.
     """
     if _GPU_SLOT:
         return _GPU_SLOT[0]
     import tempfile
 
-    folder = Path(lock_dir or tempfile.gettempdir())
-    slot = os.getpid() % gpus
-    try:
-        import fcntl
+    from filelock import FileLock, Timeout
 
-        for k in range(gpus):
-            fh = open(folder / f"prisma_abu_gpu_{os.getuid()}_{k}.lock", "a")
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.close()
-                continue
-            _GPU_SLOT.append(f"cuda:{k}")
-            _GPU_SLOT.append(fh)  # held while the process lives
-            return _GPU_SLOT[0]
-    except ImportError:  # pragma: no cover - not POSIX
-        pass
-    _GPU_SLOT.append(f"cuda:{slot}")
+    folder = Path(lock_dir or tempfile.gettempdir())
+    for k in range(gpus):
+        lock = FileLock(folder / f"prisma_abu_gpu_{os.getuid()}_{k}.lock", thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue
+        _GPU_SLOT.extend((f"cuda:{k}", lock))  # held while the process lives
+        return _GPU_SLOT[0]
+    _GPU_SLOT.append(f"cuda:{os.getpid() % gpus}")
     return _GPU_SLOT[0]
 
 

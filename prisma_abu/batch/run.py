@@ -87,27 +87,26 @@ def _start_manifest(folder: Path, items: Sequence[BatchItem], todo: Sequence[int
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    """One batch per folder at a time: an flock on ``.batch.lock``, removed when the batch ends.
+    """One batch per folder at a time: a :class:`filelock.FileLock` on ``.batch.lock``, removed when the
+    batch ends.
 
     A batch that is killed leaves the file, but the OS releases the lock with
     the process, so a later run ignores the stale file.
     """
+    from filelock import FileLock, Timeout
+
+    path = folder / _LOCK
+    lock = FileLock(path, thread_local=False)
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise InvalidParameterError(
+            f"{folder}: another batch is writing there; expected one batch per folder at a time") from None
+    try:
         yield
-        return
-    lock = folder / _LOCK
-    with open(lock, "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InvalidParameterError(
-                f"{folder}: another batch is writing there; expected one batch per folder at a time") from None
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)  # still locked: a batch starting now makes a fresh lock file
+    finally:
+        path.unlink(missing_ok=True)  # still locked: a batch starting now makes a fresh lock file
+        lock.release()
 
 
 def _check_inside(output: str) -> None:
