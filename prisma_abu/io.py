@@ -1,26 +1,26 @@
 """The only place that reads or writes image files.
 
 Reading gives an (M, N, 3) float32 RGB array in 0..255 whatever the file held
-(grey, RGBA, CMYK, palette, 16-bit, EXIF-rotated). Writing is atomic and stores
+(grey, RGBA, CMYK, palette, 16-bit, EXIF-rotated). Writing is atomic (through
+:mod:`prisma_abu.atomic`, the one atomic writer) and stores
 the picture's parameters as JSON in its metadata (PNG text chunk, JPEG comment).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import re
 import stat
-import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .atomic import (atomic_output, readable_as_umask_allows, remove_stale_parts,  # noqa: F401 (io's names)
+                     write_bytes_atomic, write_bytes_new_name)
 from .errors import InvalidImageError, InvalidParameterError
 
 __all__ = [
@@ -332,88 +332,6 @@ def _metadata_text(metadata: Mapping[str, Any] | None) -> str:
         raise InvalidParameterError("the picture's parameters hold a number that is not finite") from None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def readable_as_umask_allows(path: str | os.PathLike) -> None:
-    """Give a file made by ``mkstemp`` (mode 0600) the mode the user's umask gives new files (0644 under 022)."""
-    os.chmod(path, 0o666 & ~_umask())
-
-
-def _part_prefix(path: Path) -> str:
-    return f".{path.name}."
-
-
-def remove_stale_parts(folder: Path) -> None:
-    """Temporary files (``.NAME.PID.XXXX.part``) a killed writer left in ``folder``: those of dead processes."""
-    try:
-        entries = list(folder.glob(".*.part"))
-    except OSError:
-        return
-    for tmp in entries:
-        match = re.fullmatch(r"\..+\.(\d+)\.[^.]+\.part", tmp.name)
-        if match is None:
-            continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or _alive(pid):
-            continue
-        tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
-
-
-
-def _part_file(path: Path) -> tuple[int, str]:
-    """A new ``.NAME.PID.XXXX.part`` beside ``path`` (its folder made, stale parts removed): ``(fd, name)``."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_parts(path.parent)
-        return tempfile.mkstemp(prefix=f"{_part_prefix(path)}{os.getpid()}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """A temporary file beside ``path`` to write; it becomes ``path`` when the block ends, or vanishes.
-
-    The temporary file is named ``.NAME.PID.XXXX.part`` (one left by a killed
-    process is removed by the next write into the same folder); on success it
-    gets the mode the user's umask gives and is renamed onto ``path`` in one
-    step, so ``path`` is never half-written. A folder that cannot be written
-    to is an :class:`~prisma_abu.errors.InvalidParameterError`.
-    """
-    path = Path(path)
-    fd, tmp = _part_file(path)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        readable_as_umask_allows(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically, with the user's umask (see :func:`atomic_output`)."""
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
 def write_image(path: str | os.PathLike, image: np.ndarray, *,
                 metadata: Mapping[str, Any] | None = None) -> Path:
     """Write a picture atomically (temporary file, then rename), readable as the umask allows.
@@ -468,33 +386,3 @@ def _prefixed(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith(METADATA_KEY + ":"):
         return value[len(METADATA_KEY) + 1:]
     return None
-
-
-def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` under ``path`` or, when that name exists, ``STEM_1``, ``STEM_2``... — never over a file.
-
-    The name is taken atomically: the bytes go to a temporary ``.NAME.PID.XXXX.part``
-    beside it, which is hard-linked to the first free name (a link fails if the
-    name exists, so concurrent writers each get a name of their own), then removed.
-    Returns the path written.
-    """
-    path = Path(path)
-    fd, tmp = _part_file(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        readable_as_umask_allows(tmp)
-        n = 0
-        while True:
-            candidate = path if n == 0 else path.with_name(f"{path.stem}_{n}{path.suffix}")
-            try:
-                os.link(tmp, candidate)
-                return candidate
-            except FileExistsError:
-                n += 1
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
