@@ -8,7 +8,8 @@ cluster, and writes the pictures, ``manifest.jsonl``, ``contact_sheet.png``
 and ``index.html``. This package is the only writer of batch outputs; it never
 prints (progress goes through a callback).
 
-The rooms: :mod:`.experiment` (the file format, inputs, grid expansion),
+The rooms: :mod:`.experiment` (the file format), :mod:`.inputs` (files, folders, globs), :mod:`.grid` (every
+combination as a named job),
 :mod:`.kinds` (job kinds: roles and naming per command), :mod:`.run` (plan,
 resume, run), :mod:`.manifest` (rows and reports), :mod:`.backends` (in
 process, loky, Dask), :mod:`.report` (contact sheet, index.html).
@@ -37,8 +38,10 @@ Examples
 from __future__ import annotations
 
 from .backends import BACKENDS
-from .experiment import (MAX_PICTURES, BatchItem, Experiment, batch_date, count_pictures, expand, expand_inputs,
-                         experiment_from_dict, iter_items, load_experiment, read_experiment_file, role_key)
+from .experiment import (Experiment, batch_date, experiment_from_dict, load_experiment, read_experiment_file,
+                         role_key)
+from .grid import MAX_PICTURES, BatchItem, count_pictures, expand, iter_items
+from .inputs import expand_inputs
 from .kinds import JobKind, format_value, job_kind, register_kind, shallow_layers
 from .manifest import MANIFEST, BatchReport, ItemResult, read_manifest, recorded_seconds
 from .report import write_contact_sheet, write_index

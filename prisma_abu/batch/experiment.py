@@ -1,110 +1,33 @@
-"""Experiments: the batch file format, input expansion and the grid.
+"""Experiments: the batch file format.
 
 An :class:`Experiment` names the inputs per role, the fixed parameters and the
 grid axes; :func:`load_experiment` reads one from TOML (see
-docs/experiment.toml) and :func:`expand` makes its :class:`BatchItem` list —
-every input × every grid value, validated and uniquely named — before
-anything is rendered.
+docs/experiment.toml). Its inputs are expanded by :mod:`.inputs` and its
+pictures made by :mod:`.grid`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import glob
-import itertools
-import math
 import os
 import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..errors import InvalidParameterError
 from ..io import WRITABLE_SUFFIXES, check_output_folder
-from ..jobs import Job
-from ..params import Params
 from ..params.base import PARAMS_TEXT_LIMIT, load_text
 from .backends import check_run_options
-from .kinds import JobKind, format_value, job_kind, safe_label
+from .inputs import expand_inputs, is_none
+from .kinds import JobKind, job_kind, safe_label
 from .manifest import MANIFEST, digest_of
 
-__all__ = ["Experiment", "BatchItem", "batch_date", "expand", "expand_inputs", "experiment_from_dict", "count_pictures",
-           "iter_items", "MAX_PICTURES",
-           "load_experiment", "read_experiment_file", "role_key"]
+__all__ = ["Experiment", "batch_date", "experiment_from_dict", "load_experiment", "read_experiment_file", "role_key"]
 
 _DATE_RE = re.compile(r"^(\d{4})[-_](\d{2})[-_](\d{2})$")
-_GLOB_CHARS = re.compile(r"[*?\[]")
-
-
-# --- inputs --------------------------------------------------------------------------------------
-
-def _is_none(entry: Any) -> bool:
-    return entry is None or (isinstance(entry, str) and entry.strip().lower() == "none")
-
-
-def _pictures_in(folder: Path) -> list[Path]:
-    from ..data import IMAGE_SUFFIXES
-
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _expand_entry(entry: str | os.PathLike, role: str, base_dir: Path | None) -> list[Path]:
-    text = os.path.expanduser(os.fspath(entry))
-    if base_dir is not None and not os.path.isabs(text):
-        text = os.path.join(base_dir, text)
-    if _GLOB_CHARS.search(text):
-        found = sorted(Path(p) for p in glob.glob(text, recursive=True) if os.path.isfile(p))
-        if not found:
-            raise InvalidParameterError(f"{role}: no file matches {entry!r}; expected a glob that finds pictures")
-        return found
-    path = Path(text)
-    if path.is_dir():
-        found = _pictures_in(path)
-        if not found:
-            raise InvalidParameterError(f"{role}: {entry} holds no pictures; expected .jpg, .png, ... files")
-        return found
-    if not path.is_file():
-        raise InvalidParameterError(f"{role}: {entry}: no such file; expected a picture, a folder or a glob")
-    return [path]
-
-
-def expand_inputs(entries: Sequence[Any], *, role: str, optional: bool = False,
-                  base_dir: str | os.PathLike | None = None) -> tuple[str | None, ...]:
-    """Files, folders and globs -> absolute picture paths (``none`` -> None where allowed).
-
-    Parameters
-    ----------
-    entries : sequence
-        Paths, folders (their pictures, by name), globs (``**`` recurses) or
-        ``None`` / ``"none"``.
-    role : str
-        For messages (``source``, ``guide``...).
-    optional : bool
-        Whether ``None`` is allowed.
-    base_dir : path-like, optional
-        Relative entries are relative to it (default: the current folder).
-
-    Returns a tuple of str or None: in order, each file once.
-    """
-    if isinstance(entries, (str, os.PathLike)) or entries is None:
-        entries = [entries]
-    if not isinstance(entries, Sequence):
-        raise InvalidParameterError(f"{role}: expected a path, a folder, a glob or a list of them, got {entries!r:.60}")
-    found: list[str | None] = []
-    base = None if base_dir is None else Path(base_dir)
-    for entry in entries:
-        if _is_none(entry):
-            if not optional:
-                raise InvalidParameterError(f"{role}: expected a picture, got {entry!r} (only guides may be none)")
-            paths: list[Any] = [None]
-        elif isinstance(entry, (str, os.PathLike)):
-            paths = [str(p.resolve()) for p in _expand_entry(entry, role, base)]
-        else:
-            raise InvalidParameterError(f"{role}: expected a path, a folder or a glob, got {entry!r}")
-        found.extend(p for p in paths if p not in found)
-    return tuple(found)
 
 
 # --- experiments ---------------------------------------------------------------------------------
@@ -342,157 +265,8 @@ def experiment_from_dict(data: Mapping[str, Any], *, base_dir: str | os.PathLike
               for key, role in role_keys.items() if key in batch}
     params, grid = dict(tables["params"]), dict(tables["grid"])
     for table in (params, grid):
-        if isinstance(table.get("weights"), str) and not _is_none(table["weights"]):
+        if isinstance(table.get("weights"), str) and not is_none(table["weights"]):
             table["weights"] = str(base / os.path.expanduser(table["weights"]))
     if "out" in batch:
         batch["out"] = Path(os.path.normpath(base / os.path.expanduser(str(batch["out"]))))
     return Experiment(inputs=inputs, params=params, grid=grid, **batch)
-
-
-# --- grid expansion -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One picture of a batch: its job and its path inside the batch folder.
-
-    Attributes
-    ----------
-    job : Job
-    output : str
-        ``/``-separated path relative to the batch folder.
-    values : mapping
-        The input labels and grid values that make this picture (for labels).
-    """
-
-    job: Job
-    output: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _axes(kind: JobKind, grid: Mapping[str, Sequence[Any]]) -> list[str]:
-    """Grid axes in product order: the kind's (the original's order), then the rest as given."""
-    return [f for f in kind.product_order if f in grid] + [f for f in grid if f not in kind.product_order]
-
-
-def _combinations(kind: JobKind, experiment: Experiment,
-                  inputs: Mapping[str, tuple[str | None, ...]]) -> Iterator[tuple[dict, dict]]:
-    axes = _axes(kind, experiment.grid)
-    lists = [inputs[r] for r in kind.roles] + [experiment.grid[a] for a in axes]
-    for combo in itertools.product(*lists):
-        files = dict(zip(kind.roles, combo[:len(kind.roles)]))
-        values = {**experiment.params, **dict(zip(axes, combo[len(kind.roles):]))}
-        for variant in kind.variants(values, experiment.grid):
-            yield files, variant
-
-
-def _build(kind: JobKind, values: dict, files: dict) -> Params:
-    try:
-        return kind.build(values, files)
-    except InvalidParameterError as exc:
-        raise InvalidParameterError(f"{exc} (in the combination {_describe(values)})") from None
-
-
-def _describe(values: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in values.items())
-
-
-def _item_name(kind: JobKind, params: Params, values: Mapping[str, Any], files: Mapping[str, str | None],
-               varying: Sequence[str], ext: str) -> str:
-    ignored, labels = kind.plain(params, files)
-    parts = [labels[f] if f in labels else format_value(kind.name_value(f, params, values), f)
-             for f in kind.name_fields]
-    extras = [f"_{f}-{format_value(values[f], f)}" for f in varying
-              if f not in kind.name_fields and f not in ignored]
-    folders = [kind.folder(role, files[role]) for role in kind.roles]
-    return "/".join(folders) + "/_" + "_".join(parts) + "".join(extras) + "." + ext
-
-
-#: the most pictures :func:`expand` makes unless told otherwise (``--max-pictures``)
-MAX_PICTURES = 1_000_000
-
-
-def _inputs(kind: JobKind, experiment: Experiment) -> dict[str, tuple[str | None, ...]]:
-    inputs = {}
-    for role in kind.roles:
-        optional = role in kind.optional_roles
-        entries = experiment.inputs.get(role, (None,) if optional else ())
-        inputs[role] = expand_inputs(entries, role=role, optional=optional)
-        if not inputs[role]:
-            raise InvalidParameterError(f"no {role_key(role)}: expected at least one {role} picture")
-    return inputs
-
-
-def count_pictures(experiment: Experiment) -> int:
-    """How many pictures ``experiment`` makes at most, from its axes alone (nothing is built).
-
-    Repeated plain dreams (no guide) are rendered once, so the batch may hold
-    fewer; ``all_mask`` without a layer loops over about ten shallow layers.
-    """
-    kind = job_kind(experiment.command)
-    count = math.prod(len(v) for v in _inputs(kind, experiment).values())
-    count *= math.prod(len(v) for v in experiment.grid.values())
-    return count * kind.variant_factor(experiment.params, experiment.grid)
-
-
-def iter_items(experiment: Experiment, inputs: Mapping[str, tuple[str | None, ...]] | None = None
-               ) -> Iterator[BatchItem]:
-    """The pictures of ``experiment`` one at a time, unchecked (a dry run's first rows)."""
-    kind = job_kind(experiment.command)
-    inputs = _inputs(kind, experiment) if inputs is None else inputs
-    varying = [a for a in _axes(kind, experiment.grid) if len(set(map(repr, experiment.grid[a]))) > 1]
-    for files, values in _combinations(kind, experiment, inputs):
-        params = _build(kind, values, files)
-        job = Job(kind.command, params, kind.job_inputs(params, files, values))
-        name = _item_name(kind, params, values, files, varying, experiment.ext)
-        labels = {r: kind.folder(r, files[r]) for r in kind.roles}
-        chosen = {k: v for k, v in values.items() if k not in experiment.params}
-        yield BatchItem(job, name, MappingProxyType({**labels, **chosen}))
-
-
-def expand(experiment: Experiment, *, max_pictures: int = MAX_PICTURES) -> list[BatchItem]:
-    """Every picture of ``experiment``, validated before anything is rendered.
-
-    Every parameter object is built (so a bad value anywhere fails now, with
-    the combination it is in), presets, masks, layers and weights are checked,
-    and the file names are checked to be unique. A grid of more than
-    ``max_pictures`` is refused before anything is built.
-
-    Returns
-    -------
-    list of BatchItem
-        In product order: inputs (roles in order), then the grid axes.
-
-    Raises
-    ------
-    InvalidParameterError
-        No inputs for a required role, a bad value, two pictures with one name, too many pictures.
-    ModelError
-        A backbone in use has no weights.
-    """
-    kind = job_kind(experiment.command)
-    inputs = _inputs(kind, experiment)
-    count = count_pictures(experiment)
-    if count > max_pictures:
-        raise InvalidParameterError(f"{count:,} pictures: more than {max_pictures:,}; expected a smaller grid "
-                                    f"(or --max-pictures {count})")
-    items = list(iter_items(experiment, inputs))
-    kind.validate([item.job.params for item in items])
-    return _unique(items, kind)
-
-
-def _unique(items: list[BatchItem], kind: JobKind) -> list[BatchItem]:
-    """Drop repeated plain dreams; fail on any other two pictures sharing a file name."""
-    seen: dict[str, BatchItem] = {}
-    kept = []
-    for item in items:
-        key = item.output.casefold()
-        first = seen.get(key)
-        if first is None:
-            seen[key] = item
-            kept.append(item)
-        elif not (kind.plain(item.job.params, item.job.inputs)[0] and first.job.inputs == item.job.inputs):
-            raise InvalidParameterError(
-                f"two pictures would be written to {first.output}: {_describe(first.values)} and "
-                f"{_describe(item.values)}; expected unique names (inputs with one stem in two folders?)")
-    return kept
-

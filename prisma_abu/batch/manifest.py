@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..io import write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .experiment import BatchItem
+    from .grid import BatchItem
 
 __all__ = ["MANIFEST", "STATUSES", "ItemResult", "BatchReport", "read_manifest", "write_text", "dumps_row"]
 

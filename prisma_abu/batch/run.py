@@ -21,7 +21,8 @@ from ..errors import InvalidImageError, InvalidParameterError, PrismaAbuError
 from ..io import read_metadata, remove_stale_parts, write_image
 from ..jobs import Job, Rendered, job_from_metadata, job_metadata, requested_params
 from .backends import check_run_options, execute
-from .experiment import BatchItem, Experiment, _unique, expand
+from .experiment import Experiment
+from .grid import BatchItem, expand, unique_items
 from .kinds import JobKind
 from .manifest import MANIFEST, BatchReport, ItemResult, dumps_row, read_manifest, write_text
 from .report import write_contact_sheet, write_index
@@ -174,7 +175,7 @@ def run_batch(items: Sequence[BatchItem], folder: str | os.PathLike, *, jobs: in
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InvalidParameterError(f"{folder}: is a file; expected an output folder for the batch")
-    _unique(list(items), JobKind())
+    unique_items(list(items), JobKind())
     for item in items:
         _check_inside(item.output)
     start = time.perf_counter()

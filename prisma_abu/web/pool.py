@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..batch.backends import BACKENDS, DASK_CONNECT_TIMEOUT, check_run_options
+from ..batch.backends import DASK_CONNECT_TIMEOUT, check_run_options
 from ..errors import InvalidParameterError
 from ..io import write_bytes_atomic, write_image
 from ..jobs import Job, job_metadata, render_job
