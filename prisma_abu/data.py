@@ -38,6 +38,7 @@ __all__ = [
     "sample_path",
     "guide_path",
     "find_picture",
+    "bundled_folders",
 ]
 
 #: Environment variable that overrides :func:`data_dir`.
@@ -179,6 +180,11 @@ def guide_path(name: str) -> Path:
         the ``prisma_gd/`` folder is missing.
     """
     return _find(name, _GUIDE_FOLDER, "guide picture")
+
+
+def bundled_folders() -> list[Path]:
+    """The folders of bundled pictures that exist (``sample/``, ``prisma_gd/``); replay looks there too."""
+    return [folder for folder in (data_dir() / _SAMPLE_FOLDER, data_dir() / _GUIDE_FOLDER) if folder.is_dir()]
 
 
 def find_picture(entry: str) -> str:

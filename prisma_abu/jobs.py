@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import __version__
+from .data import bundled_folders
 from .errors import InvalidImageError, InvalidParameterError, PrismaAbuError
 from .io import check_output_path, encode_image, file_sha256, read_image, write_image
 from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams, params_from_metadata
@@ -341,8 +342,8 @@ def _find_input(role: str, entry: Any, picture: Path | None, check: bool, named:
     following links: ``../`` and absolute paths that leave them are not
     followed), is a regular file within :data:`REPLAY_INPUT_LIMIT` and has
     the stored sha256. Anything else is one message, whatever the reason, so
-    a forged picture learns nothing about the files around it. A file the
-    user ``named`` for the role is looked for nowhere else (and checked alike).
+    a forged picture learns nothing about the files around it; a bundled picture is also found by name. A file
+    the user ``named`` for the role is looked for nowhere else (and checked alike).
     """
     if not isinstance(entry, Mapping) or not isinstance(entry.get("path"), str) \
             or not isinstance(entry.get("sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) \
@@ -356,6 +357,8 @@ def _find_input(role: str, entry: Any, picture: Path | None, check: bool, named:
     stored = Path(entry["path"])
     bases = [*([picture.parent] if picture is not None else []), Path.cwd()]
     candidates = [stored] if stored.is_absolute() else [base / stored for base in bases]
+    candidates += [folder / stored.name for folder in bundled_folders()]
+    bases += bundled_folders()
     if not check:
         return str(next((path for path in candidates if os.path.isfile(path)), candidates[0]))
     roots = []

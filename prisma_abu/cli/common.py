@@ -105,12 +105,15 @@ def option_help(info: Knob, default: Any, old: Sequence[str] = (), *, list_choic
 
 
 def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
-                         skip: Sequence[str] = (), rename: dict[str, str] | None = None) -> None:
+                         skip: Sequence[str] = (), rename: dict[str, str] | None = None,
+                         peer: dict[str, str] | None = None, peer_name: str = "") -> None:
     """One ``--option`` per field of ``cls`` with the field's help, metavar and choices (see :func:`knob`).
 
-    Old field names (a knob's ``aliases``) are extra spellings of the same option.
+    Old field names (a knob's ``aliases``) are extra spellings of the same option, and so are a peer tool's
+    (``peer``: field -> flag, e.g. neural-style's ``-content_weight``); a peer's flag for an on/off field takes
+    ``0`` or ``1`` or nothing (on), as Lua's and PyTorch's scripts write them.
     """
-    rename = rename or {}
+    rename, peer = rename or {}, peer or {}
     hints = typing.get_type_hints(cls)
     group = parser.add_argument_group(f"{cls.kind} parameters")
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -120,8 +123,22 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
         flag = "--" + rename.get(f.name, f.name).replace("_", "-")
         old = ["--" + a.replace("_", "-") for a in info.aliases]
         kind = _option_type(hints[f.name], f.name, info)
-        group.add_argument(flag, *old, dest=f"p_{f.name}", default=None,
-                           help=option_help(info, f.default, old, list_choices="choices" not in kind), **kind)
+        theirs = peer.get(f.name)
+        switch = kind.get("action") is argparse.BooleanOptionalAction
+        help_text = option_help(info, f.default, old, list_choices="choices" not in kind)
+        if theirs:
+            help_text += f" ({peer_name}: {theirs}{' 0|1' if switch else ''})"
+        group.add_argument(flag, *old, *([theirs] if theirs and not switch else []), dest=f"p_{f.name}",
+                           default=None, help=help_text, **kind)
+        if theirs and switch:
+            group.add_argument(theirs, dest=f"p_{f.name}", default=None, nargs="?", const=True, type=_zero_one,
+                               help=argparse.SUPPRESS)
+
+
+def _zero_one(text: str) -> bool:
+    if text.strip() not in ("0", "1"):
+        raise argparse.ArgumentTypeError(f"expected 0 or 1, got {text!r}")
+    return text.strip() == "1"
 
 
 def given_fields(args: argparse.Namespace) -> set[str]:
@@ -171,11 +188,16 @@ def _load_params_file(cls: type[Params], path: str) -> Params:
 
 def add_common_options(p: argparse.ArgumentParser, *, inputs: str = "PICTURE",
                        inputs_help: str = "pictures, folders of pictures, or - (a picture on stdin)",
-                       params: bool = True) -> None:
-    """The inputs and the options every picture command shares (see :mod:`prisma_abu.cli.pictures`)."""
-    p.add_argument("inputs", nargs="+", type=find_picture, metavar=inputs,
+                       params: bool = True, inputs_optional: bool = False,
+                       output_flags: Sequence[str] = ()) -> None:
+    """The inputs and the options every picture command shares (see :mod:`prisma_abu.cli.pictures`).
+
+    ``inputs_optional``: the inputs may come from an option instead (neural-style's ``-content_image``);
+    ``output_flags``: a peer's spellings of ``--output`` (``-output_image``).
+    """
+    p.add_argument("inputs", nargs="*" if inputs_optional else "+", type=find_picture, metavar=inputs,
                    help=inputs_help + "; a bundled photo by name (chelsea) also works")
-    p.add_argument("-o", "--output", metavar="FILE|DIR|-",
+    p.add_argument("-o", "--output", *output_flags, metavar="FILE|DIR|-",
                    help="the picture to write (.png, .jpg, .webp, .tif); a folder for several inputs; - for PNG on "
                         "stdout; default: out/<name>_<command>.png, never overwriting")
     if params:

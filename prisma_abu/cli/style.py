@@ -24,12 +24,28 @@ from typing import Any
 
 import numpy as np
 
-from ..data import IMAGE_SUFFIXES
+from ..data import IMAGE_SUFFIXES, find_picture
 from ..errors import InvalidParameterError
 from ..params import StyleParams
 from ..pipeline.style import StyleMonitor
 
-__all__ = ["register", "checkpoint_path", "CliMonitor", "style_steps"]
+__all__ = ["register", "checkpoint_path", "CliMonitor", "style_steps", "NEURAL_STYLE_FLAGS"]
+
+#: neural-style's own flags (``th neural_style.lua -content_weight 10 ...``) for this command's parameters;
+#: ``-style_image``, ``-content_image``, ``-output_image`` and ``-gpu`` are options of their own
+NEURAL_STYLE_FLAGS = {**{name: "-" + name for name in (
+    "style_blend_weights", "content_weight", "style_weight", "tv_weight", "num_iterations", "init", "init_image",
+    "optimizer", "learning_rate", "normalize_gradients", "print_iter", "save_iter", "content_layers",
+    "style_layers", "style_scale", "original_colors", "pooling", "seed")},
+    "size": "-image_size", "weights": "-model_file"}
+#: neural-style's flags that choose Lua/Caffe machinery this tool decides itself: accepted, said, ignored
+NEURAL_STYLE_IGNORED = {
+    "-proto_file": "the network's layers are built in; -model_file alone gives the weights",
+    "-backend": "the device is chosen by --device (or -gpu); the arithmetic by --precision",
+    "-cudnn_autotune": "torch chooses its own kernels",
+    "-multigpu_strategy": "one device per picture (batch runs one worker per GPU)",
+    "-lbfgs_num_correction": "L-BFGS keeps its own history (100, neural-style's default)",
+}
 
 
 def checkpoint_path(output: str | os.PathLike, iteration: int) -> Path:
@@ -82,6 +98,12 @@ def _cmd_style(args: argparse.Namespace) -> int:
     from .common import params_from_args
     from .pictures import iter_styles, run_pictures
 
+    args.inputs = [*args.inputs, *args.content_images]
+    if not args.inputs:
+        raise InvalidParameterError("style: expected a CONTENT picture (or neural-style's -content_image FILE)")
+    for flag, why in NEURAL_STYLE_IGNORED.items():
+        if getattr(args, "ignored_" + flag[1:]) is not None:
+            print(f"prisma-abu: note: {flag} ignored: {why}", file=sys.stderr)
     overrides: dict[str, Any] = {}
     if args.p_init_image is not None and args.p_init is None:
         overrides["init"] = "image"
@@ -126,9 +148,14 @@ def register(subparsers: Any) -> None:
         description="Paint CONTENT in the style of one or more pictures (neural-style's options). "
                     "--mask confines the style to a PrismaWorker mask (otsu, stdmean, features, "
                     "a '+'-sum) or a mask picture (white: style).")
-    add_common_options(p, inputs="CONTENT", inputs_help="the content pictures (files, folders or -)")
-    p.add_argument("--style", action="append", required=True, metavar="S1[,S2...]",
-                   help="style picture(s), comma-separated or repeated")
+    add_common_options(p, inputs="CONTENT", inputs_help="the content pictures (files, folders or -; neural-style's "
+                       "-content_image too)", inputs_optional=True, output_flags=("-output_image",))
+    p.add_argument("-content_image", dest="content_images", action="append", default=[], type=find_picture,
+                   help=argparse.SUPPRESS)
+    p.add_argument("--style", "-style_image", action="append", required=True, metavar="S1[,S2...]",
+                   help="style picture(s), comma-separated or repeated (neural-style: -style_image)")
     p.add_argument("-gpu", type=int, metavar="N", help="neural-style's spelling of --device: N is cuda:N, -1 the CPU")
+    for flag in NEURAL_STYLE_IGNORED:
+        p.add_argument(flag, dest="ignored_" + flag[1:], nargs="?", const="", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_style)
-    add_params_arguments(p, StyleParams)
+    add_params_arguments(p, StyleParams, peer=NEURAL_STYLE_FLAGS, peer_name="neural-style")
