@@ -54,10 +54,62 @@ def _model_inputs(params: StylizeParams, style_image: str | None) -> tuple[Styli
     return params, inputs
 
 
+def _peer_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """styletransfer-lite's ``--style N`` / ``-s N`` and fast_neural_style's ``--content-image``, ``--cuda`` ...
+    as this command's own options (one spelling per idea, so each has one meaning)."""
+    overrides: dict[str, Any] = {}
+    args.inputs = [*args.inputs, *args.content_images]
+    if not args.inputs:
+        raise InvalidParameterError("stylize: expected a PHOTO (or fast_neural_style's --content-image FILE)")
+    if args.export_onnx is not None:
+        raise InvalidParameterError("--export_onnx: not done here; expected a picture to paint (a .pth you own "
+                                    "is read as it is: --model FILE.pth)")
+    if args.peer_style is not None:
+        if args.p_model is not None:
+            raise InvalidParameterError("--style and --model: expected one of them")
+        style = args.peer_style.strip()
+        if style.isdigit():
+            overrides["model"] = f"multistyle26:{style}"
+        elif all(part.count(":") == 1 for part in style.split(",")):  # styletransfer-lite's 3:0.5,12:0.5
+            overrides["model"] = "multistyle26:" + ",".join(part.replace(":", "=") for part in style.split(","))
+        else:
+            raise InvalidParameterError(f"--style {style}: expected a built-in style 0..25 or a blend such as "
+                                        f"3:0.5,12:0.5 (a painting: --style-image FILE)")
+    if args.style_image is not None and args.p_model is None and "model" not in overrides:
+        overrides["model"] = "arbitrary"  # a painting given and no network named: the one that takes a painting
+    if args.max_size is not None:
+        if args.p_size is not None:
+            raise InvalidParameterError("--max-size and --size: expected one of them")
+        overrides["size"] = args.max_size
+    device = {None: None, True: "auto", "0": "cpu", "1": "auto"}[args.accel or args.cuda]
+    if device is not None:
+        if args.p_device is not None:
+            raise InvalidParameterError("--cuda/--accel and --device: expected one of them")
+        overrides["device"] = device
+    return overrides
+
+
+def _scaled(params: StylizeParams, path: str, scale: float | None) -> StylizeParams:
+    """fast_neural_style's ``--content-scale F``: the photo's longer side divided by F."""
+    if scale is None:
+        return params
+    from PIL import Image
+
+    from ..io import check_input_file
+
+    with Image.open(check_input_file(path)) as img:
+        return params.replace(size=max(1, round(max(img.size) / scale)))
+
+
 def _cmd_stylize(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
-    params = params_from_args(StylizeParams, args)
+    overrides = _peer_overrides(args)
+    if args.content_scale is not None and (args.content_scale <= 0 or args.p_size is not None
+                                           or "size" in overrides):
+        raise InvalidParameterError(f"--content-scale {args.content_scale}: expected a factor > 0, without "
+                                    f"--size or --max-size")
+    params = params_from_args(StylizeParams, args, **overrides)
     params, models = _model_inputs(params, args.style_image)
     if args.sheet:
         return _sheet(args, params)
@@ -68,7 +120,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         return stylize_videos(args, params, models, videos)
 
     def make_job(source: Source):
-        return Job("stylize", params, {"photo": source.path, **models})
+        return Job("stylize", _scaled(params, source.path, args.content_scale), {"photo": source.path, **models})
 
     return run_pictures(args, "stylize", make_job, steps=lambda job: 1)
 
@@ -111,8 +163,20 @@ def register(sub: Any) -> None:
                            "a model file you own (pytorch-examples .pth/.model, Torch7 .t7, ONNX) or one trained "
                            "with train-style. Videos (.mp4 ...) are painted frame by frame.", 88),
                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_options(p, inputs="PHOTO")
+    add_common_options(p, inputs="PHOTO", inputs_optional=True, output_flags=("--output-image",))
     p.add_argument("--style-image", metavar="PICTURE", type=find_picture, help="the painting whose style --model arbitrary takes")
+    peers = p.add_argument_group("the peers' spellings (styletransfer-lite, pytorch/examples fast_neural_style)")
+    peers.add_argument("-s", "--style", dest="peer_style", metavar="N|N:W,...",
+                       help="styletransfer-lite's: built-in style N (= --model multistyle26:N), or a blend "
+                            "3:0.5,12:0.5 (= --model multistyle26:3=0.5,12=0.5)")
+    peers.add_argument("--max-size", type=int, metavar="PX", help="styletransfer-lite's --size")
+    peers.add_argument("--content-image", dest="content_images", action="append", default=[], type=find_picture,
+                       metavar="PHOTO", help="fast_neural_style's: the photo (as PHOTO); --output-image is -o")
+    peers.add_argument("--content-scale", type=float, metavar="F",
+                       help="fast_neural_style's: the photo's longer side divided by F (instead of --size)")
+    peers.add_argument("--cuda", choices=("0", "1"), help="fast_neural_style's (older): 1 is --device auto, 0 the CPU")
+    peers.add_argument("--accel", action="store_const", const=True, help="fast_neural_style's: --device auto")
+    peers.add_argument("--export_onnx", metavar="FILE", help=argparse.SUPPRESS)
     p.add_argument("--sheet", action="store_true", help="one photo in every built-in style and every model of the "
                                                          "model folder, labelled, as one picture")
     p.add_argument("--temporal", type=float, default=0.0, metavar="0..1",

