@@ -28,7 +28,22 @@ _FAMILIES = (render, style, stylize, train, batch, info, gui, serve)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line (what is wrong, where the help is) and exit code 2."""
+    """argparse, with a usage error as one line (what is wrong, where the help is) and exit code 2, and no
+    abbreviations: ``--style`` is never read as ``--style-image``, nor ``-output_image`` as ``-o utput_image``
+    (every sub-command's parser is one of these)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse's, but words nobody takes are the sub-command's error, pointing at its own help."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            command = self.commands.get(getattr(parsed, "command", None) or "", self)
+            command.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -38,10 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``prisma-abu`` parser with every sub-command."""
     parser = _Parser(prog="prisma-abu", description="Photos into paintings, offline: abu's Prisma (mix), "
                      "DeepDream (dream), style transfer (style). `prisma-abu COMMAND --help` explains each.")
-    parser.add_argument("--version", action="version", version=f"prisma_abu {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"prisma_abu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for family in _FAMILIES:
         family.register(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 

@@ -132,7 +132,7 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
                            default=None, help=help_text, **kind)
         if theirs and switch:
             group.add_argument(theirs, dest=f"p_{f.name}", default=None, nargs="?", const=True, type=_zero_one,
-                               help=argparse.SUPPRESS)
+                               metavar="0|1", help=f"{peer_name}'s spelling of {flag}: 1 (or nothing) on, 0 off")
 
 
 def _zero_one(text: str) -> bool:

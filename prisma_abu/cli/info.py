@@ -60,6 +60,15 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    from . import build_parser
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return EXIT_OK
+
+
 def _cmd_fetch_weights(args: argparse.Namespace) -> int:
     from ..pipeline.models import fetch_weights
 
@@ -82,6 +91,13 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object: versions, threads, bf16, devices, "
                                                        "backbones, the precision verdicts")
     p.set_defaults(func=_cmd_doctor)
+
+    p = sub.add_parser("completion", help="the shell completion script (bash, zsh, tcsh), made by shtab",
+                       description="Print a completion script for every command and option: "
+                                   "`prisma-abu completion bash > ~/.local/share/bash-completion/completions/"
+                                   "prisma-abu`, or `eval \"$(prisma-abu completion bash)\"` in ~/.bashrc.")
+    p.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell to complete in")
+    p.set_defaults(func=_cmd_completion)
 
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")
     p.add_argument("backbone", choices=("googlenet", "vgg19", "bvlc_googlenet"),

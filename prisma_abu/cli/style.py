@@ -150,12 +150,14 @@ def register(subparsers: Any) -> None:
                     "a '+'-sum) or a mask picture (white: style).")
     add_common_options(p, inputs="CONTENT", inputs_help="the content pictures (files, folders or -; neural-style's "
                        "-content_image too)", inputs_optional=True, output_flags=("-output_image",))
-    p.add_argument("-content_image", dest="content_images", action="append", default=[], type=find_picture,
-                   help=argparse.SUPPRESS)
+    peers = p.add_argument_group("neural-style's spellings (th neural_style.lua's own flags work as they are)")
+    peers.add_argument("-content_image", dest="content_images", action="append", default=[], type=find_picture,
+                       metavar="CONTENT", help="neural-style's: a content picture (as CONTENT)")
     p.add_argument("--style", "-style_image", action="append", required=True, metavar="S1[,S2...]",
                    help="style picture(s), comma-separated or repeated (neural-style: -style_image)")
     p.add_argument("-gpu", type=int, metavar="N", help="neural-style's spelling of --device: N is cuda:N, -1 the CPU")
-    for flag in NEURAL_STYLE_IGNORED:
-        p.add_argument(flag, dest="ignored_" + flag[1:], nargs="?", const="", default=None, help=argparse.SUPPRESS)
+    for flag, why in NEURAL_STYLE_IGNORED.items():
+        peers.add_argument(flag, dest="ignored_" + flag[1:], nargs="?", const="", default=None, metavar="V",
+                           help=f"neural-style's, accepted and ignored: {why}")
     p.set_defaults(func=_cmd_style)
     add_params_arguments(p, StyleParams, peer=NEURAL_STYLE_FLAGS, peer_name="neural-style")

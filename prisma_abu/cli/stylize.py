@@ -176,7 +176,8 @@ def register(sub: Any) -> None:
                        help="fast_neural_style's: the photo's longer side divided by F (instead of --size)")
     peers.add_argument("--cuda", choices=("0", "1"), help="fast_neural_style's (older): 1 is --device auto, 0 the CPU")
     peers.add_argument("--accel", action="store_const", const=True, help="fast_neural_style's: --device auto")
-    peers.add_argument("--export_onnx", metavar="FILE", help=argparse.SUPPRESS)
+    peers.add_argument("--export_onnx", metavar="FILE", help="fast_neural_style's: refused, this tool paints "
+                                                             "(your .pth is read as it is)")
     p.add_argument("--sheet", action="store_true", help="one photo in every built-in style and every model of the "
                                                          "model folder, labelled, as one picture")
     p.add_argument("--temporal", type=float, default=0.0, metavar="0..1",

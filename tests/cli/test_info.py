@@ -57,3 +57,34 @@ def test_layers_and_doctor_json_are_what_the_text_says(capsys):
     assert set(doctor["backbones"]) >= {"efficientnet_lite0", "vgg16", "googlenet", "vgg19"}
     assert doctor["backbones"]["efficientnet_lite0"]["weights_present"] is True
     assert {"threads", "bf16", "torch"} <= set(doctor["environment"]) and isinstance(doctor["precision"], dict)
+
+
+def test_completion_for_bash_completes_commands_and_options(tmp_path, capsys):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    assert main(["completion", "bash"]) == 0
+    (tmp_path / "c.sh").write_text(capsys.readouterr().out)
+    if shutil.which("bash") is None:
+        pytest.skip("no bash here")
+    script = (f"source {tmp_path / 'c.sh'}; f=$(complete -p prisma-abu | grep -o '_shtab[a-z_]*'); "
+              "ask() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\"; COMP_POINT=${#COMP_LINE}; "
+              "$f prisma-abu \"${@: -1}\" \"${@: -2:1}\"; echo \"${COMPREPLY[*]}\"; }; "
+              "ask prisma-abu sty; ask prisma-abu stylize --pre")
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["style stylize", "--preserve-color --precision"]
+
+
+def test_a_subcommands_usage_error_points_at_its_own_help_and_nothing_is_abbreviated(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:
+        main(["stylize", "chelsea", "--style-im", "swirl"])  # once read as --style-image
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err == ("prisma-abu stylize: error: unrecognized arguments: --style-im swirl "
+                                            "(see prisma-abu stylize --help)\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["-V"])
+    assert stop.value.code == 0 and capsys.readouterr().out.startswith("prisma_abu ")
