@@ -173,9 +173,7 @@ class Backbone(torch.nn.Module):
             folded = self._folded.get(name.strip().lower())
             if folded is not None:
                 return folded
-        raise InvalidParameterError(
-            f"unknown layer {name!r} for {self.name}; expected one of: {', '.join(self.layers)}"
-        )
+        raise unknown_layer(self.name, name, self.layers)
 
     # -- running -----------------------------------------------------------
 
@@ -408,6 +406,32 @@ def _module(name: str) -> ModuleType:
             f"unknown backbone {name!r}; expected one of: {', '.join(_REGISTRY)}"
         )
     return importlib.import_module(_REGISTRY[name])
+
+
+#: an unknown layer's message lists every valid name up to this many, else says where the list is
+_LIST_AT_MOST = 40
+
+
+def unknown_layer(backbone: str, name: object, layers: Sequence[str]) -> InvalidParameterError:
+    """The one-line refusal of a layer ``backbone`` lacks: the valid names (or where to find them when there are
+    many), the closest ones, and the backbone to pick when ``name`` is another backbone's layer (a Caffe name
+    such as ``inception_4c/output`` on the default backbone)."""
+    import difflib
+
+    where = f"unknown layer {name!r} for {backbone}; "
+    if not isinstance(name, str):
+        return InvalidParameterError(where + f"expected a layer name (`prisma-abu layers --backbone {backbone}`)")
+    folded = name.strip().lower()
+    owners = [other for other in _REGISTRY if other != backbone
+              and folded in (layer.lower() for layer in layer_names(other))]
+    if owners:
+        return InvalidParameterError(where + f"it is a layer of {', '.join(owners)}: expected "
+                                     f"{' or '.join('--backbone ' + o for o in owners)} (see `prisma-abu doctor` "
+                                     f"for their weights), or a layer of {backbone}")
+    listed = (f"expected one of: {', '.join(layers)}" if len(layers) <= _LIST_AT_MOST else
+              f"expected one of its {len(layers)} layers (`prisma-abu layers --backbone {backbone}` lists them)")
+    close = difflib.get_close_matches(name, layers, n=3, cutoff=0.6)
+    return InvalidParameterError(where + listed + (f"; closest: {', '.join(close)}" if close else ""))
 
 
 def layer_names(name: str) -> tuple[str, ...]:

@@ -90,7 +90,7 @@ def test_unknown_input_role_is_rejected(tmp_path):
     ({"rb_rate": [1.0, 1.5]}, r"rb_rate: expected a value in \(0, 1\], got 1.5 \(in the combination"),
     ({"enhance": ["Sharpness", "Blurry"]}, "enhance: expected one of None, Sharpness.*got 'Blurry'"),
     ({"mask": ["otsu", "otsu+sobel"]}, "expected mask names among 'otsu'.*got 'sobel'"),
-    ({"layer": ["blocks.1", "blocks.99"]}, "unknown layer 'blocks.99' for efficientnet_lite0; expected one of: stem"),
+    ({"layer": ["blocks.1", "blocks.99"]}, "unknown layer 'blocks.99' for efficientnet_lite0; expected one of its"),
     ({"backbone": ["alexnet"], "layer": ["stem"]}, "unknown backbone 'alexnet'; expected one of"),
     ({"weights": ["/no/such/weights.pt"], "layer": ["stem"]}, "weights: /no/such/weights.pt: no such file"),
 ])

@@ -56,7 +56,7 @@ def test_guided_dream(tmp_path):
     (["dream", "nope.jpg"], "nope.jpg: no such file"),
     (["dream", "sample"], "pictures need a folder; expected -o DIR"),
     (["dream", "README.md"], "not a picture Pillow can read"),
-    (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of: stem"),
+    (["dream", SAMPLE, "--layer", "blocks.99"], r"unknown layer 'blocks.99' .*expected one of its \d+ layers .*closest: blocks.9"),
     (["dream", SAMPLE, "--backbone", "resnet"], "expected one of"),
     (["dream", SAMPLE, "--iter-n", "-3"], r"iter_n: expected a value in \[0, 1000\], got -3"),
     (["dream", SAMPLE, "--iter-n", "100000"], r"iter_n: expected a value in \[0, 1000\], got 100000"),  # issue 18

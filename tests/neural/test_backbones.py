@@ -558,3 +558,17 @@ def test_torchvision_file_names(empty_hub):
     hub_file = empty_hub / "checkpoints" / "googlenet-1378be20.pth"
     assert wt.torchvision_weights_file("googlenet") == hub_file
     assert wt.torchvision_weights_file("vgg19").name == "vgg19-dcbb9e9d.pth"
+
+
+def test_an_unknown_layer_names_the_closest_or_the_backbone_that_has_it():
+    from prisma_abu.neural.backbones import backbone_names, layer_names, unknown_layer
+
+    many = layer_names("efficientnet_lite0")
+    assert len(many) > 40  # too many to list: where the list is, and the closest names
+    message = str(unknown_layer("efficientnet_lite0", "blocks.99", many))
+    assert "`prisma-abu layers --backbone efficientnet_lite0` lists them" in message and "stem" not in message
+    assert message.endswith("closest: blocks.9, blocks.8, blocks.7")
+    caffe = str(unknown_layer("efficientnet_lite0", "inception_4c/output", many))
+    owners = [b for b in backbone_names() if "inception_4c/output" in layer_names(b)]
+    assert "bvlc_googlenet" in owners and all(f"--backbone {b}" in caffe for b in owners)
+    assert "expected one of" not in caffe
