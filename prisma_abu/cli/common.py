@@ -115,11 +115,15 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
     """
     rename, peer = rename or {}, peer or {}
     hints = typing.get_type_hints(cls)
-    group = parser.add_argument_group(f"{cls.kind} parameters")
+    groups: dict[str, Any] = {}  # one help section per knob group, in the order the class declares them
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in skip:
             continue
         info = knobs(cls)[f.name]
+        if info.group not in groups:
+            title = f"{cls.kind} parameters" + (f": {info.group}" if info.group else "")
+            groups[info.group] = parser.add_argument_group(title)
+        group = groups[info.group]
         flag = "--" + rename.get(f.name, f.name).replace("_", "-")
         old = ["--" + a.replace("_", "-") for a in info.aliases]
         kind = _option_type(hints[f.name], f.name, info)
