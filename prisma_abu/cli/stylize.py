@@ -145,9 +145,17 @@ def _sheet(args: argparse.Namespace, params: StylizeParams) -> int:
 def _cmd_models(args: argparse.Namespace) -> int:
     from ..pipeline.stylize import builtin_models, model_files, models_folder
 
+    files = model_files()
+    if args.json:
+        import json
+
+        print(json.dumps({"builtin": [{"name": spec, "description": text} for spec, text in builtin_models()],
+                          "folder": str(models_folder()),
+                          "files": [{"path": str(path), "kind": kind, "bytes": size} for path, kind, size in files]},
+                         sort_keys=True))
+        return EXIT_OK
     for spec, description in builtin_models():
         print(f"{spec}\n    {description}")
-    files = model_files()
     print(f"model folder {models_folder()} ({'PRISMA_ABU_MODELS overrides' if files else 'empty'}):")
     for path, kind, size in files:
         print(f"  {Path(path).name:40s} {kind:6s} {size / 1e6:6.1f} MB")
@@ -190,4 +198,6 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("models", help="the style networks stylize takes: built-in ones and your model files",
                        description="The built-in style networks and the model files found in the model folder.")
+    p.add_argument("--json", action="store_true", help="one JSON object: the built-in networks, the model folder "
+                                                       "and its files (path, kind, bytes)")
     p.set_defaults(func=_cmd_models)

@@ -88,3 +88,17 @@ def test_a_subcommands_usage_error_points_at_its_own_help_and_nothing_is_abbrevi
     with pytest.raises(SystemExit) as stop:
         main(["-V"])
     assert stop.value.code == 0 and capsys.readouterr().out.startswith("prisma_abu ")
+
+
+def test_models_json_lists_what_the_text_lists(tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.setenv("PRISMA_ABU_MODELS", str(tmp_path))
+    (tmp_path / "mine.pth").write_bytes(b"x" * 2000)
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    assert main(["models", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [m["name"] for m in listed["builtin"]] == [line for line in text.splitlines() if not line.startswith(" ")
+                                                      and not line.startswith("model folder")]
+    assert listed["folder"] == str(tmp_path) and [(f["kind"], f["bytes"]) for f in listed["files"]] == [("pth", 2000)]
