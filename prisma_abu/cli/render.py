@@ -33,23 +33,17 @@ examples:
 
 
 def dream_steps(job) -> int:
-    """Progress steps of a dream: octaves x iterations."""
-    return job.params.octave_n * job.params.iter_n
+    """Progress steps of a dream job (:func:`prisma_abu.pipeline.progress.dream_steps`)."""
+    from ..pipeline.progress import dream_steps as steps
+
+    return steps(job.params)
 
 
 def mix_steps(job) -> int | None:
-    """Progress steps of a mix: its short dream's (None without one), with the texture preset written in
-    as the work does (``auto`` counts as ``strokes`` until the picture chooses)."""
-    p = job.params.with_texture()
-    if p.layer is None:
-        return None
-    if p.force_iter_n is not None:
-        iterations = p.force_iter_n
-    elif job.inputs.get("guide") is None and job.command == "mix":
-        iterations = int(10 / p.rb_rate)
-    else:
-        iterations = p.iter_n
-    return p.octave_n * iterations or None
+    """Progress steps of a mix job (:func:`prisma_abu.pipeline.progress.mix_steps`)."""
+    from ..pipeline.progress import mix_steps as steps
+
+    return steps(job.params, job.inputs.get("guide") is not None, job.command)
 
 
 def _cmd_dream(args: argparse.Namespace) -> int:

@@ -34,16 +34,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_output_folder(out.parent if str(out.parent) else Path("."))
     photos = [as_picture(s.path, s.name) for s in expand_sources(args.photos)]
     style = as_picture(args.style, "style")
-    bar = None
+    bar, log = None, None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=params.steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+    elif not args.quiet:  # a log, a pipe: a line every few seconds, as the picture commands write
+        from ..pipeline.progress import LogSteps
+
+        log = LogSteps(out.name, params.steps)
 
     def progress(step: int, losses: dict) -> None:
         if bar is not None:
             bar.n = step
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=True)
+        elif log is not None:
+            log.at(step, **losses)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -237,8 +237,8 @@ def test_output_paths_are_printed_through_the_bar_not_into_it(tmp_path, monkeypa
 
 def test_without_a_terminal_a_long_run_logs_its_steps(tmp_path, monkeypatch, capsys):
     # issue 18: without a terminal a long run printed nothing until it ended
-    import prisma_abu.cli.pictures as pictures
+    import prisma_abu.pipeline.progress as progress
 
-    monkeypatch.setattr(pictures, "LOG_EVERY_S", 0.0)
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert main(["stylize", SAMPLE, "--model", "multistyle26:1", "--size", "64", "-o", str(tmp_path / "a.png")]) == 0
     assert "chelsea.jpg: step 1/1" in capsys.readouterr().err
