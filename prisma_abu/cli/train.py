@@ -27,6 +27,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from ..api import as_picture
     from ..io import check_output_folder
     from ..pipeline.train import save_style_model, train_style
+    from .batch import _sigterm_as_interrupt
     from .pictures import expand_sources
 
     params = params_from_args(TrainStyleParams, args)
@@ -52,13 +53,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
             log.at(step, **losses)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        net = train_style(style, photos, params, callback=progress, checkpoint=out.with_suffix(".ckpt"),
-                          resume=args.resume, name=out.stem)
-    finally:
-        if bar is not None:
-            bar.close()
-    sha = save_style_model(out, net, params)
+    with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C) while a checkpoint is written: no .part left
+        try:
+            net = train_style(style, photos, params, callback=progress, checkpoint=out.with_suffix(".ckpt"),
+                              resume=args.resume, name=out.stem)
+        finally:
+            if bar is not None:
+                bar.close()
+        sha = save_style_model(out, net, params)
     print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
     return EXIT_OK
 

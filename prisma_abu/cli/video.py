@@ -49,8 +49,10 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
 def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path) -> None:
     from .. import __version__
     from ..io import check_output_folder, file_sha256, read_image
+    from ..pipeline.models import arithmetic
     from ..pipeline.stylize import model_identity, stylize_frames
     from ..video import open_video, write_video
+    from .batch import _sigterm_as_interrupt
 
     if out.resolve() == Path(video).resolve():
         raise InvalidParameterError(f"{out}: is the input video itself; expected another output name")
@@ -69,18 +71,20 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
               **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
     meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
             "temporal": args.temporal, "inputs": inputs,
-            "arithmetic": model_identity(params, models.get("model"), style_image)}
+            "arithmetic": {**arithmetic(), **model_identity(params, models.get("model"), style_image)}}
     start = time.perf_counter()
     try:
-        write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
+        with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C): the temporary .part goes, nothing half-written
+            write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
+    if args.json:  # what ran, as a picture's --json says it (issue 20: not "cpu" whatever ran)
+        ran = meta["arithmetic"]
         print(json.dumps({"input": video, "output": str(out), "command": "stylize", "status": "done", "error": None,
                           "seconds": round(time.perf_counter() - start, 3), "params": meta["params"],
-                          "frames": info.frames, "device": "cpu", "precision": params.precision,
-                          "threads": None}, sort_keys=True))
+                          "frames": info.frames, "device": ran["device"], "precision": ran["precision"],
+                          "threads": ran.get("threads")}, sort_keys=True))
     else:
         print(out)
 
