@@ -69,7 +69,7 @@ def test_default_names_go_to_out_and_never_overwrite(tmp_path, monkeypatch):
     shutil.copy(SAMPLE, photo)
     monkeypatch.chdir(tmp_path)
     assert main(["mix", str(photo), *QUICK_MIX]) == 0
-    assert main(["mix", str(photo), *QUICK_MIX]) == 0
+    assert main(["mix", str(photo), *QUICK_MIX, "--force"]) == 0  # without --force: skipped, done before
     assert main(["mask", str(photo), "--size", "48", "-q"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cat_mask.png", "cat_mix.png", "cat_mix_1.png"]
 
