@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import InvalidImageError
-from .io import read_image
+from .io import check_picture_size, read_image
 from .params import DreamParams, MixParams, Params, StyleParams
 
 __all__ = ["dream", "mix", "style", "as_picture"]
@@ -36,25 +36,30 @@ def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
     """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
 
     A path is read (:func:`prisma_abu.io.read_image`); a PIL image is
-    converted to RGB; an array must be (M, N, 3) and finite.
+    converted to RGB; an array must be (M, N, 3) and finite. Each passes the
+    reader's bomb guard (:func:`prisma_abu.io.check_picture_size`): no strip
+    over 1000:1, no side over 65500 pixels.
 
     Raises
     ------
     InvalidImageError
-        A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file...
+        A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file, a strip...
     """
     if isinstance(picture, (str, os.PathLike)):
         return read_image(picture)
     if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image: EXIF-rotated, as a path is
         from PIL import ImageOps
 
+        check_picture_size(name, *picture.size)
         return np.asarray(ImageOps.exif_transpose(picture).convert("RGB"), dtype=np.float32)
     if not isinstance(picture, np.ndarray):
         raise InvalidImageError(f"{name}: expected a path, a PIL image or an (M, N, 3) array, "
                                 f"got {type(picture).__name__}")
     from .pipeline import as_rgb
 
-    return as_rgb(picture, name)
+    array = as_rgb(picture, name)
+    check_picture_size(name, array.shape[1], array.shape[0])
+    return array
 
 
 def _callback(callback: Any, label: str, total: int | None) -> Any:

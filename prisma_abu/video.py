@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from .errors import InvalidImageError, InvalidParameterError
-from .io import atomic_output
+from .io import atomic_output, check_picture_size
 
 __all__ = ["VideoInfo", "open_video", "write_video", "read_video_metadata", "VIDEO_SUFFIXES"]
 
@@ -62,9 +62,13 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
 
 
 def open_video(path: str | os.PathLike) -> tuple[VideoInfo, Iterator[np.ndarray]]:
-    """The clip's info and an iterator over its frames, RGB uint8 (decoding errors: InvalidImageError)."""
+    """The clip's info and an iterator over its frames, RGB uint8 (decoding errors: InvalidImageError).
+
+    Its frames pass the pictures' bomb guard (:func:`prisma_abu.io.check_picture_size`): no strip over 1000:1.
+    """
     path = Path(path)
     info = video_info(path)
+    check_picture_size(path, info.width, info.height)
 
     def frames() -> Iterator[np.ndarray]:
         import av
