@@ -76,6 +76,10 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     try:
         with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C): the temporary .part goes, nothing half-written
             write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
+    except OSError as exc:  # a full disk, a size limit: name the output, not its (removed) temporary
+        if exc.errno is None or exc.filename is None or not str(exc.filename).endswith(".part"):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
     finally:
         if bar is not None:
             bar.close()
