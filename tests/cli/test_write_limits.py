@@ -39,7 +39,8 @@ def _one_line(done) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("case", ["mix FILE", "mix DIR", "stylize FILE", "stylize DIR", "video", "train-style"])
+@pytest.mark.parametrize("case", ["mix FILE", "mix DIR", "stylize FILE", "stylize DIR", "features", "video",
+                                  "train-style"])
 def test_a_file_size_limit_is_one_line_and_nothing_half_written(tmp_path, case):
     out = tmp_path / "out"
     out.mkdir()
@@ -47,6 +48,7 @@ def test_a_file_size_limit_is_one_line_and_nothing_half_written(tmp_path, case):
             "mix DIR": ["mix", SAMPLE, *QUICK_MIX, "-o", str(out) + "/"],
             "stylize FILE": ["stylize", SAMPLE, "--size", "96", "-q", "-o", str(out / "s.png")],
             "stylize DIR": ["stylize", SAMPLE, "--size", "96", "-q", "-o", str(out) + "/"],
+            "features": ["features", SAMPLE, "--size", "96", "-q", "-o", str(out / "f.png")],
             "video": ["stylize", str(make_clip(tmp_path / "clip.mp4", frames=6)), "-q", "-o", str(out / "v.mp4")],
             "train-style": ["train-style", GUIDE, "--photos", "sample/coffee.jpg", "--steps", "1", "--image-size",
                             "16", "--width", "0.25", "--precision", "fp32", "-q", "-o", str(out / "n.pth")]}[case]
