@@ -15,17 +15,13 @@ from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 __all__ = ["stylize_videos"]
 
 
-def _output(args: argparse.Namespace, video: str, many: bool) -> Path:
+def _output(args: argparse.Namespace, video: str, many: bool) -> tuple[Path, bool]:
+    """(the output, whether it is a name we chose: then taken atomically when written, ``_N`` if it exists)."""
     if args.output == "-":
         raise InvalidParameterError("-o -: a video cannot go to standard output; expected -o FILE.mp4")
     if args.output is None or many or Path(args.output).is_dir() or args.output.endswith("/"):
-        folder = Path(args.output or "out")
-        candidate, n = folder / f"{Path(video).stem}_stylize.mp4", 0
-        while candidate.exists():
-            n += 1
-            candidate = folder / f"{Path(video).stem}_stylize_{n}.mp4"
-        return candidate
-    return Path(args.output)
+        return Path(args.output or "out") / f"{Path(video).stem}_stylize.mp4", True
+    return Path(args.output), False
 
 
 def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str | None], videos: list[str]) -> int:
@@ -35,7 +31,7 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
     failures = 0
     for video in videos:
         try:
-            _one(args, params, models, video, _output(args, video, len(videos) > 1))
+            _one(args, params, models, video, *_output(args, video, len(videos) > 1))
         except PrismaAbuError as exc:
             if len(videos) == 1:
                 raise
@@ -46,7 +42,8 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
     return EXIT_FAILED if failures < len(videos) else EXIT_USAGE
 
 
-def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path) -> None:
+def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path,
+         numbered: bool) -> None:
     from .. import __version__
     from ..io import check_output_folder, file_sha256, read_image
     from ..pipeline.models import arithmetic
@@ -75,7 +72,8 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     start = time.perf_counter()
     try:
         with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C): the temporary .part goes, nothing half-written
-            write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
+            out = write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta,
+                              new_name=numbered)
     except OSError as exc:  # a full disk, a size limit: name the output, not its (removed) temporary
         if exc.errno is None or exc.filename is None or not str(exc.filename).endswith(".part"):
             raise

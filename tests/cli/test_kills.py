@@ -71,3 +71,24 @@ def test_a_training_terminated_while_checkpointing_leaves_no_part_file(tmp_path)
     err = _kill_when(child, lambda: (folder / "s.ckpt").exists(), signal.SIGTERM)
     assert child.returncode == 143 and "interrupted" in err and "Traceback" not in err, err
     assert [p.name for p in folder.iterdir()] == ["s.ckpt"]
+
+
+def test_a_video_name_is_taken_atomically_never_over_another_runs(tmp_path, monkeypatch, capsys):
+    # issue 18's default-name race, for videos: the name was chosen before painting and the rename replaced
+    # whatever another run had written there meanwhile
+    import importlib
+
+    stylize = importlib.import_module("prisma_abu.pipeline.stylize")  # the module (the package names a function so)
+    clip = make_clip(tmp_path / "clip.mp4", frames=2, size=(32, 48), audio=False)
+    folder = tmp_path / "out"
+    paint = stylize.stylize_frames
+
+    def another_run_writes_first(frames, *a, **kw):
+        folder.mkdir(exist_ok=True)
+        (folder / "clip_stylize.mp4").write_bytes(b"the other run's video")
+        yield from paint(frames, *a, **kw)
+    monkeypatch.setattr(stylize, "stylize_frames", another_run_writes_first)
+    assert main(["stylize", str(clip), "-q", "-o", str(folder) + "/"]) == 0
+    assert (folder / "clip_stylize.mp4").read_bytes() == b"the other run's video"
+    assert capsys.readouterr().out.split() == [str(folder / "clip_stylize_1.mp4")]
+    assert sorted(p.name for p in folder.iterdir()) == ["clip_stylize.mp4", "clip_stylize_1.mp4"]
