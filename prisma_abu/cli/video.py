@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -58,17 +59,27 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     style_image = None if models.get("style_image") is None else read_image(models["style_image"])
     painted = stylize_frames(frames, params, style_image=style_image, model_file=models.get("model"),
                              temporal=args.temporal)
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=info.frames or None, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)
-        painted = _counted(painted, bar)
     inputs = {"video": {"path": Path(video).name, "sha256": file_sha256(video)},
               **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
     meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
             "temporal": args.temporal, "inputs": inputs,
             "arithmetic": {**arithmetic(), **model_identity(params, models.get("model"), style_image)}}
+    there = _done_before(out, meta) if numbered and not getattr(args, "force", False) else None
+    if there is not None:
+        if not args.quiet:
+            print(f"{Path(video).name}: done before: {there} (--force redoes it)", file=sys.stderr)
+        _report(args, video, there, 0.0, meta, info)
+        return
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=info.frames or None, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)
+        painted = _counted(painted, lambda: bar.update(1))
+    elif not args.quiet:  # a log, a pipe: a line every few seconds, as the picture commands write
+        from ..pipeline.progress import LogSteps
+
+        painted = _counted(painted, LogSteps(Path(video).name, info.frames or None))
     start = time.perf_counter()
     try:
         with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C): the temporary .part goes, nothing half-written
@@ -81,17 +92,46 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     finally:
         if bar is not None:
             bar.close()
+    _report(args, video, out, time.perf_counter() - start, meta, info)
+
+
+def _report(args: argparse.Namespace, video: str, out: Path, seconds: float, meta: dict, info: Any) -> None:
     if args.json:  # what ran, as a picture's --json says it (issue 20: not "cpu" whatever ran)
         ran = meta["arithmetic"]
         print(json.dumps({"input": video, "output": str(out), "command": "stylize", "status": "done", "error": None,
-                          "seconds": round(time.perf_counter() - start, 3), "params": meta["params"],
+                          "seconds": round(seconds, 3), "params": meta["params"],
                           "frames": info.frames, "device": ran["device"], "precision": ran["precision"],
                           "threads": ran.get("threads")}, sort_keys=True))
     else:
         print(out)
 
 
-def _counted(frames, bar):
+def _done_before(out: Path, meta: dict) -> Path | None:
+    """A video beside ``out`` (``STEM_stylize.mp4`` or ``STEM_stylize_N.mp4``) painted by the same job: the same
+    parameters, temporal blend and inputs (by sha256). A rerun into the folder skips it, as pictures do."""
+    from ..errors import PrismaAbuError
+    from ..video import read_video_metadata
+
+    def job(m: dict) -> tuple:
+        shas = {role: entry.get("sha256") for role, entry in (m.get("inputs") or {}).items()
+                if isinstance(entry, dict)}
+        return m.get("command"), m.get("params"), m.get("temporal"), shas
+
+    name = re.compile(re.escape(out.stem) + r"(_\d+)?" + re.escape(out.suffix))
+    try:
+        candidates = sorted(p for p in out.parent.iterdir() if name.fullmatch(p.name))
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            if job(read_video_metadata(candidate)) == job(meta):
+                return candidate
+        except (PrismaAbuError, OSError, AttributeError):
+            continue
+    return None
+
+
+def _counted(frames, tick):
     for frame in frames:
-        bar.update(1)
+        tick()
         yield frame
