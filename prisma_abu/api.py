@@ -10,6 +10,10 @@ Each verb takes its parameter object (``params=``) and/or its knobs by name
 returns arrays (``mix`` a :class:`~prisma_abu.pipeline.MixResult` with
 ``.image`` and ``.mask``). Anything that is not a picture raises
 :class:`~prisma_abu.errors.InvalidImageError`.
+
+Without a ``callback`` of your own, a run that lasts writes where it stands on
+stderr every few seconds (``dream: step 40/120``, the command line's lines
+in a log); pass ``callback=`` to follow it yourself instead.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import InvalidImageError
-from .io import read_image
+from .io import check_picture_size, read_image
 from .params import DreamParams, MixParams, Params, StyleParams
 
 __all__ = ["dream", "mix", "style", "as_picture"]
@@ -32,32 +36,42 @@ def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
     """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
 
     A path is read (:func:`prisma_abu.io.read_image`); a PIL image is
-    converted to RGB; an array must be (M, N, 3) and finite.
+    converted to RGB; an array must be (M, N, 3) and finite. Each passes the
+    reader's bomb guard (:func:`prisma_abu.io.check_picture_size`): no strip
+    over 1000:1, no side over 65500 pixels.
 
     Raises
     ------
     InvalidImageError
-        A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file...
+        A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file, a strip...
     """
     if isinstance(picture, (str, os.PathLike)):
         return read_image(picture)
     if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image: EXIF-rotated, as a path is
         from PIL import ImageOps
 
+        check_picture_size(name, *picture.size)
         return np.asarray(ImageOps.exif_transpose(picture).convert("RGB"), dtype=np.float32)
     if not isinstance(picture, np.ndarray):
         raise InvalidImageError(f"{name}: expected a path, a PIL image or an (M, N, 3) array, "
                                 f"got {type(picture).__name__}")
     from .pipeline import as_rgb
 
-    return as_rgb(picture, name)
+    array = as_rgb(picture, name)
+    check_picture_size(name, array.shape[1], array.shape[0])
+    return array
 
 
-def _callback(callback: Any) -> Any:
+def _callback(callback: Any, label: str, total: int | None) -> Any:
+    """The user's callback, checked; without one, :class:`~prisma_abu.pipeline.progress.LogSteps`'s lines."""
     if callback is not None and not callable(callback):
         from .errors import InvalidParameterError
 
         raise InvalidParameterError(f"callback: expected a function or None, got {type(callback).__name__}")
+    if callback is None:
+        from .pipeline.progress import LogSteps
+
+        return LogSteps(label, total)
     return callback
 
 
@@ -87,9 +101,11 @@ def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
     """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns (M, N, 3) uint8."""
     from . import pipeline
 
+    from .pipeline.progress import dream_steps
+
     p = _params(DreamParams, params, knobs)
     g = None if guide is None else as_picture(guide, "guide")
-    return pipeline.dream(as_picture(picture), p, guide=g, callback=_callback(callback))
+    return pipeline.dream(as_picture(picture), p, guide=g, callback=_callback(callback, "dream", dream_steps(p)))
 
 
 def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
@@ -105,7 +121,10 @@ def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask:
 
     p = _params(MixParams, params, knobs)
     g = None if guide is None else as_picture(guide, "guide")
-    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=_mask(mask), callback=_callback(callback))
+    from .pipeline.progress import mix_steps
+
+    log = _callback(callback, "mix", mix_steps(p, g is not None))
+    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=_mask(mask), callback=log)
 
 
 def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None = None, *, mask: Any = None,
@@ -124,5 +143,7 @@ def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None 
     pictures = [as_picture(s, f"style {i}") for i, s in enumerate(styles)]
     m = None if mask is None else as_picture(mask, "mask")
     init = None if init_image is None else as_picture(init_image, "init_image")
+    from .pipeline.progress import style_steps
+
     return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init,
-                          callback=_callback(callback))
+                          callback=_callback(callback, "style", style_steps(p)))

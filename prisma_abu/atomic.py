@@ -17,7 +17,8 @@ from typing import Iterator
 
 from .errors import InvalidParameterError
 
-__all__ = ["atomic_output", "write_bytes_atomic", "write_bytes_new_name", "remove_stale_parts",
+__all__ = ["atomic_output", "write_bytes_atomic", "write_bytes_new_name", "new_name_output", "NewName",
+           "remove_stale_parts",
            "readable_as_umask_allows"]
 
 
@@ -111,21 +112,42 @@ def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
     Returns the path written.
     """
     path = Path(path)
-    fd, tmp = _part_file(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with new_name_output(path) as out:
+            out.part.write_bytes(data)
+        return out.path
+    except OSError as exc:
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
+            from None
+
+
+class NewName:
+    """What :func:`new_name_output` yields: ``part``, the temporary to write; ``path``, the name it took."""
+
+    def __init__(self, part: Path, path: Path) -> None:
+        self.part, self.path = part, path
+
+
+@contextlib.contextmanager
+def new_name_output(path: str | os.PathLike) -> Iterator[NewName]:
+    """:func:`atomic_output` that never replaces a file: the temporary ``.part`` is hard-linked to ``path`` or,
+    when that name exists, ``STEM_1``, ``STEM_2``... (a link fails if the name exists, so concurrent writers
+    each get a name of their own), then removed; ``.path`` is the name taken."""
+    path = Path(path)
+    fd, tmp = _part_file(path)
+    os.close(fd)
+    out = NewName(Path(tmp), path)
+    try:
+        yield out
         readable_as_umask_allows(tmp)
         n = 0
         while True:
             candidate = path if n == 0 else path.with_name(f"{path.stem}_{n}{path.suffix}")
             try:
                 os.link(tmp, candidate)
-                return candidate
+                out.path = candidate
+                return
             except FileExistsError:
                 n += 1
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
     finally:
         Path(tmp).unlink(missing_ok=True)

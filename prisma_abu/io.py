@@ -25,7 +25,7 @@ from .errors import InvalidImageError, InvalidParameterError
 
 __all__ = [
     "read_image",
-    "check_input_file",
+    "check_input_file", "check_picture_size",
     "read_stream",
     "write_stream",
     "write_bytes_new_name",
@@ -82,13 +82,13 @@ def check_input_file(path: str | os.PathLike, what: str = "picture file") -> Pat
     return path
 
 
-def _check_header(path: Path, img: Image.Image) -> None:
-    width, height = img.size
+def check_picture_size(where: Any, width: int, height: int) -> None:
+    """The bomb guard on a file's header, an array or a video frame: sides, pixels, a strip (``where``: a name)."""
     if max(width, height) > MAX_SIDE or width * height > (Image.MAX_IMAGE_PIXELS or width * height):
-        raise InvalidImageError(f"{path}: {width}x{height} pixels; expected each side at most {MAX_SIDE} "
+        raise InvalidImageError(f"{where}: {width}x{height} pixels; expected each side at most {MAX_SIDE} "
                                 f"and at most {Image.MAX_IMAGE_PIXELS} pixels")
     if max(width, height) > MAX_ASPECT * max(min(width, height), 1) or min(width, height) < 1:
-        raise InvalidImageError(f"{path}: {width}x{height} pixels, a strip; expected the longer side at most "
+        raise InvalidImageError(f"{where}: {width}x{height} pixels, a strip; expected the longer side at most "
                                 f"{MAX_ASPECT} times the shorter")
 
 
@@ -98,7 +98,7 @@ def _load(path: Path) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(path)
-            _check_header(path, img)
+            check_picture_size(path, *img.size)
             img.load()
     except BaseException:
         if img is not None:

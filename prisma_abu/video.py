@@ -18,7 +18,8 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from .errors import InvalidImageError, InvalidParameterError
-from .io import atomic_output
+from .atomic import atomic_output, new_name_output
+from .io import check_picture_size
 
 __all__ = ["VideoInfo", "open_video", "write_video", "read_video_metadata", "VIDEO_SUFFIXES"]
 
@@ -62,9 +63,13 @@ def video_info(path: str | os.PathLike) -> VideoInfo:
 
 
 def open_video(path: str | os.PathLike) -> tuple[VideoInfo, Iterator[np.ndarray]]:
-    """The clip's info and an iterator over its frames, RGB uint8 (decoding errors: InvalidImageError)."""
+    """The clip's info and an iterator over its frames, RGB uint8 (decoding errors: InvalidImageError).
+
+    Its frames pass the pictures' bomb guard (:func:`prisma_abu.io.check_picture_size`): no strip over 1000:1.
+    """
     path = Path(path)
     info = video_info(path)
+    check_picture_size(path, info.width, info.height)
 
     def frames() -> Iterator[np.ndarray]:
         import av
@@ -87,8 +92,8 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Fraction | float, *,
                 audio_from: str | os.PathLike | None = None, metadata: Mapping[str, Any] | None = None,
-                crf: int = 18) -> Path:
-    """Encode ``frames`` into ``path`` atomically (a temporary file beside it, then a rename).
+                crf: int = 18, new_name: bool = False) -> Path:
+    """Encode ``frames`` into ``path`` atomically (a temporary file beside it, then a rename); returns the path.
 
     Parameters
     ----------
@@ -101,6 +106,8 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
         Stored as JSON in the container's ``comment``.
     crf : int
         x264 quality (lower is better; 18 is visually lossless).
+    new_name : bool
+        Never over a file: ``path`` or, when it exists (another run may take it meanwhile), ``STEM_1``...
     """
     import av
 
@@ -110,7 +117,8 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
                                     f"{', '.join(VIDEO_SUFFIXES)}")
     source = None
     try:
-        with atomic_output(path) as tmp:
+        with (new_name_output(path) if new_name else atomic_output(path)) as taken:
+            tmp = taken.part if new_name else taken
             container = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}[path.suffix.lower()]
             out = av.open(str(tmp), mode="w", format=container)
             with out:
@@ -143,7 +151,7 @@ def write_video(path: str | os.PathLike, frames: Iterator[np.ndarray], fps: Frac
     finally:
         if source is not None:
             source.close()
-    return path
+    return taken.path if new_name else path
 
 
 def read_video_metadata(path: str | os.PathLike) -> dict[str, Any]:

@@ -220,6 +220,7 @@ _PATH_ERRNOS = {errno.ENAMETOOLONG: "file name too long; expected at most 255 by
                 errno.ELOOP: "symlink loop; expected a path that leads to a file or folder",
                 errno.ENOSPC: "no space left on the device; expected room for the output",
                 errno.EDQUOT: "disk quota exceeded; expected room for the output",
+                errno.EFBIG: "file too large for this place (a file size limit); expected room for the output",
                 errno.EROFS: "read-only file system; expected a writable place",
                 errno.EACCES: "permission denied; expected a readable input and a writable output",
                 errno.EPERM: "operation not permitted; expected a readable input and a writable output",

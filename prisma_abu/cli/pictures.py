@@ -140,7 +140,9 @@ class _Bars:
     def steps(self, total: int | None, label: str):
         """(callback, close) for one picture: ``total`` steps, or None for an instant one."""
         if not self.enabled and self.log and total:
-            return _LogSteps(label, total), lambda: None
+            from ..pipeline.progress import LogSteps
+
+            return LogSteps(label, total), lambda: None
         if not self.enabled or not total:
             return None, lambda: None
         from tqdm import tqdm
@@ -162,27 +164,6 @@ class _Bars:
     def close(self) -> None:
         if self.outer is not None:
             self.outer.close()
-
-
-#: without a terminal, a progress line on stderr at most this often (seconds)
-LOG_EVERY_S = 5.0
-
-
-class _LogSteps:
-    """No terminal (a log, a pipe): ``LABEL: step I/N`` on stderr every :data:`LOG_EVERY_S` seconds."""
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done, self.last = label, total, 0, time.monotonic()
-
-    def __call__(self, *args: Any) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if now - self.last >= LOG_EVERY_S:
-            self.last = now
-            print(f"{self.label}: step {self.done}/{self.total}", file=sys.stderr, flush=True)
-
-    def postfix(self, **values: Any) -> None:
-        pass
 
 
 class _StepCallback:

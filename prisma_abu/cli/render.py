@@ -33,23 +33,17 @@ examples:
 
 
 def dream_steps(job) -> int:
-    """Progress steps of a dream: octaves x iterations."""
-    return job.params.octave_n * job.params.iter_n
+    """Progress steps of a dream job (:func:`prisma_abu.pipeline.progress.dream_steps`)."""
+    from ..pipeline.progress import dream_steps as steps
+
+    return steps(job.params)
 
 
 def mix_steps(job) -> int | None:
-    """Progress steps of a mix: its short dream's (None without one), with the texture preset written in
-    as the work does (``auto`` counts as ``strokes`` until the picture chooses)."""
-    p = job.params.with_texture()
-    if p.layer is None:
-        return None
-    if p.force_iter_n is not None:
-        iterations = p.force_iter_n
-    elif job.inputs.get("guide") is None and job.command == "mix":
-        iterations = int(10 / p.rb_rate)
-    else:
-        iterations = p.iter_n
-    return p.octave_n * iterations or None
+    """Progress steps of a mix job (:func:`prisma_abu.pipeline.progress.mix_steps`)."""
+    from ..pipeline.progress import mix_steps as steps
+
+    return steps(job.params, job.inputs.get("guide") is not None, job.command)
 
 
 def _cmd_dream(args: argparse.Namespace) -> int:
@@ -136,6 +130,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         set_threads(before)
 
 
+def _add_force(p: argparse.ArgumentParser) -> None:
+    """``--force``, as stylize's: a rerun into a folder (or the default out/) skips the photos whose picture
+    with the same job is there (see :func:`prisma_abu.cli.pictures.done_before`)."""
+    p.add_argument("--force", action="store_true",
+                   help="into a folder (or the default out/): redo photos already painted there with the same job "
+                        "(default: skip them); -o FILE is always painted anew")
+
+
 def register(sub: Any) -> None:
     """Add the picture commands to ``prisma-abu``'s sub-commands."""
     fmt = argparse.RawDescriptionHelpFormatter
@@ -145,6 +147,7 @@ def register(sub: Any) -> None:
     p.add_argument("--guide", metavar="PICTURE", type=find_picture, help="a guide picture: the dream pulls the layer toward its "
                                                        "features (sets --objective guide)")
     add_params_arguments(p, DreamParams, rename={"layers": "layer"})
+    _add_force(p)
     p.set_defaults(func=_cmd_dream)
 
     for name, helptext, description in (
@@ -164,6 +167,8 @@ def register(sub: Any) -> None:
                                                                "leaves; stylized:MODEL: the photo itself painted "
                                                                "by a style network; none: a plain dream of the photo")
         add_params_arguments(p, MixParams)
+        if name == "mix":
+            _add_force(p)
         p.set_defaults(func=_cmd_mix if name == "mix" else _cmd_mask_like)
 
     p = sub.add_parser("replay", help="render pictures prisma-abu wrote again, from their own parameters",

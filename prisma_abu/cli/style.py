@@ -88,9 +88,10 @@ def _is_file_spec(mask: str) -> bool:
 
 
 def style_steps(job) -> int:
-    """Progress steps of a style transfer: its iterations over all scales."""
-    p = job.params
-    return sum(p.scale_iterations) if p.scale_iterations else p.num_iterations
+    """Progress steps of a style transfer job (:func:`prisma_abu.pipeline.progress.style_steps`)."""
+    from ..pipeline.progress import style_steps as steps
+
+    return steps(job.params)
 
 
 def _cmd_style(args: argparse.Namespace) -> int:

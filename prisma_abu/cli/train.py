@@ -27,6 +27,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from ..api import as_picture
     from ..io import check_output_folder
     from ..pipeline.train import save_style_model, train_style
+    from .batch import _sigterm_as_interrupt
     from .pictures import expand_sources
 
     params = params_from_args(TrainStyleParams, args)
@@ -34,25 +35,32 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_output_folder(out.parent if str(out.parent) else Path("."))
     photos = [as_picture(s.path, s.name) for s in expand_sources(args.photos)]
     style = as_picture(args.style, "style")
-    bar = None
+    bar, log = None, None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=params.steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+    elif not args.quiet:  # a log, a pipe: a line every few seconds, as the picture commands write
+        from ..pipeline.progress import LogSteps
+
+        log = LogSteps(out.name, params.steps)
 
     def progress(step: int, losses: dict) -> None:
         if bar is not None:
             bar.n = step
             bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=True)
+        elif log is not None:
+            log.at(step, **losses)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        net = train_style(style, photos, params, callback=progress, checkpoint=out.with_suffix(".ckpt"),
-                          resume=args.resume, name=out.stem)
-    finally:
-        if bar is not None:
-            bar.close()
-    sha = save_style_model(out, net, params)
+    with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C) while a checkpoint is written: no .part left
+        try:
+            net = train_style(style, photos, params, callback=progress, checkpoint=out.with_suffix(".ckpt"),
+                              resume=args.resume, name=out.stem)
+        finally:
+            if bar is not None:
+                bar.close()
+        sha = save_style_model(out, net, params)
     print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
     return EXIT_OK
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,17 +16,13 @@ from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 __all__ = ["stylize_videos"]
 
 
-def _output(args: argparse.Namespace, video: str, many: bool) -> Path:
+def _output(args: argparse.Namespace, video: str, many: bool) -> tuple[Path, bool]:
+    """(the output, whether it is a name we chose: then taken atomically when written, ``_N`` if it exists)."""
     if args.output == "-":
         raise InvalidParameterError("-o -: a video cannot go to standard output; expected -o FILE.mp4")
     if args.output is None or many or Path(args.output).is_dir() or args.output.endswith("/"):
-        folder = Path(args.output or "out")
-        candidate, n = folder / f"{Path(video).stem}_stylize.mp4", 0
-        while candidate.exists():
-            n += 1
-            candidate = folder / f"{Path(video).stem}_stylize_{n}.mp4"
-        return candidate
-    return Path(args.output)
+        return Path(args.output or "out") / f"{Path(video).stem}_stylize.mp4", True
+    return Path(args.output), False
 
 
 def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str | None], videos: list[str]) -> int:
@@ -35,7 +32,7 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
     failures = 0
     for video in videos:
         try:
-            _one(args, params, models, video, _output(args, video, len(videos) > 1))
+            _one(args, params, models, video, *_output(args, video, len(videos) > 1))
         except PrismaAbuError as exc:
             if len(videos) == 1:
                 raise
@@ -46,11 +43,14 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
     return EXIT_FAILED if failures < len(videos) else EXIT_USAGE
 
 
-def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path) -> None:
+def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path,
+         numbered: bool) -> None:
     from .. import __version__
     from ..io import check_output_folder, file_sha256, read_image
+    from ..pipeline.models import arithmetic
     from ..pipeline.stylize import model_identity, stylize_frames
     from ..video import open_video, write_video
+    from .batch import _sigterm_as_interrupt
 
     if out.resolve() == Path(video).resolve():
         raise InvalidParameterError(f"{out}: is the input video itself; expected another output name")
@@ -59,33 +59,79 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     style_image = None if models.get("style_image") is None else read_image(models["style_image"])
     painted = stylize_frames(frames, params, style_image=style_image, model_file=models.get("model"),
                              temporal=args.temporal)
+    inputs = {"video": {"path": Path(video).name, "sha256": file_sha256(video)},
+              **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
+    meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
+            "temporal": args.temporal, "inputs": inputs,
+            "arithmetic": {**arithmetic(), **model_identity(params, models.get("model"), style_image)}}
+    there = _done_before(out, meta) if numbered and not getattr(args, "force", False) else None
+    if there is not None:
+        if not args.quiet:
+            print(f"{Path(video).name}: done before: {there} (--force redoes it)", file=sys.stderr)
+        _report(args, video, there, 0.0, meta, info)
+        return
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=info.frames or None, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)
-        painted = _counted(painted, bar)
-    inputs = {"video": {"path": Path(video).name, "sha256": file_sha256(video)},
-              **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
-    meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
-            "temporal": args.temporal, "inputs": inputs,
-            "arithmetic": model_identity(params, models.get("model"), style_image)}
+        painted = _counted(painted, lambda: bar.update(1))
+    elif not args.quiet:  # a log, a pipe: a line every few seconds, as the picture commands write
+        from ..pipeline.progress import LogSteps
+
+        painted = _counted(painted, LogSteps(Path(video).name, info.frames or None))
     start = time.perf_counter()
     try:
-        write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta)
+        with _sigterm_as_interrupt():  # killed (SIGTERM, Ctrl-C): the temporary .part goes, nothing half-written
+            out = write_video(out, painted, info.fps, audio_from=video if info.has_audio else None, metadata=meta,
+                              new_name=numbered)
+    except OSError as exc:  # a full disk, a size limit: name the output, not its (removed) temporary
+        if exc.errno is None or exc.filename is None or not str(exc.filename).endswith(".part"):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
+    _report(args, video, out, time.perf_counter() - start, meta, info)
+
+
+def _report(args: argparse.Namespace, video: str, out: Path, seconds: float, meta: dict, info: Any) -> None:
+    if args.json:  # what ran, as a picture's --json says it (issue 20: not "cpu" whatever ran)
+        ran = meta["arithmetic"]
         print(json.dumps({"input": video, "output": str(out), "command": "stylize", "status": "done", "error": None,
-                          "seconds": round(time.perf_counter() - start, 3), "params": meta["params"],
-                          "frames": info.frames, "device": "cpu", "precision": params.precision,
-                          "threads": None}, sort_keys=True))
+                          "seconds": round(seconds, 3), "params": meta["params"],
+                          "frames": info.frames, "device": ran["device"], "precision": ran["precision"],
+                          "threads": ran.get("threads")}, sort_keys=True))
     else:
         print(out)
 
 
-def _counted(frames, bar):
+def _done_before(out: Path, meta: dict) -> Path | None:
+    """A video beside ``out`` (``STEM_stylize.mp4`` or ``STEM_stylize_N.mp4``) painted by the same job: the same
+    parameters, temporal blend and inputs (by sha256). A rerun into the folder skips it, as pictures do."""
+    from ..errors import PrismaAbuError
+    from ..video import read_video_metadata
+
+    def job(m: dict) -> tuple:
+        shas = {role: entry.get("sha256") for role, entry in (m.get("inputs") or {}).items()
+                if isinstance(entry, dict)}
+        return m.get("command"), m.get("params"), m.get("temporal"), shas
+
+    name = re.compile(re.escape(out.stem) + r"(_\d+)?" + re.escape(out.suffix))
+    try:
+        candidates = sorted(p for p in out.parent.iterdir() if name.fullmatch(p.name))
+    except OSError:
+        return None
+    for candidate in candidates:
+        try:
+            if job(read_video_metadata(candidate)) == job(meta):
+                return candidate
+        except (PrismaAbuError, OSError, AttributeError):
+            continue
+    return None
+
+
+def _counted(frames, tick):
     for frame in frames:
-        bar.update(1)
+        tick()
         yield frame

@@ -9,7 +9,10 @@ from ..errors import InvalidParameterError
 from .base import Params, device_knob, knob, register_kind
 from .dream import PRECISIONS
 
-__all__ = ["TrainStyleParams"]
+__all__ = ["TrainStyleParams", "MAX_STEPS"]
+
+#: the most optimiser steps a training takes (25 times the published recipe's ~40,000)
+MAX_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,9 @@ class TrainStyleParams(Params):
     image_size: int = knob(256, "the side of the square training crops (a multiple of 4)", metavar="PIXELS",
                            low=16, high=4096, unit="px", group="data")
     batch_size: int = knob(4, "crops per step", metavar="N", low=1, high=256, group="optimisation")
-    steps: int = knob(4000, "optimiser steps in all", metavar="N", low=1, high=10_000_000, group="optimisation")
+    # Johnson's and pytorch-examples' recipe is 2 epochs of COCO at batch 4: ~40,000 steps; 1e6 is 25 times
+    # that (weeks on a GPU), so a real training fits and a typo (1e7) is refused instead of run for months
+    steps: int = knob(4000, "optimiser steps in all", metavar="N", low=1, high=MAX_STEPS, group="optimisation")
     learning_rate: float = knob(1e-3, "Adam's step size", metavar="RATE", low=0.0, high=1.0, low_open=True,
                                 group="optimisation")
     content_weight: float = knob(16.0, "how much the painting keeps the photo (Johnson's 1 loses the subject on "
@@ -49,7 +54,8 @@ class TrainStyleParams(Params):
     seed: int = knob(0, "seeds the initial weights and the crops: same seed, same run", metavar="N", low=0,
                      high=2**63 - 1, group="optimisation")
     checkpoint_every: int = knob(500, "write a checkpoint (network, optimiser, random state, step) every so many "
-                                 "steps and at the end (0: never)", metavar="N", low=0, group="optimisation")
+                                 "steps and at the end (0: never)", metavar="N", low=0, high=MAX_STEPS,
+                                 group="optimisation")
 
     def __post_init__(self) -> None:
         super().__post_init__()

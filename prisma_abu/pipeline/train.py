@@ -49,9 +49,18 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
 
     if not photos:
         raise InvalidParameterError("photos: expected at least one photo to train on, got none")
-    pictures = [as_rgb(p, f"photo {i}") for i, p in enumerate(photos)]
-    return train(as_rgb(style, "style"), pictures, params, device=resolve_device(params.device), callback=callback,
+    pictures = [_checked(p, f"photo {i}") for i, p in enumerate(photos)]
+    return train(_checked(style, "style"), pictures, params, device=resolve_device(params.device), callback=callback,
                  checkpoint=checkpoint, resume=resume, name=name)
+
+
+def _checked(picture: np.ndarray, name: str) -> np.ndarray:
+    """An RGB array that passes the reader's bomb guard (a 1x100000 strip: one line, not torch's error)."""
+    from ..io import check_picture_size
+
+    array = as_rgb(picture, name)
+    check_picture_size(name, array.shape[1], array.shape[0])
+    return array
 
 
 def save_style_model(path: str | os.PathLike, net: Any, params: TrainStyleParams) -> str:

@@ -117,3 +117,60 @@ def test_a_one_pixel_strip_is_one_line(tmp_path, capsys, size, command):
     line = _error_line(capsys)
     assert code == 2 and "a strip; expected the longer side at most" in line, line
     assert not (tmp_path / "out.png").exists()
+
+
+STRIPS = {"1x100000": (1, 100_000), "100000x1": (100_000, 1), "2001x2": (2001, 2)}
+
+
+@pytest.mark.parametrize("size", STRIPS.values(), ids=STRIPS.keys())
+def test_features_and_train_style_refuse_a_strip_in_one_line(tmp_path, capsys, size):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", size, (9, 80, 20)).save(strip)
+    good = os.path.join(os.path.dirname(__file__), "..", "..", "sample", "coffee.jpg")
+    content = tmp_path / "content"
+    content.mkdir()
+    Image.new("RGB", size, (9, 80, 20)).save(content / "strip.png")
+    train = ["train-style", "--steps", "1", "--image-size", "16", "--width", "0.25", "-q", "-o",
+             str(tmp_path / "n.pth")]
+    for argv in (["features", str(strip), "-q", "-o", str(tmp_path / "out.png")],
+                 [*train, str(strip), "--photos", good],      # the style picture
+                 [*train, good, "--photos", str(content)]):   # the content folder
+        code = main(argv)
+        line = _error_line(capsys)
+        assert code == 2 and "strip.png: " in line and ("a strip; expected" in line or "each side at most" in line), \
+            (argv[0], line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "strip.png"]
+
+
+def _strip_arrays():
+    return {"array 1x3000": np.zeros((1, 3000, 3), np.float32), "array 3000x2": np.zeros((3000, 2, 3), np.uint8),
+            "PIL 3000x1": Image.new("RGB", (3000, 1))}
+
+
+@pytest.mark.parametrize("verb", ["mix", "dream", "style", "train_style"])
+def test_the_python_api_refuses_a_strip_at_the_door(verb):
+    # arrays and PIL images go through no file: the reader's rule applies at the door (mix and dream painted them)
+    import prisma_abu
+    from prisma_abu.params import TrainStyleParams
+    from prisma_abu.pipeline.train import train_style
+
+    ok = np.full((64, 64, 3), 128.0, np.float32)
+    calls = {"mix": lambda a: prisma_abu.mix(a, layer=None, size=48),
+             "dream": lambda a: prisma_abu.dream(a, iter_n=1, octave_n=1, size=48),
+             "style": lambda a: prisma_abu.style(ok, [a], num_iterations=1),
+             "train_style": lambda a: train_style(ok, [a], TrainStyleParams(steps=1, image_size=16, width=0.25))}
+    for name, strip in _strip_arrays().items():
+        if verb == "train_style" and not isinstance(strip, np.ndarray):
+            continue
+        with pytest.raises(InvalidImageError, match="a strip; expected the longer side at most 1000 times"):
+            calls[verb](strip)
+
+
+def test_a_strip_video_is_one_line(tmp_path, capsys):
+    from video_support import make_clip
+
+    clip = make_clip(tmp_path / "strip.mp4", frames=2, size=(2, 2004), audio=False)
+    code = main(["stylize", str(clip), "-q", "-o", str(tmp_path / "out.mp4")])
+    line = _error_line(capsys)
+    assert code == 2 and "strip.mp4: 2004x2 pixels, a strip; expected" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["strip.mp4"]

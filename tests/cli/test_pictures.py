@@ -69,7 +69,7 @@ def test_default_names_go_to_out_and_never_overwrite(tmp_path, monkeypatch):
     shutil.copy(SAMPLE, photo)
     monkeypatch.chdir(tmp_path)
     assert main(["mix", str(photo), *QUICK_MIX]) == 0
-    assert main(["mix", str(photo), *QUICK_MIX]) == 0
+    assert main(["mix", str(photo), *QUICK_MIX, "--force"]) == 0  # without --force: skipped, done before
     assert main(["mask", str(photo), "--size", "48", "-q"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cat_mask.png", "cat_mix.png", "cat_mix_1.png"]
 
@@ -237,8 +237,8 @@ def test_output_paths_are_printed_through_the_bar_not_into_it(tmp_path, monkeypa
 
 def test_without_a_terminal_a_long_run_logs_its_steps(tmp_path, monkeypatch, capsys):
     # issue 18: without a terminal a long run printed nothing until it ended
-    import prisma_abu.cli.pictures as pictures
+    import prisma_abu.pipeline.progress as progress
 
-    monkeypatch.setattr(pictures, "LOG_EVERY_S", 0.0)
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0.0)
     assert main(["stylize", SAMPLE, "--model", "multistyle26:1", "--size", "64", "-o", str(tmp_path / "a.png")]) == 0
     assert "chelsea.jpg: step 1/1" in capsys.readouterr().err
