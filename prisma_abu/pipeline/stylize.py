@@ -27,7 +27,8 @@ from ..errors import InvalidParameterError
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
-__all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
+__all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin",
+           "auto_precision_note"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -282,3 +283,19 @@ def model_files() -> list[tuple[str, str, int]]:
     suffixes = set(file_suffixes())
     found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     return [(str(p), p.suffix.lower().lstrip("."), p.stat().st_size) for p in found]
+
+
+def auto_precision_note() -> str:
+    """Why ``stylize --precision auto`` runs fp32 on the CPU (``prisma-abu doctor`` prints it).
+
+    Measured on an AMD EPYC with native bf16 (2 threads, interleaved, multistyle26:7 at 451 and 768 px):
+    torch bf16 autocast took 1.2x torch fp32's time and 2.9-3.7x onnxruntime's fp32 (which has no bf16
+    path here); ``bench/stylize.py`` measures it again. So ``auto`` is not calibrated per machine as the
+    backbones are: the fp32 graph in onnxruntime is the fastest path, and exact.
+    """
+    import importlib.util
+
+    runtime = "onnxruntime" if importlib.util.find_spec("onnxruntime") is not None else "torch (no onnxruntime)"
+    return (f"stylize --precision auto: fp32 on the CPU through {runtime} (torch bf16 autocast measured 1.2x "
+            "slower than torch fp32 and ~3x slower than onnxruntime fp32 on a CPU with native bf16; "
+            "bench/stylize.py re-measures); bf16 (fp16) autocast on a GPU")
