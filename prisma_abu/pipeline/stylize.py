@@ -135,7 +135,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
         from ..neural import ortcache
 
         entry, threads = plan
-        painted = ortcache.run(entry, photo, threads)
+        painted = ortcache.run(entry, photo, threads, params.tile, _overlap(params))
         how = {"threads": threads, "device": "cpu", "model": entry["name"], "model_sha256": entry["sha256"],
                "precision": "fp32", "runtime": "onnxruntime"}
     if painted is None:
@@ -163,13 +163,16 @@ def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, styl
         return None
     if params.device not in ("cpu", "auto") or (params.device == "auto" and not ortcache.cpu_only_here()):
         return None
-    if params.tile is not None and max(shape[:2]) > params.tile:
-        return None
     entry = ortcache.lookup(params.model)
     if entry is None or min(shape[:2]) < entry["min_size"] or importlib.util.find_spec("onnxruntime") is None:
         return None
     threads = ortcache.threads_here(entry["threads"])
     return None if threads is None else (entry, threads)
+
+
+def _overlap(params: StylizeParams) -> int:
+    """Tiles overlap 64 px; the knob allows tiles from 128 px, which need 129 for that, so small ones overlap less."""
+    return 64 if params.tile is None else min(64, (params.tile - 1) // 2)
 
 
 def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_image) -> np.ndarray:
@@ -184,9 +187,8 @@ def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_ima
     device = resolve_device(_device(params))
     x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), device)
     with torch.no_grad():
-        # the knob allows tiles from 128 px; the default 64 px overlap needs 129, so small tiles overlap less
-        overlap = 64 if params.tile is None else min(64, (params.tile - 1) // 2)
-        painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=overlap, precision=params.precision))
+        painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=_overlap(params),
+                                          precision=params.precision))
     if model_file is None and style_image is None and hasattr(net, "onnx_core") and hasattr(net, "onnx_style"):
         if run_plan(net, device, params.precision) == ("fp32", "onnxruntime"):
             _remember(params.model, net, x)
