@@ -176,18 +176,19 @@ def _render_style(job: Job, callback: Callback | None) -> Rendered:
 
 
 def _render_stylize(job: Job, callback: Callback | None) -> Rendered:
-    """Feed-forward stylization: role ``photo``, optional ``model`` (a model file) and ``style_image``."""
-    from .pipeline.stylize import model_identity, stylize_and_say_how
+    """Feed-forward stylization: ``photo``, optional ``model`` file and ``style_image``; tiled within memory."""
+    from .pipeline.stylize import model_identity, resolve_tile, stylize_and_say_how
 
-    style_image = job.input_image("style_image")
-    image, how = stylize_and_say_how(job.input_image("photo"), job.params, style_image=style_image,
+    requested, style_image, photo = job.params, job.input_image("style_image"), job.input_image("photo")
+    job = job.with_params(resolve_tile(photo.shape, job.params))
+    image, how = stylize_and_say_how(photo, job.params, style_image=style_image,
                                      model_file=job.inputs.get("model"), callback=callback)
     if how is not None:  # a built-in network from its stored graph: decided without torch
         resolved = job.with_params(job.params.replace(device="cpu")) if job.params.device is not None else job
-        return Rendered(image, resolved, job.params, how)
+        return Rendered(image, resolved, requested, how)
     resolved, arithmetic = _network_run(job, True)
     arithmetic = {**arithmetic, **model_identity(job.params, job.inputs.get("model"), style_image)}
-    return Rendered(image, resolved, job.params, arithmetic)
+    return Rendered(image, resolved, requested, arithmetic)
 
 
 COMMANDS: dict[str, Command] = {}

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 import os
 from typing import Any, Callable, Iterator, Sequence
 
@@ -28,7 +29,7 @@ from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
 __all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin",
-           "auto_precision_note"]
+           "auto_precision_note", "resolve_tile", "memory_budget", "MEMORY_ENV"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -121,6 +122,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     (:mod:`prisma_abu.neural.ortcache`: the second run on, no torch import), else None.
     """
     photo = as_rgb(photo, "photo")
+    params = resolve_tile(photo.shape, params)
     if params.size is not None:
         from ..ops.resize import longer_side_size, resize_longer_side
 
@@ -168,6 +170,59 @@ def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, styl
         return None
     threads = ortcache.threads_here(entry["threads"])
     return None if threads is None else (entry, threads)
+
+
+#: ``PRISMA_ABU_MEMORY_MB``: the memory a stylize may take (default: 2 GiB or half the available memory, less)
+MEMORY_ENV = "PRISMA_ABU_MEMORY_MB"
+#: peak bytes per pixel, measured (multistyle26 through onnxruntime, 2 threads): a whole picture (1000x750 to
+#: 4000x3000: 376), a tile (its arena included: 0.9-1.0 kB), and the whole picture's own arrays beside the tiles
+WHOLE_BYTES, TILE_BYTES, PICTURE_BYTES = 380, 1000, 48
+#: tiles chosen for memory are at least this big (instance norm per tile changes the look of small ones)
+MIN_MEMORY_TILE = 512
+
+
+def memory_budget() -> int:
+    """Bytes a stylize may take: ``PRISMA_ABU_MEMORY_MB``, else 2 GiB or half the available memory (less)."""
+    given = os.environ.get(MEMORY_ENV)
+    if given:
+        try:
+            return max(1, int(float(given) * 2**20))
+        except ValueError:
+            raise InvalidParameterError(f"{MEMORY_ENV}: expected megabytes, got {given!r}") from None
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            available = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:")), None)
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None and hasattr(os, "sysconf"):
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            pass
+    return min(2 * 2**30, available // 2) if available else 2 * 2**30
+
+
+def resolve_tile(shape: tuple[int, ...], params: StylizeParams) -> StylizeParams:
+    """``params`` with the tile a photo of ``shape`` needs to stay within :func:`memory_budget` (``tile``
+    none and the whole picture over it); a given tile is kept. The picture records the tile chosen."""
+    if params.tile is not None:
+        return params
+    height, width = shape[:2]
+    if params.size is not None:
+        from ..ops.resize import longer_side_size
+
+        width, height = longer_side_size(shape, params.size)
+    budget = memory_budget()
+    if WHOLE_BYTES * height * width <= budget:
+        return params
+    side = max(MIN_MEMORY_TILE, math.isqrt(max(budget - PICTURE_BYTES * height * width, 0) // TILE_BYTES))
+    if side >= max(height, width):
+        return params
+    overlap = 64
+    counts = [-(-(n - overlap) // (side - overlap)) for n in (height, width)]  # tiles a side needs
+    even = max(-(-(n + (k - 1) * overlap) // k) for n, k in zip((height, width), counts))  # as even as they go
+    return params.replace(tile=max(MIN_MEMORY_TILE, even))
 
 
 def _overlap(params: StylizeParams) -> int:
