@@ -14,10 +14,13 @@ burst of load on a shared machine hits both:
 * the default ``mix`` and ``dream`` at 480 px against ``python -c "import torch"``
   (no peer does the same work; the floor any torch program pays);
 
+* the peak memory (``ru_maxrss``) of ``stylize`` on a 4000x3000 photo with no
+  option against the onnxruntime script on the same file (one run each);
+
 then the import-time breakdown (``python -X importtime``) of ``stylize``'s top
 modules.
 
-    python bench/cold.py [--repeats 5] [--cases stylize,stylize8,refusal,mix,dream]
+    python bench/cold.py [--repeats 5] [--cases stylize,stylize8,refusal,mix,dream,memory]
 """
 
 from __future__ import annotations
@@ -67,6 +70,19 @@ def wall(cmd: list[str], expect: int = 0) -> float:
     return seconds
 
 
+def peak_memory(cmd: list[str]) -> tuple[float, float]:
+    """(seconds, peak resident GB) of one fresh process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {child.returncode}\n{stderr[-2000:]}")
+    return seconds, usage.ru_maxrss * 1024 / 1e9
+
+
 def interleaved(pairs: dict[str, tuple[list[str], int]], repeats: int) -> dict[str, float]:
     for cmd, expect in pairs.values():  # warm the file cache once
         wall(cmd, expect)
@@ -92,7 +108,7 @@ def import_breakdown(cmd: list[str], top: int = 10) -> list[tuple[float, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cases", default="stylize,stylize8,refusal,mix,dream")
+    parser.add_argument("--cases", default="stylize,stylize8,refusal,mix,dream,memory")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,11 +151,26 @@ def main() -> None:
                                            "-o", str(out / "d.png")), 0),
                              "plain": (torch_floor, 0)}, args.repeats)
             rows.append(("default dream at 480 px", t["ours"], "python -c 'import torch'", t["plain"], None))
+        memory = []
+        if "memory" in cases:
+            from PIL import Image
+
+            big = Path(tmp) / "big.jpg"
+            with Image.open(PHOTO) as img:
+                img.convert("RGB").resize((4000, 3000), Image.BICUBIC).save(big, quality=92)
+            for name, cmd in (("ours (no option)", ours("stylize", str(big), "--model", "multistyle26:7", "-q",
+                                                          "--overwrite", "-o", str(out / "big.png"))),
+                              ("onnxruntime script", [PY, "-c", PLAIN_STYLIZE, str(out), str(big)])):
+                memory.append((name, *peak_memory(cmd)))
         print(f"fresh processes, medians of {args.repeats} interleaved runs ({os.cpu_count()} CPUs)")
         for name, mine, ref_name, ref, goal in rows:
             ratio = mine / ref
             goal_text = f"  goal <= {goal}x" if goal else ""
             print(f"  {name:36s} {mine:6.2f} s | {ref_name:26s} {ref:6.2f} s | ratio {ratio:5.2f}{goal_text}")
+        if memory:
+            print("stylize of a 4000x3000 photo, one fresh process each (goal: ours <= 1.0x the script's peak):")
+            for name, seconds, gigabytes in memory:
+                print(f"  {name:22s} {seconds:6.1f} s  peak {gigabytes:5.2f} GB  ({gigabytes / memory[-1][2]:.2f}x)")
         print("import time of `prisma-abu stylize PHOTO --model multistyle26:7` (cumulative, top-level modules):")
         for seconds, name in import_breakdown(ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q",
                                                    "--overwrite", "-o", str(out / "s.png"))):
