@@ -94,14 +94,17 @@ def interleaved(pairs: dict[str, tuple[list[str], int]], repeats: int) -> dict[s
 
 
 def import_breakdown(cmd: list[str], top: int = 10) -> list[tuple[float, str]]:
+    """The ``top`` slowest imports (cumulative seconds) of the modules imported first (depth 0) and what they
+    imported directly (depth 1, indented): ``prisma_abu.neural.device`` and, under it, ``torch``."""
     done = subprocess.run([PY, "-X", "importtime", *cmd[1:]], capture_output=True, text=True)
     rows = []
     for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
+        if not line.startswith("import time:") or line.count("|") != 2:
             continue
-        _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
-        if cumulative.isdigit() and not name.startswith(" ") and "." not in name.strip():
-            rows.append((int(cumulative) / 1e6, name.strip()))
+        _, cumulative, raw = line[len("import time:"):].split("|")
+        depth = (len(raw) - len(raw.lstrip()) - 1) // 2
+        if cumulative.strip().isdigit() and depth <= 1:
+            rows.append((int(cumulative) / 1e6, "  " * depth + raw.strip()))
     return sorted(rows, reverse=True)[:top]
 
 
@@ -171,10 +174,15 @@ def main() -> None:
             print("stylize of a 4000x3000 photo, one fresh process each (goal: ours <= 1.0x the script's peak):")
             for name, seconds, gigabytes in memory:
                 print(f"  {name:22s} {seconds:6.1f} s  peak {gigabytes:5.2f} GB  ({gigabytes / memory[-1][2]:.2f}x)")
-        print("import time of `prisma-abu stylize PHOTO --model multistyle26:7` (cumulative, top-level modules):")
-        for seconds, name in import_breakdown(ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q",
-                                                   "--overwrite", "-o", str(out / "s.png"))):
-            print(f"  {seconds:6.3f} s  {name}")
+        for name, cmd in (("stylize PHOTO --model multistyle26:7",
+                           ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q", "--overwrite", "-o",
+                                str(out / "s.png"))),
+                          ("mix PHOTO --guide GUIDE --size 480",
+                           ours("mix", str(PHOTO), "--guide", str(GUIDE), "--size", "480", "-q", "--overwrite",
+                                "-o", str(out / "m.png")))):
+            print(f"import time of `prisma-abu {name}` (cumulative; first imports and, indented, theirs):")
+            for seconds, module in import_breakdown(cmd):
+                print(f"  {seconds:6.3f} s  {module}")
 
 
 if __name__ == "__main__":
