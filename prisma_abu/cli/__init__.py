@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if getattr(args, "inputs", None) is not None:
-            check_lone_input(args.inputs)  # a typo is refused before torch is imported
+            check_lone_input(args.inputs, getattr(args, "output", None))  # a typo: refused before torch
         return args.func(args)
     except PrismaAbuError as exc:
         print(f"prisma-abu: error: {exc}", file=sys.stderr)
