@@ -4,8 +4,10 @@ The network comes from :func:`prisma_abu.neural.stylenets.load_stylenet`: a
 built-in (``multistyle26:7``, a blend, ``arbitrary`` with a style picture) or
 a model file (pytorch-examples ``.pth``/``.model``, Torch7 ``.t7``, ONNX).
 It runs at the photo's own size (or ``size``, its longer side), tiled when
-``tile`` says so; ``strength`` blends the painting with the photo (for
-``arbitrary``, the style vector moves toward the photo's own) and
+``tile`` says so or when the whole picture would take more memory than
+:func:`memory_budget` allows (:func:`resolve_tile`; the picture records the
+tile); ``strength`` blends the painting with the photo (for ``arbitrary``,
+the style vector moves toward the photo's own) and
 ``preserve_color`` keeps the photo's colours. Nothing here writes files;
 networks are loaded once per process.
 
