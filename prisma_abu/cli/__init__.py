@@ -17,7 +17,7 @@ from typing import Sequence
 from .. import __version__
 from ..errors import PrismaAbuError
 from . import batch, gui, info, render, serve, style, stylize, train
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, params_from_args, \
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_params_arguments, check_lone_input, params_from_args, \
     path_error_line
 
 __all__ = ["main", "build_parser", "add_params_arguments", "params_from_args", "EXIT_OK", "EXIT_FAILED",
@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "inputs", None) is not None:
+            check_lone_input(args.inputs, getattr(args, "output", None))  # a typo: refused before torch
         return args.func(args)
     except PrismaAbuError as exc:
         print(f"prisma-abu: error: {exc}", file=sys.stderr)

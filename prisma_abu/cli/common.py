@@ -14,7 +14,7 @@ from ..errors import InvalidParameterError
 from ..params import Knob, Params, knobs
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
-           "given_fields",
+           "given_fields", "check_lone_input", "VIDEO_INPUT_SUFFIXES",
            "NONE", "format_default", "option_help"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -214,6 +214,31 @@ def add_common_options(p: argparse.ArgumentParser, *, inputs: str = "PICTURE",
                    help="how the picture records input paths outside its folder: relative to it (default), "
                         "absolute, or the file name only; their sha256 is always recorded")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+#: inputs taken as videos (``stylize``), not pictures
+VIDEO_INPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+
+
+def check_lone_input(entries: Sequence[str], output: str | None = None) -> None:
+    """A command's one input, when it is a picture file, and its output file, checked before anything imports
+    torch or a model.
+
+    A missing, unreadable or special input, or an output that cannot be written, is then one line and exit 2
+    in a fraction of a second (as it would be after the imports: one input that fails fails the command).
+    Several inputs, a folder, ``-`` or a video are left to the command (some may fail while the rest are
+    painted), and so is an output folder.
+    """
+    import os
+
+    if len(entries) != 1 or entries[0] == "-" or os.path.isdir(entries[0]) \
+            or Path(entries[0]).suffix.lower() in VIDEO_INPUT_SUFFIXES:
+        return
+    from ..io import check_input_file, check_output_path
+
+    check_input_file(entries[0])
+    if output is not None and output != "-" and not output.endswith(("/", os.sep)) and not os.path.isdir(output):
+        check_output_path(output)
 
 
 _PATH_ERRNOS = {errno.ENAMETOOLONG: "file name too long; expected at most 255 bytes a name",

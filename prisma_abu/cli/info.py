@@ -57,6 +57,9 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
                   f"{entry.get('measured')}{unsettled})")
     elif not env["bf16"]:
         print("--precision auto: fp32 (this CPU has no native bf16; nothing to measure)")
+    from ..pipeline.stylize import auto_precision_note
+
+    print(auto_precision_note())
     return EXIT_OK
 
 

@@ -16,14 +16,13 @@ from typing import Any
 from ..data import find_picture
 from ..errors import InvalidParameterError
 from ..params import StylizeParams
-from .common import EXIT_OK, add_common_options, add_params_arguments, params_from_args
+from .common import EXIT_OK, VIDEO_INPUT_SUFFIXES, add_common_options, add_params_arguments, params_from_args
 from .pictures import Source, run_pictures
 
 __all__ = ["register"]
 
 #: the built-in styles the sheet shows (every one of multistyle26)
 SHEET_STYLES = tuple(f"multistyle26:{i}" for i in range(26))
-_VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
 
 _EPILOG = """\
 examples:
@@ -110,10 +109,14 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"--content-scale {args.content_scale}: expected a factor > 0, without "
                                     f"--size or --max-size")
     params = params_from_args(StylizeParams, args, **overrides)
+    if args.style_image is not None:  # refused before the model (and torch) is looked up
+        from ..io import check_input_file
+
+        check_input_file(args.style_image)
     params, models = _model_inputs(params, args.style_image)
     if args.sheet:
         return _sheet(args, params)
-    videos = [e for e in args.inputs if Path(e).suffix.lower() in _VIDEO_SUFFIXES]
+    videos = [e for e in args.inputs if Path(e).suffix.lower() in VIDEO_INPUT_SUFFIXES]
     if videos:
         from .video import stylize_videos
 

@@ -145,22 +145,35 @@ def _session(graph: Path, threads: int) -> Any:
         return _sessions[cache_key]
 
 
-def run(entry: dict[str, Any], photo: np.ndarray, threads: int) -> np.ndarray | None:
+def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None = None,
+        overlap: int = 64) -> np.ndarray | None:
     """``photo`` (M, N, 3) float32 0..255 through the stored graph: (M, N, 3) float32 0..255.
 
     The arithmetic of :func:`~prisma_abu.neural.stylenets.runtime.run` (divide by
-    255, reflect-pad to a multiple of 4, run, crop, times 255, clamp) in numpy.
+    255, reflect-pad to a multiple of 4, run, crop, times 255) in numpy, over
+    ``tile`` pieces blended as :func:`~prisma_abu.neural.stylenets.stylize_tensor`
+    blends them (:mod:`prisma_abu.neural.tiles`), then clamped.
     None if the stored graph is not intact (the caller takes the torch path).
     """
+    from .tiles import blend, check_tile
+
     session = _session(entry["graph"], threads)
     if session is None:
         return None
-    h, w = photo.shape[:2]
-    x = np.ascontiguousarray(photo, np.float32).transpose(2, 0, 1)[None] / np.float32(255.0)
-    ph, pw = (-h) % 4, (-w) % 4
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
     style = np.asarray(entry["style"], np.float32)[None]
-    out = session.run(None, {"image": np.ascontiguousarray(x), "style": style})[0]
-    out = out[0, :, :h, :w] * np.float32(255.0)
-    return np.clip(out, 0.0, 255.0).transpose(1, 2, 0).copy()
+
+    def whole(piece: np.ndarray) -> np.ndarray:
+        h, w = piece.shape[:2]
+        x = np.ascontiguousarray(piece, np.float32).transpose(2, 0, 1)[None] / np.float32(255.0)
+        ph, pw = (-h) % 4, (-w) % 4
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
+        out = session.run(None, {"image": np.ascontiguousarray(x), "style": style})[0]
+        return (out[0, :, :h, :w] * np.float32(255.0)).transpose(1, 2, 0)
+
+    if tile is None or max(photo.shape[:2]) <= tile:
+        out = whole(photo)
+    else:
+        check_tile(tile, overlap, int(entry["min_size"]))
+        out = blend(photo, tile, overlap, whole)
+    return np.clip(out, 0.0, 255.0).copy()

@@ -4,8 +4,10 @@ The network comes from :func:`prisma_abu.neural.stylenets.load_stylenet`: a
 built-in (``multistyle26:7``, a blend, ``arbitrary`` with a style picture) or
 a model file (pytorch-examples ``.pth``/``.model``, Torch7 ``.t7``, ONNX).
 It runs at the photo's own size (or ``size``, its longer side), tiled when
-``tile`` says so; ``strength`` blends the painting with the photo (for
-``arbitrary``, the style vector moves toward the photo's own) and
+``tile`` says so or when the whole picture would take more memory than
+:func:`memory_budget` allows (:func:`resolve_tile`; the picture records the
+tile); ``strength`` blends the painting with the photo (for ``arbitrary``,
+the style vector moves toward the photo's own) and
 ``preserve_color`` keeps the photo's colours. Nothing here writes files;
 networks are loaded once per process.
 
@@ -18,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 import os
 from typing import Any, Callable, Iterator, Sequence
 
@@ -27,7 +30,8 @@ from ..errors import InvalidParameterError
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
-__all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin"]
+__all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin",
+           "auto_precision_note", "resolve_tile", "memory_budget", "MEMORY_ENV"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -120,6 +124,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     (:mod:`prisma_abu.neural.ortcache`: the second run on, no torch import), else None.
     """
     photo = as_rgb(photo, "photo")
+    params = resolve_tile(photo.shape, params)
     if params.size is not None:
         from ..ops.resize import longer_side_size, resize_longer_side
 
@@ -134,7 +139,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
         from ..neural import ortcache
 
         entry, threads = plan
-        painted = ortcache.run(entry, photo, threads)
+        painted = ortcache.run(entry, photo, threads, params.tile, _overlap(params))
         how = {"threads": threads, "device": "cpu", "model": entry["name"], "model_sha256": entry["sha256"],
                "precision": "fp32", "runtime": "onnxruntime"}
     if painted is None:
@@ -162,13 +167,69 @@ def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, styl
         return None
     if params.device not in ("cpu", "auto") or (params.device == "auto" and not ortcache.cpu_only_here()):
         return None
-    if params.tile is not None and max(shape[:2]) > params.tile:
-        return None
     entry = ortcache.lookup(params.model)
     if entry is None or min(shape[:2]) < entry["min_size"] or importlib.util.find_spec("onnxruntime") is None:
         return None
     threads = ortcache.threads_here(entry["threads"])
     return None if threads is None else (entry, threads)
+
+
+#: ``PRISMA_ABU_MEMORY_MB``: the memory a stylize may take (default: 2 GiB or half the available memory, less)
+MEMORY_ENV = "PRISMA_ABU_MEMORY_MB"
+#: peak bytes per pixel, measured (multistyle26 through onnxruntime, 2 threads): a whole picture (1000x750 to
+#: 4000x3000: 376), a tile (its arena included: 0.9-1.0 kB), and the whole picture's own arrays beside the tiles
+WHOLE_BYTES, TILE_BYTES, PICTURE_BYTES = 380, 1000, 48
+#: tiles chosen for memory are at least this big (instance norm per tile changes the look of small ones)
+MIN_MEMORY_TILE = 512
+
+
+def memory_budget() -> int:
+    """Bytes a stylize may take: ``PRISMA_ABU_MEMORY_MB``, else 2 GiB or half the available memory (less)."""
+    given = os.environ.get(MEMORY_ENV)
+    if given:
+        try:
+            return max(1, int(float(given) * 2**20))
+        except ValueError:
+            raise InvalidParameterError(f"{MEMORY_ENV}: expected megabytes, got {given!r}") from None
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            available = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:")), None)
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None and hasattr(os, "sysconf"):
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            pass
+    return min(2 * 2**30, available // 2) if available else 2 * 2**30
+
+
+def resolve_tile(shape: tuple[int, ...], params: StylizeParams) -> StylizeParams:
+    """``params`` with the tile a photo of ``shape`` needs to stay within :func:`memory_budget` (``tile``
+    none and the whole picture over it); a given tile is kept. The picture records the tile chosen."""
+    if params.tile is not None:
+        return params
+    height, width = shape[:2]
+    if params.size is not None:
+        from ..ops.resize import longer_side_size
+
+        width, height = longer_side_size(shape, params.size)
+    budget = memory_budget()
+    if WHOLE_BYTES * height * width <= budget:
+        return params
+    side = max(MIN_MEMORY_TILE, math.isqrt(max(budget - PICTURE_BYTES * height * width, 0) // TILE_BYTES))
+    if side >= max(height, width):
+        return params
+    overlap = 64
+    counts = [-(-(n - overlap) // (side - overlap)) for n in (height, width)]  # tiles a side needs
+    even = max(-(-(n + (k - 1) * overlap) // k) for n, k in zip((height, width), counts))  # as even as they go
+    return params.replace(tile=max(MIN_MEMORY_TILE, even))
+
+
+def _overlap(params: StylizeParams) -> int:
+    """Tiles overlap 64 px; the knob allows tiles from 128 px, which need 129 for that, so small ones overlap less."""
+    return 64 if params.tile is None else min(64, (params.tile - 1) // 2)
 
 
 def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_image) -> np.ndarray:
@@ -183,9 +244,8 @@ def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_ima
     device = resolve_device(_device(params))
     x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), device)
     with torch.no_grad():
-        # the knob allows tiles from 128 px; the default 64 px overlap needs 129, so small tiles overlap less
-        overlap = 64 if params.tile is None else min(64, (params.tile - 1) // 2)
-        painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=overlap, precision=params.precision))
+        painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=_overlap(params),
+                                          precision=params.precision))
     if model_file is None and style_image is None and hasattr(net, "onnx_core") and hasattr(net, "onnx_style"):
         if run_plan(net, device, params.precision) == ("fp32", "onnxruntime"):
             _remember(params.model, net, x)
@@ -282,3 +342,19 @@ def model_files() -> list[tuple[str, str, int]]:
     suffixes = set(file_suffixes())
     found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     return [(str(p), p.suffix.lower().lstrip("."), p.stat().st_size) for p in found]
+
+
+def auto_precision_note() -> str:
+    """Why ``stylize --precision auto`` runs fp32 on the CPU (``prisma-abu doctor`` prints it).
+
+    Measured on an AMD EPYC with native bf16 (2 threads, interleaved, multistyle26:7 at 451 and 768 px):
+    torch bf16 autocast took 1.2x torch fp32's time and 2.9-3.7x onnxruntime's fp32 (which has no bf16
+    path here); ``bench/stylize.py`` measures it again. So ``auto`` is not calibrated per machine as the
+    backbones are: the fp32 graph in onnxruntime is the fastest path, and exact.
+    """
+    import importlib.util
+
+    runtime = "onnxruntime" if importlib.util.find_spec("onnxruntime") is not None else "torch (no onnxruntime)"
+    return (f"stylize --precision auto: fp32 on the CPU through {runtime} (torch bf16 autocast measured 1.2x "
+            "slower than torch fp32 and ~3x slower than onnxruntime fp32 on a CPU with native bf16; "
+            "bench/stylize.py re-measures); bf16 (fp16) autocast on a GPU")

@@ -85,10 +85,10 @@ def test_write_errors_from_the_os_are_one_line(tmp_path, capsys, monkeypatch):
 
     parser = cli.build_parser()
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
-    args = parser.parse_args(["mix", "x.png"])
+    args = parser.parse_args(["mix", "sample/chelsea.jpg"])  # an input that exists: main checks a lone one
     monkeypatch.setattr(parser, "parse_args", lambda argv: args)
     args.func = full
-    assert main(["mix", "x.png"]) == 2
+    assert main(["mix", "sample/chelsea.jpg"]) == 2
     line = _error_line(capsys)
     assert "out.png: no space left on the device" in line, line
 

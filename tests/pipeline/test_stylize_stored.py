@@ -84,9 +84,18 @@ def test_what_skips_the_stored_graph(cache):
     photo = _photo(140, 150)
     stylize(photo, StylizeParams(model="multistyle26:4"))
     assert stylize_and_say_how(photo, StylizeParams(model="multistyle26:4"))[1] is not None
-    for params in (StylizeParams(model="multistyle26:4", precision="bf16"),
-                   StylizeParams(model="multistyle26:4", tile=128)):
-        assert stylize_and_say_how(photo, params)[1] is None
+    assert stylize_and_say_how(photo, StylizeParams(model="multistyle26:4", precision="bf16"))[1] is None
+
+
+@pytest.mark.parametrize("tile", [128, 136])  # overlaps 63 and 64; 2x2 and uneven tiles
+def test_tiles_from_the_stored_graph_equal_the_torch_paths(cache, tile):
+    photo = _photo(150, 211)
+    params = StylizeParams(model="multistyle26:5", tile=tile)
+    torch_path, how = stylize_and_say_how(photo, params)
+    assert how is None
+    stored, how = stylize_and_say_how(photo, params)
+    assert how is not None and np.array_equal(torch_path, stored)
+    assert not np.array_equal(stored, stylize(photo, StylizeParams(model="multistyle26:5")))  # it did tile
 
 
 def _run(args, cache, code):

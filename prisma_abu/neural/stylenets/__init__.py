@@ -345,23 +345,6 @@ def _run_whole(net: StyleNet, image: torch.Tensor, precision: str, runtime: str)
             return net(image.float()).float()
 
 
-def _ramp(length: int, overlap: int, first: bool, last: bool) -> torch.Tensor:
-    """1-D blending weights of one tile: linear ramps over the overlaps."""
-    weight = torch.ones(length)
-    ramp = torch.linspace(0.0, 1.0, overlap + 2)[1:-1] if overlap else torch.empty(0)
-    if not first and overlap:
-        weight[:overlap] = ramp
-    if not last and overlap:
-        weight[-overlap:] = ramp.flip(0)
-    return weight
-
-
-def _starts(size: int, tile: int, overlap: int) -> list[int]:
-    if size <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, size - tile, step)) + [size - tile]
-    return sorted(set(starts))
 
 
 def stylize_tensor(net: StyleNet, image: torch.Tensor, *, tile: int | None = None, overlap: int = 64,
@@ -403,22 +386,15 @@ def stylize_tensor(net: StyleNet, image: torch.Tensor, *, tile: int | None = Non
     h, w = image.shape[-2:]
     if tile is None or (h <= tile and w <= tile):
         return _run_whole(net, image, precision, runtime).clamp(0.0, 255.0)
-    if tile < max(net.min_size, 2 * overlap + 1) or overlap < 0:
-        raise InvalidParameterError(
-            f"tile: expected tile >= {max(net.min_size, 2 * overlap + 1)} and overlap >= 0, "
-            f"got tile={tile}, overlap={overlap}"
-        )
+    from prisma_abu.neural.tiles import check_tile, pieces
+
+    check_tile(tile, overlap, net.min_size)
     out = torch.zeros(image.shape, dtype=torch.float32, device=image.device)
     total = torch.zeros((1, 1, h, w), dtype=torch.float32, device=image.device)
-    ys, xs = _starts(h, tile, overlap), _starts(w, tile, overlap)
-    for i, y in enumerate(ys):
-        for j, x in enumerate(xs):
-            piece = image[:, :, y:y + tile, x:x + tile]
-            result = _run_whole(net, piece, precision, runtime).float()
-            th, tw = piece.shape[-2:]
-            weight = _ramp(th, overlap, i == 0, i == len(ys) - 1)[:, None] * \
-                _ramp(tw, overlap, j == 0, j == len(xs) - 1)[None, :]
-            weight = weight.to(image.device)
-            out[:, :, y:y + th, x:x + tw] += result * weight
-            total[:, :, y:y + th, x:x + tw] += weight
+    for y, x, weight in pieces(h, w, tile, overlap):  # the weights the stored-graph path uses too
+        th, tw = weight.shape
+        result = _run_whole(net, image[:, :, y:y + th, x:x + tw], precision, runtime).float()
+        weight = torch.from_numpy(weight).to(image.device)
+        out[:, :, y:y + th, x:x + tw] += result * weight
+        total[:, :, y:y + th, x:x + tw] += weight
     return (out / total).clamp(0.0, 255.0)
