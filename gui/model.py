@@ -84,7 +84,7 @@ class MixModel(HasStrictTraits):
     enhance = Enum(*ENHANCE_PRESETS)
     enhance_p = Union(None, Range(0.0, 100.0))
     # -- dream --
-    compose = Enum("paste", "paint")
+    compose = Enum("paint", "paste")
     keep = Range(0.0, 1.0, _D.keep)
     softness = Range(0.0, 1.0, _D.softness)
     texture = Enum(*TEXTURE_CHOICES)

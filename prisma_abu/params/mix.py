@@ -95,10 +95,10 @@ class MixParams(Params):
                                    "(--guide stylized:MODEL: multistyle26:N, a blend, or a model file): the mask "
                                    "keeps the photo, the rest comes from its painted self", metavar="MODEL",
                                    group=_LOOK, legacy=None)
-    compose: str = knob("paste", "paste: the book's blend of the photo and the raw guide; paint: the photo "
-                         "painted by the arbitrary style network with the guide as its style, the photo blended "
-                         "back through a soft keep map", metavar="HOW", choices=("paste", "paint"),
-                         group=_LOOK)
+    compose: str = knob("paint", "paint: the photo painted by the arbitrary style network with the guide as its "
+                         "style (or by the --guide stylized:MODEL network), the photo blended back through a soft "
+                         "keep map (subject and faces); paste: the book's blend of the photo and the raw guide",
+                         metavar="HOW", choices=("paint", "paste"), group=_LOOK, legacy="paste")
     keep: float = knob(0.5, "with compose paint: how much photo the subject keeps over its painting (0: all "
                        "painting, 1: the photo)", metavar="SHARE", low=0.0, high=1.0, group=_LOOK)
     softness: float = knob(0.03, "with compose paint: the keep map's feathering, a fraction of the longer side",
@@ -175,16 +175,22 @@ class MixParams(Params):
     def given(cls, values: Mapping[str, Any]) -> dict[str, Any]:
         """Knob values as a user gave them (options, a batch's table), with the rule for ``auto``
         and ``texture``: a knob ``auto`` chooses (:attr:`AUTO_KNOBS`) turns ``auto`` off, a knob a
-        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too.
+        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too;
+        ``square`` with ``auto`` off (the book's squares, ``--square --no-auto``) composes as the
+        book did (``paste``) unless ``compose`` is given.
 
         >>> MixParams.given({"n3": 1})["auto"], MixParams.given({"n3": 1, "auto": True})["auto"]
         (False, True)
+        >>> MixParams.given({"square": True, "auto": False})["compose"]
+        'paste'
         """
         out = dict(cls.canonical(values))
         if "auto" not in out and any(name in out for name in cls.AUTO_KNOBS):
             out["auto"] = False
         if "texture" not in out and any(name in out for name in cls.TEXTURE_KNOBS):
             out["texture"] = None
+        if "compose" not in out and out.get("square") and out.get("auto") is False:
+            out["compose"] = "paste"
         return out
 
     @classmethod

@@ -52,9 +52,9 @@ def test_saliency_adds_up_with_the_classical_masks():
         pipeline.check_mask("salience")
 
 
-def test_the_default_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():
+def test_the_paste_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():
     photo, guide = read_image("sample/coffee.jpg"), read_image(SWIRL)
-    result = pipeline.mix(photo, guide, MixParams(size=120, layer=None))
+    result = pipeline.mix(photo, guide, MixParams(size=120, layer=None, compose="paste"))
     assert result.image.shape == (80, 120, 3)  # 600x400: the aspect kept
     keep = result.keep
     assert result.params.mask == "saliency" and not result.params.auto
@@ -97,7 +97,7 @@ def test_the_photos_aspect_is_kept_and_the_guide_covered_not_stretched():
     from prisma_abu.ops.resize import resize_cover
 
     cat, swirl = read_image("sample/chelsea.jpg"), read_image(SWIRL)  # 451x300, 480x480
-    params = MixParams(size=90, auto=False, n3=1, layer=None)
+    params = MixParams(size=90, auto=False, n3=1, layer=None, compose="paste")
     result = pipeline.mix(cat, swirl, params)
     assert result.image.shape == (59, 90, 3)  # int(300 * 90 / 451)
     np.testing.assert_array_equal(result.guide, np.uint8(resize_cover(swirl, (90, 59))))

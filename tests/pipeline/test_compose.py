@@ -40,3 +40,40 @@ def test_unknown_compose_and_keep_out_of_range_are_refused():
         MixParams(compose="glue")
     with pytest.raises(PrismaAbuError):
         MixParams(keep=1.5)
+
+
+def test_paint_is_the_default_and_the_books_doors_paste():
+    from prisma_abu.params.base import params_from_metadata
+    from prisma_abu.worker import PrismaWorker
+
+    assert MixParams().compose == "paint"
+    assert MixParams.book().compose == "paste"  # the book's knobs
+    assert PrismaWorker(MixParams()).params.compose == "paste"  # the façade whatever it is given
+    # the command line's --square --no-auto is the book's paste unless --compose is given
+    assert MixParams.given({"square": True, "auto": False})["compose"] == "paste"
+    assert MixParams.given({"square": True, "auto": False, "compose": "paint"})["compose"] == "paint"
+    assert "compose" not in MixParams.given({"square": True})  # auto on: the default
+    # a picture written before compose existed replays as it was made: pasted
+    old = {k: v for k, v in MixParams().to_dict().items() if k != "compose"}
+    assert params_from_metadata({"kind": "mix", **old}).compose == "paste"
+
+
+def test_the_default_mix_paints_the_whole_photo_softly():
+    photo = data.astronaut().astype(np.float32)
+    guide = np.asarray(Image.open("prisma_gd/swirl.jpg").convert("RGB"), np.float32)
+    result = mix(photo, guide, MixParams(size=96, layer=None))
+    assert result.params.compose == "paint" and result.weight is not None
+    w = result.weight
+    assert w.min() == 0.0 and 0.3 < w.max() <= 1.0  # the painting somewhere, the photo kept somewhere
+    assert 0.05 < ((w > 0.01) & (w < w.max() - 0.01)).mean()  # a soft edge, not a cut
+    src, blended = result.source.astype(np.float32), result.blended.astype(np.float32)
+    assert np.abs(blended - src)[w < 0.01].mean() > 20  # where nothing is kept: not the photo
+    # nowhere the raw guide: the guide's own pixels are not pasted
+    assert np.abs(blended - result.guide.astype(np.float32)).mean() > 20
+
+
+def test_a_tiny_picture_is_painted_too():
+    photo = data.astronaut().astype(np.float32)
+    guide = np.asarray(Image.open("prisma_gd/swirl.jpg").convert("RGB"), np.float32)
+    result = mix(photo, guide, MixParams(size=24, layer=None, auto=False, n2=5, n3=20))
+    assert result.image.shape == (24, 24, 3) and result.weight is not None
