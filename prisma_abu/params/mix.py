@@ -104,8 +104,9 @@ class MixParams(Params):
     softness: float = knob(0.03, "with compose paint: the keep map's feathering, a fraction of the longer side",
                            metavar="FRACTION", low=0.0, high=1.0, group=_LOOK)
     texture: str | None = knob("auto", "a named brush texture: fine, strokes or bold (each a backbone, layer "
-                               "and dream steps; it sets them); auto: the one auto picks for the photo (strokes "
-                               "when auto is off); none: backbone, layer, iter_n, octave_n, step_size and "
+                               "and dream steps; it sets them); auto: with compose paint the painting's own (no "
+                               "dream), with paste the one auto picks for the photo (strokes when auto is off); "
+                               "none: backbone, layer, iter_n, octave_n, step_size and "
                                "dream_scale as given (a layer other than auto turns it off too)",
                                metavar="NAME", choices=("auto", *TEXTURES), group=_DREAM, legacy=None)
     layer: str | None = knob("auto", "the layer the short dream amplifies (the original's nbk); auto: the "
@@ -161,13 +162,16 @@ class MixParams(Params):
         The preset's fields (:data:`TEXTURE_FIELDS`) replace these, and
         ``texture`` becomes None, so the result renders the same whatever
         the presets become later. ``"auto"`` stands for ``strokes`` here (the
-        pipeline's ``auto`` may pick another before calling this). No preset
-        (None), no dream (``layer=None``) or a layer given (not ``"auto"``):
-        the knobs as they are.
+        pipeline's ``auto`` may pick another before calling this), and with
+        ``compose="paint"`` for no dream (``layer=None``: the painting's own
+        brush texture). No preset (None), no dream (``layer=None``) or a layer
+        given (not ``"auto"``): the knobs as they are.
         """
         name = self.texture if name is None else name
         if name is None or self.layer != "auto":  # no dream, or a layer given: no preset
             return self if self.texture is None else self.replace(texture=None)
+        if name == "auto" and self.compose == "paint":
+            return self.replace(texture=None, layer=None)
         preset = TEXTURES["strokes" if name == "auto" else name]
         return self.replace(texture=None, **preset)
 

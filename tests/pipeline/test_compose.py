@@ -77,3 +77,18 @@ def test_a_tiny_picture_is_painted_too():
     guide = np.asarray(Image.open("prisma_gd/swirl.jpg").convert("RGB"), np.float32)
     result = mix(photo, guide, MixParams(size=24, layer=None, auto=False, n2=5, n3=20))
     assert result.image.shape == (24, 24, 3) and result.weight is not None
+
+
+def test_the_default_mix_is_stored_and_replays_exactly(tmp_path):
+    from prisma_abu.io import read_image, read_metadata
+    from prisma_abu.jobs import Job, job_from_metadata, render, run_job
+    from prisma_abu.params.base import params_from_metadata
+
+    job = Job("mix", MixParams(size=96), {"source": "sample/astronaut.jpg", "guide": "prisma_gd/swirl.jpg"})
+    out = run_job(job, tmp_path / "a.png")
+    meta = read_metadata(out)
+    stored = params_from_metadata(meta["params"])
+    assert stored.compose == "paint" and stored.mask == "saliency" and stored.layer is None and not stored.auto
+    again = render(job_from_metadata(meta, picture=out))
+    np.testing.assert_array_equal(again, read_image(out))
+    np.testing.assert_array_equal(render(Job("mix", stored, job.inputs)), again)
