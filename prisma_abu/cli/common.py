@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import InvalidParameterError
-from ..params import Knob, Params, knobs
-from ..params.base import load_text
+from ..params import Knob, Params, knobs, load_text
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
            "given_fields",

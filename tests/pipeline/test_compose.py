@@ -92,3 +92,31 @@ def test_the_default_mix_is_stored_and_replays_exactly(tmp_path):
     again = render(job_from_metadata(meta, picture=out))
     np.testing.assert_array_equal(again, read_image(out))
     np.testing.assert_array_equal(render(Job("mix", stored, job.inputs)), again)
+
+
+def test_a_face_is_subject_with_its_head_and_shoulders_and_shelves_are_not_a_face():
+    from prisma_abu.pipeline.masking import face_boxes
+
+    astronaut = data.astronaut().astype(np.float32)
+    (r, c, h, w), = face_boxes(astronaut, (480, 480))  # one face, on the astronaut's head
+    assert 30 < r < 110 and 130 < c < 230 and 50 < h < 130
+    assert face_boxes(data.stereo_motorcycle()[0].astype(np.float32), (320, 480)) == []  # 4 neighbours found one
+    guide = np.asarray(Image.open("prisma_gd/swirl.jpg").convert("RGB"), np.float32)
+    weight = mix(astronaut, guide, MixParams(size=160, layer=None, keep=0.0)).weight  # only faces keep photo
+    s = 160 / 480
+    face = weight[round(r * s):round((r + h) * s), round(c * s):round((c + w) * s)]
+    shoulders = weight[round((r + 1.6 * h) * s):round((r + 2.2 * h) * s), round(c * s):round((c + w) * s)]
+    assert face.mean() > 0.7 and shoulders.mean() > 0.5  # head and shoulders kept
+    assert weight[:30, :30].max() < 0.05 and weight[:30, -30:].max() < 0.05  # not the rest
+
+
+def test_the_photos_fine_detail_survives_where_the_painting_lost_it():
+    from prisma_abu.pipeline.mix import paint_blend
+
+    photo = data.astronaut()[::4, ::4].astype(np.float32)
+    flat = np.full_like(photo, 128.0)  # a painting without any of the photo's edges
+    out = paint_blend(photo, flat, np.zeros(photo.shape[:2], np.float32))
+    assert edge_correlation(photo, out) > 0.5
+    assert abs(float(out.mean()) - 128.0) < 3  # detail, not the photo's colours or light
+    kept = paint_blend(photo, flat, np.ones(photo.shape[:2], np.float32))
+    np.testing.assert_allclose(kept, photo, atol=1e-3)  # weight 1: the photo itself
