@@ -112,8 +112,8 @@ def look(out: Path) -> Path:
     from prisma_abu.params import MixParams, StylizeParams
 
     guide = read_image(ROOT / "prisma_gd" / "swirl.jpg")
-    titles = ("photo", "keep map (white: the photo shows through)", "prisma-abu mix PHOTO --guide swirl.jpg",
-              "prisma-abu stylize --model arbitrary")
+    titles = ("photo", "keep map (white: the photo)", "mix PHOTO --guide swirl.jpg",
+              "stylize --model arbitrary")
     tile = 240
     rows = []
     for name in PHOTOS:

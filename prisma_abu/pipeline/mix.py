@@ -200,7 +200,8 @@ def painting(src: np.ndarray, guide: np.ndarray, params: MixParams) -> np.ndarra
     h, w = src.shape[:2]
     scale = max(1.0, PAINT_MIN_SIDE / min(h, w))
     work = src if scale == 1 else resize_image(src, base_width=round(w * scale), height=round(h * scale))
-    painted = stylize(work, StylizeParams(model="arbitrary", device=params.device), style_image=guide)
+    style = np.array(guide, np.float32)  # a copy: a read-only guide (the window's cache) is fine
+    painted = stylize(work, StylizeParams(model="arbitrary", device=params.device), style_image=style)
     return (painted if scale == 1 else resize_image(painted, base_width=w, height=h)).astype(np.float32)
 
 
