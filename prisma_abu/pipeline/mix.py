@@ -211,10 +211,14 @@ def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
 
     ``params.keep`` on the blend's keep map, ``FACE_KEEP`` on every detected face's head and
     shoulders (found on ``photo``, the photo as given; default ``src``), both feathered by a
-    Gaussian of ``params.softness`` times the longer side; 0 (the painting) elsewhere.
+    Gaussian of ``params.softness`` times the longer side, then refined by a guided filter of that
+    radius (:func:`~prisma_abu.ops.blend.guided_filter`: the soft edge follows the photo's edges);
+    0 (the painting) elsewhere.
     """
     from scipy.ndimage import gaussian_filter
 
+    from ..ops.blend import guided_filter
+    from ..ops.color import to_grey
     from ..ops.faces import head_and_shoulders
     from .masking import face_boxes
 
@@ -226,7 +230,10 @@ def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
     if sigma > 0:
         soft = gaussian_filter(soft, sigma) if soft.any() else soft
         faces = gaussian_filter(faces, sigma) if faces.any() else faces
-    return np.maximum(params.keep * np.clip(soft, 0, 1), FACE_KEEP * np.clip(faces, 0, 1)).astype(np.float32)
+    weight = np.maximum(params.keep * np.clip(soft, 0, 1), FACE_KEEP * np.clip(faces, 0, 1)).astype(np.float32)
+    if sigma >= 1 and weight.any():
+        weight = guided_filter(to_grey(src), weight, round(sigma))
+    return weight
 
 
 def paint_blend(src: np.ndarray, painted: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -120,3 +120,19 @@ def test_the_photos_fine_detail_survives_where_the_painting_lost_it():
     assert abs(float(out.mean()) - 128.0) < 3  # detail, not the photo's colours or light
     kept = paint_blend(photo, flat, np.ones(photo.shape[:2], np.float32))
     np.testing.assert_allclose(kept, photo, atol=1e-3)  # weight 1: the photo itself
+
+
+def test_the_guided_filter_snaps_a_blurred_edge_to_the_photos_edge():
+    from scipy.ndimage import gaussian_filter
+
+    from prisma_abu.ops.blend import guided_filter
+
+    photo = np.zeros((64, 64), np.float32)
+    photo[:, 32:] = 1.0  # an edge at column 32
+    blurred = gaussian_filter(photo, 6)  # a keep map whose edge is soft
+    refined = guided_filter(photo, blurred, 8)
+    step = float(refined[:, 32].mean() - refined[:, 31].mean())
+    assert step > 0.3 > float(blurred[:, 32].mean() - blurred[:, 31].mean())  # the soft edge snaps to the photo's
+    assert refined.min() >= 0 and refined.max() <= 1
+    with pytest.raises(PrismaAbuError):
+        guided_filter(photo, blurred[:10], 8)
