@@ -1,6 +1,7 @@
-"""abu's Prisma as a pipeline: mask, convolution-weighted blend with a guide,
-enhance preset, short dream on a shallow layer. Arrays and :class:`MixParams`
-in, arrays out; nothing here reads or writes files.
+"""abu's Prisma as a pipeline: the photo painted in the guide's manner with the photo blended back
+through a soft keep map (``compose="paint"``, the default), or the book's mask and convolution-weighted
+paste of the raw guide (``compose="paste"``); then an enhance preset and a short dream on a shallow
+layer. Arrays and :class:`MixParams` in, arrays out; nothing here reads or writes files.
 """
 
 from __future__ import annotations
@@ -287,7 +288,8 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
         mask: np.ndarray | None = None, plain_dream_without_guide: bool = True,
         guide_model_file: str | None = None,
         callback: Callback | None = None) -> MixResult:
-    """abu's Prisma: keep the photo where the mask says, take the guide elsewhere, then dream.
+    """abu's Prisma: the photo painted in the guide's manner, the photo kept where the mask (and a
+    face) says — softly with ``compose="paint"``, the raw guide pasted elsewhere with ``"paste"`` — then dream.
 
     Parameters
     ----------
