@@ -35,6 +35,15 @@ def test_paint_keeps_the_face_better_than_paste(results):
     assert paint > 0.6 > paste
 
 
+def test_paint_moves_the_colours_toward_the_guides(results):
+    from prisma_abu.ops.measure import colour_moved
+
+    src = results["paint"].source.astype(np.float32)
+    guide = results["paint"].guide.astype(np.float32)
+    paint = colour_moved(src, results["paint"].image.astype(np.float32), guide)
+    assert paint > 0.55  # the guide's painting, not a recoloured photo (issue 19's goal: 0.5)
+
+
 def test_unknown_compose_and_keep_out_of_range_are_refused():
     with pytest.raises(PrismaAbuError):
         MixParams(compose="glue")
