@@ -2,14 +2,18 @@
 
 Prints medians of ``--repeats`` runs, in one process:
 
-* the default mix now (``auto``: the subject found by the classifier, mask and
-  blend chosen; the default texture), chelsea at 480 px with its aspect, and
-  the saliency mask alone (class activation map + cleaning, nothing cached);
+* the default mix now (``compose="paint"``: the photo painted by the arbitrary
+  network with the guide as its style, ``auto``'s subject and the faces kept
+  through a soft keep map, no dream), chelsea at 480 px with its aspect, warm
+  (the photo's subject and faces remembered, as in the window) and cold (a new
+  photo each time: nothing remembered); its parts: the painting, the face
+  search, the keep map; and the saliency mask alone (class activation map +
+  cleaning, nothing cached);
 * the book's mix (``MixParams.book()``: 480x480, Otsu mask, amplification on
   efficientnet_lite0, 10 iterations x 4 octaves), the masks + blend alone,
   and beside them the original's convolve2d formulation of the blend.
 
-Goals on a 2-core machine: default mix <= 1.0 s, saliency mask <= 100 ms,
+Goals on a 2-core machine: default mix <= 1.0 s (issue 19), saliency mask <= 100 ms,
 the book's masks + blend <= 20 ms.
 
     python bench/mix.py [--repeats 5] [--threads N]
@@ -66,7 +70,21 @@ def main() -> None:
         masking._CACHE.clear()
         masking.subject_mask(source, result.image.shape[:2])
 
+    def cold():
+        masking._CACHE.clear()
+        masking._FACES.clear()
+        pipeline.mix(source, guide, default)
+
+    def faces():
+        masking._FACES.clear()
+        masking.face_boxes(source, result.image.shape[:2])
+
     now = _median(lambda: pipeline.mix(source, guide, default), args.repeats)
+    now_cold = _median(cold, args.repeats)
+    src0, _ = pipeline.prepare_mix(source, guide, default)
+    paint = _median(lambda: _mix_module.painting(src0, guide, default), args.repeats)
+    face = _median(faces, args.repeats)
+    weight = _median(lambda: _mix_module.keep_weight(src0, result.keep, result.params, photo=source), args.repeats)
     sal = _median(saliency, args.repeats)
     src, gd = pipeline.prepare_mix(source, guide, params)
 
@@ -88,8 +106,12 @@ def main() -> None:
 
     h, w = result.image.shape[:2]
     print(f"mix, medians of {args.repeats}, {torch.get_num_threads()} torch threads")
-    print(f"  default mix {w}x{h} (auto + texture)          {now:8.3f} s   goal <= 1.0 s")
+    print(f"  default mix {w}x{h} (paint, auto), warm       {now:8.3f} s   goal <= 1.0 s")
+    print(f"  default mix, cold (subject and faces found)  {now_cold:8.3f} s")
     print(f"    {pipeline.describe_choices(result.params)}")
+    print(f"  the painting (arbitrary network)          {paint * 1000:8.1f} ms")
+    print(f"  the face search                           {face * 1000:8.1f} ms")
+    print(f"  the keep map (feathered, faces)           {weight * 1000:8.1f} ms")
     print(f"  saliency mask (classifier + cleaning)    {sal * 1000:8.1f} ms   goal <= 100 ms")
     print(f"the book's mix 480x480, efficientnet_lite0 layer {pipeline.prisma_layer(params.backbone)}, "
           f"precision {params.precision}")

@@ -67,6 +67,8 @@ def option_words(params: MixParams) -> list[str]:
         words += _words("auto", True)
     if named & set(MixParams.TEXTURE_KNOBS) and "texture" not in named and params.texture is not None:
         words += _words("texture", params.texture)
+    if params.square and not params.auto and "compose" not in named:  # --square --no-auto alone pastes
+        words += _words("compose", params.compose)
     return words
 
 

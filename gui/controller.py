@@ -190,7 +190,8 @@ class PrismaController(Controller):
 
     @observe("model.knobs:*,model.knobs,model.source,model.guide", post_init=True)
     def _knobs_changed(self, event) -> None:
-        if event.name in ("mask_choices", "layer_choices", "backbone_choices"):
+        if event.name in ("mask_choices", "layer_choices", "backbone_choices", "showing_choices") \
+                or self.model.knobs.showing_choices:  # auto's choices shown in its knobs: nothing new
             return
         if self.live_preview:
             self.request_preview()
@@ -312,13 +313,13 @@ class PrismaController(Controller):
         took = time.perf_counter() - started
         self.last_render_seconds = took
         what = "preview" if kind == "preview" else "full picture"
-        hint = " (Render for the full size)" if kind == "preview" and params.size < \
-            self.model.knobs.size else ""
+        hint = " (Render for the full size)" if kind == "preview" and params.size < self.model.knobs.size else ""
         chose = ""
         if params.auto and result.params is not None:
             from prisma_abu.pipeline import describe_choices
-
             chose = "  ·  " + describe_choices(result.params)
+            if self.model.knobs.auto:  # auto's values shown in its knobs: edit one and the rest stay
+                self.model.knobs.show_choices(result.params, params.size / self.model.knobs.size)
         self.show_status(f"{what} {w}x{h} in {took:.1f} s{hint}{chose}")
 
     @observe("render_button")

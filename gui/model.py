@@ -84,7 +84,7 @@ class MixModel(HasStrictTraits):
     enhance = Enum(*ENHANCE_PRESETS)
     enhance_p = Union(None, Range(0.0, 100.0))
     # -- dream --
-    compose = Enum("paste", "paint")
+    compose = Enum("paint", "paste")
     keep = Range(0.0, 1.0, _D.keep)
     softness = Range(0.0, 1.0, _D.softness)
     texture = Enum(*TEXTURE_CHOICES)
@@ -114,6 +114,8 @@ class MixModel(HasStrictTraits):
 
     #: set while knobs are set together (parameters loaded): the auto/texture rule below holds back
     _applying = Bool(False)
+    #: set while auto's choices are shown in its knobs (the window renders nothing new for them)
+    showing_choices = Bool(False)
 
     def __init__(self, **traits: Any) -> None:
         backbone = traits.pop("backbone", _D.backbone)
@@ -193,6 +195,23 @@ class MixModel(HasStrictTraits):
             self.trait_set(**values)
         finally:
             self._applying = False
+
+    def show_choices(self, chosen: MixParams, ratio: float = 1.0) -> None:
+        """Show the values ``auto`` chose (``chosen``: a result's parameters) in its knobs; ``auto`` stays on.
+
+        ``ratio`` is the rendered size over the knobs' (a preview's windows are scaled back). Then a
+        knob set by hand turns ``auto`` off and the others keep what auto chose.
+        """
+        values = {name: getattr(chosen, name) for name in MixParams.AUTO_KNOBS}
+        for name in ("n1", "n2", "n3"):
+            values[name] = max(1, round(values[name] / ratio))
+        self.showing_choices = self._applying = True  # (in this order: the window ignores both)
+        try:
+            if chosen.mask not in self.mask_choices:
+                self.mask_choices = [*self.mask_choices, chosen.mask]
+            self.trait_set(**values)
+        finally:
+            self._applying = self.showing_choices = False
 
     def _set_layer(self, layer: str | None) -> None:
         if layer not in self.layer_choices:

@@ -127,7 +127,7 @@ class PrismaMaster:
         """
         masks = list(ORIGINAL_MASKS) if mask_func_str is None else [mask_func_str]
         # the book's pictures: squares, the knobs as given (no auto, no texture preset) unless **params says
-        fixed = {"square": True, "auto": False, "texture": None,
+        fixed = {"square": True, "auto": False, "texture": None, "compose": "paste",
                  "n1": n1, "n2": n2, "n3": n3, "dd": _flag("dd_factor", dd_factor), "std_factor": std_factor,
                  "loop_factor": loop_factor, "convd_median_factor": convd_median_factor,
                  "convd_big_factor": convd_big_factor, "cb": _flag("cb", cb), **params}

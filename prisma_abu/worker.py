@@ -59,7 +59,8 @@ class PrismaWorker:
     params : MixParams, optional
         Defaults for every knob the methods do not take as arguments (the
         pictures are always the book's squares, without ``auto`` or a texture
-        preset: ``square``, ``auto`` and ``texture`` are set so). Without
+        preset, the raw guide pasted: ``square``, ``auto``, ``texture`` and
+        ``compose`` are set so). Without
         them, the book's network when the user has it: ``bvlc_googlenet``
         (its ``conv2/3x3_reduce``) when ``bvlc_googlenet.caffemodel`` is in the
         model folder, else the embedded EfficientNet-Lite0.
@@ -71,8 +72,8 @@ class PrismaWorker:
 
     def __init__(self, params: MixParams | None = None, *, seed: int | None = None,
                  show_func: Callable[[np.ndarray], None] | None = None) -> None:
-        # the book's behaviour whatever the params say: a square, no auto, no texture preset
-        self.params = (params or _book_params()).replace(square=True, auto=False, texture=None)
+        # the book's behaviour whatever the params say: a square, no auto, no texture preset, the raw guide pasted
+        self.params = (params or _book_params()).replace(square=True, auto=False, texture=None, compose="paste")
         self.rng = np.random.default_rng(self.params.seed if seed is None else seed)
         self.shown: list[np.ndarray] = []
         self.show_func = show_func or self.shown.append

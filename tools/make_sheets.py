@@ -2,14 +2,16 @@
 
     python tools/make_sheets.py textures [OUT.png]   # docs/textures.png: every embedded backbone's
                                                      # shallow layers, and the presets, on every photo
-    python tools/make_sheets.py look [OUT.png]       # docs/look.png: the default mix of every photo
-                                                     # with two guides
+    python tools/make_sheets.py look [OUT.png]       # docs/look.png: every photo, its keep map, its
+                                                     # default mix and its stylize with the swirl guide
 
 textures: each photo's default blend (auto's mask, the swirl guide, no dream) at 320 px, then dreamed
 on one shallow layer with the 0.1.0 dream (10 steps x 4 octaves, step 1.5), or with a texture preset;
 each cell a 1:1 crop from the middle, so the grain is as it is in the picture. The seconds are those of
 the dream on that photo, in this process (one torch thread).
-look: ``prisma-abu mix PHOTO --guide GUIDE`` (every default) at 480 px.
+look: per bundled photo, the photo at 480 px, the default mix's keep map (how much photo shows through
+the painting), ``prisma-abu mix PHOTO --guide prisma_gd/swirl.jpg`` (every default) and
+``prisma-abu stylize PHOTO --model arbitrary --style-image prisma_gd/swirl.jpg`` at the same size.
 """
 
 from __future__ import annotations
@@ -107,33 +109,30 @@ def _mix_module():
 def look(out: Path) -> Path:
     from prisma_abu import pipeline
     from prisma_abu.io import read_image
-    from prisma_abu.params import MixParams
+    from prisma_abu.params import MixParams, StylizeParams
 
-    guides = ("swirl", "stained_glass")
-    tile = 300
+    guide = read_image(ROOT / "prisma_gd" / "swirl.jpg")
+    titles = ("photo", "keep map (white: the photo)", "mix PHOTO --guide swirl.jpg",
+              "stylize --model arbitrary")
+    tile = 240
     rows = []
     for name in PHOTOS:
-        photo = read_image(ROOT / "sample" / f"{name}.jpg")
-        cells = [photo]
-        notes = []
-        for g in guides:
-            result = pipeline.mix(photo, read_image(ROOT / "prisma_gd" / f"{g}.jpg"), MixParams())
-            cells.append(result.image)
-            notes.append(pipeline.describe_choices(result.params))
-        rows.append((name, cells, notes))
-        print(name, notes[0], flush=True)
-    heights = [max(int(tile * c.shape[0] / c.shape[1]) for c in cells) for _, cells, _ in rows]
-    sheet = Image.new("RGB", (3 * (tile + 6) + 6, 26 + sum(h + 22 for h in heights)), (250, 250, 250))
+        result = pipeline.mix(read_image(ROOT / "sample" / f"{name}.jpg"), guide, MixParams())
+        keep = np.repeat(np.uint8(np.round(result.weight * 255))[:, :, None], 3, axis=2)
+        painted = pipeline.stylize(result.source, StylizeParams(model="arbitrary"), style_image=guide)
+        rows.append((name, [result.source, keep, result.image, painted], pipeline.describe_choices(result.params)))
+        print(name, rows[-1][2], flush=True)
+    heights = [int(tile * cells[0].shape[0] / cells[0].shape[1]) for _, cells, _ in rows]
+    sheet = Image.new("RGB", (4 * (tile + 6) + 6, 26 + sum(h + 22 for h in heights)), (250, 250, 250))
     draw = ImageDraw.Draw(sheet)
-    for i, title in enumerate(("photo", "--guide prisma_gd/swirl.jpg", "--guide prisma_gd/stained_glass.jpg")):
-        draw.text((6 + i * (tile + 6), 6), title, fill=(0, 0, 0))
+    for i, title in enumerate(titles):
+        draw.text((6 + i * (tile + 6), 6), title[:40], fill=(0, 0, 0))
     y = 26
-    for (name, cells, notes), h in zip(rows, heights):
+    for (name, cells, note), h in zip(rows, heights):
         for i, cell in enumerate(cells):
-            picture = Image.fromarray(np.uint8(cell)).resize((tile, int(tile * cell.shape[0] / cell.shape[1])),
-                                                             Image.Resampling.LANCZOS)
+            picture = Image.fromarray(np.uint8(cell)).resize((tile, h), Image.Resampling.LANCZOS)
             sheet.paste(picture, (6 + i * (tile + 6), y))
-        draw.text((6, y + h + 4), f"{name}: {notes[0]}"[:150], fill=(60, 60, 60))
+        draw.text((6, y + h + 4), f"{name}: {note}"[:160], fill=(60, 60, 60))
         y += h + 22
     return _save(sheet, out)
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 from ..data import find_picture
 from ..errors import InvalidParameterError
-from ..params import Knob, Params, knobs
+from ..params import Knob, Params, knobs, load_text
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
            "given_fields", "check_lone_input", "VIDEO_INPUT_SUFFIXES",
@@ -154,8 +154,8 @@ def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: A
     """The parameter object the options describe (unset options keep the defaults, or the --params file's).
 
     A class with ``given`` (mix) applies its rule: a knob ``auto`` or a
-    ``texture`` chooses, given here, turns that choice off (unless ``--auto``
-    or ``--texture`` is given too).
+    ``texture`` chooses, given here or in the ``--params`` file, turns that
+    choice off (unless ``auto`` or ``texture`` is given too).
     """
     values = {k[2:]: (None if v is NONE else v) for k, v in vars(args).items()
               if k.startswith("p_") and v is not None}
@@ -164,12 +164,15 @@ def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: A
         values = cls.given(values)
     if getattr(args, "params", None):
         base = _load_params_file(cls, args.params)
-        return base.replace(**values)
+        if hasattr(cls, "given"):  # so does one the file gives (its mask is not silently replaced)
+            base = cls.given(base)
+        return cls.from_dict({**base, **values})
     return cls.from_dict(values)
 
 
-def _load_params_file(cls: type[Params], path: str) -> Params:
-    """Parameters from a .toml / .json file, or from the metadata of a picture prisma-abu wrote."""
+def _load_params_file(cls: type[Params], path: str) -> dict[str, Any]:
+    """Parameter values (checked) from a .toml / .json file, or from the metadata of a picture prisma-abu
+    wrote: only the knobs the file gives."""
     from ..io import WRITABLE_SUFFIXES, read_metadata
 
     p = Path(path)
@@ -180,12 +183,15 @@ def _load_params_file(cls: type[Params], path: str) -> Params:
         if not isinstance(data, dict) or data.get("kind") != cls.kind:
             raise InvalidParameterError(f"{p}: carries no {cls.kind} parameters; expected a picture made by "
                                         f"prisma-abu {cls.kind}")
-        return cls.from_dict(data)
+        cls.from_dict(data)  # checked
+        return cls.canonical(data)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidParameterError(f"{p}: is not UTF-8 text; expected a .toml or .json parameter file") from None
-    return cls.from_toml(text) if p.suffix.lower() == ".toml" else cls.from_json(text)
+    data = load_text(text, "toml" if p.suffix.lower() == ".toml" else "json")
+    cls.from_dict(data)  # checked
+    return cls.canonical(data)
 
 
 # --- shared by the commands ---------------------------------------------------------------------

@@ -80,6 +80,12 @@ def _stylized_guide(params: MixParams, model: str) -> tuple[MixParams, dict[str,
 
     if not model:
         raise InvalidParameterError("--guide stylized: expected a model after it, e.g. stylized:multistyle26:7")
+    name, _, painting = model.partition(":")
+    if name.strip().lower() == "arbitrary":  # the arbitrary network paints in the manner of a painting
+        if not painting:
+            raise InvalidParameterError("--guide stylized:arbitrary: expected a painting after it, e.g. "
+                                        "stylized:arbitrary:prisma_gd/swirl.jpg (as --guide PAINTING)")
+        return params.replace(compose="paint", guide_model=None), {"guide": find_picture(painting)}
     if is_builtin(model):
         return params.replace(guide_model=model), {"guide": None}
     path = Path(model).expanduser()
@@ -151,10 +157,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_cmd_dream)
 
     for name, helptext, description in (
-            ("mix", "abu's Prisma: mask, blend with a guide, enhance, a short dream",
-             "abu's Prisma on each photo: a mask keeps the photo where it matters, the guide fills the rest "
-             "(convolution-weighted, n1/n2/n3), an enhance preset, then a short dream on a shallow layer adds "
-             "the brush texture."),
+            ("mix", "abu's Prisma: the photo painted in the guide's manner, its subject kept",
+             "abu's Prisma on each photo: the whole photo painted in the guide's manner (--compose paint, the "
+             "default) and the photo blended back softly where a mask finds the subject and faces; --compose "
+             "paste: the book's, the raw guide fills what the mask leaves (convolution-weighted, n1/n2/n3); "
+             "then an enhance preset and a short dream on a shallow layer (--texture)."),
             ("mask", "the mask mix would use, as a picture", "The mask mix would use for each photo (white: "
              "the photo is kept)."),
             ("features", "the Harris corners (blue) and their sub-pixel refinements (red +)",
@@ -163,9 +170,10 @@ def register(sub: Any) -> None:
                            epilog=_MIX_EPILOG if name == "mix" else None)
         add_common_options(p, inputs="PHOTO")
         if name == "mix":
-            p.add_argument("--guide", metavar="PICTURE", type=find_picture, help="the guide picture that fills what the mask "
-                                                               "leaves; stylized:MODEL: the photo itself painted "
-                                                               "by a style network; none: a plain dream of the photo")
+            p.add_argument("--guide", metavar="PICTURE", type=find_picture,
+                           help="the guide picture (the painting's style; with --compose paste what fills what "
+                                "the mask leaves); stylized:MODEL: the photo itself painted by a style network "
+                                "(stylized:arbitrary:PAINTING as PAINTING); none: a plain dream of the photo")
         add_params_arguments(p, MixParams)
         if name == "mix":
             _add_force(p)

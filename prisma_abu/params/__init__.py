@@ -19,7 +19,8 @@ True
 
 from __future__ import annotations
 
-from .base import NO_LEGACY, Knob, Params, knob, knobs, param_kinds, params_from_dict, params_from_metadata, register_kind
+from .base import (NO_LEGACY, Knob, Params, knob, knobs, load_text, param_kinds, params_from_dict,
+                   params_from_metadata, register_kind)
 from .dream import OBJECTIVES, PRECISIONS, DreamParams
 from .mix import TEXTURES, MixParams
 from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
@@ -32,4 +33,4 @@ _Params = Params
 __all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams", "TrainStyleParams",
            "STYLIZE_PRECISIONS", "PRECISIONS",
            "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
-           "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES"]
+           "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES", "load_text"]

@@ -95,17 +95,18 @@ class MixParams(Params):
                                    "(--guide stylized:MODEL: multistyle26:N, a blend, or a model file): the mask "
                                    "keeps the photo, the rest comes from its painted self", metavar="MODEL",
                                    group=_LOOK, legacy=None)
-    compose: str = knob("paste", "paste: the book's blend of the photo and the raw guide; paint: the photo "
-                         "painted by the arbitrary style network with the guide as its style, the photo blended "
-                         "back through a soft keep map", metavar="HOW", choices=("paste", "paint"),
-                         group=_LOOK)
+    compose: str = knob("paint", "paint: the photo painted by the arbitrary style network with the guide as its "
+                         "style (or by the --guide stylized:MODEL network), the photo blended back through a soft "
+                         "keep map (subject and faces); paste: the book's blend of the photo and the raw guide",
+                         metavar="HOW", choices=("paint", "paste"), group=_LOOK, legacy="paste")
     keep: float = knob(0.5, "with compose paint: how much photo the subject keeps over its painting (0: all "
                        "painting, 1: the photo)", metavar="SHARE", low=0.0, high=1.0, group=_LOOK)
     softness: float = knob(0.03, "with compose paint: the keep map's feathering, a fraction of the longer side",
                            metavar="FRACTION", low=0.0, high=1.0, group=_LOOK)
     texture: str | None = knob("auto", "a named brush texture: fine, strokes or bold (each a backbone, layer "
-                               "and dream steps; it sets them); auto: the one auto picks for the photo (strokes "
-                               "when auto is off); none: backbone, layer, iter_n, octave_n, step_size and "
+                               "and dream steps; it sets them); auto: with compose paint the painting's own (no "
+                               "dream), with paste the one auto picks for the photo (strokes when auto is off); "
+                               "none: backbone, layer, iter_n, octave_n, step_size and "
                                "dream_scale as given (a layer other than auto turns it off too)",
                                metavar="NAME", choices=("auto", *TEXTURES), group=_DREAM, legacy=None)
     layer: str | None = knob("auto", "the layer the short dream amplifies (the original's nbk); auto: the "
@@ -161,13 +162,16 @@ class MixParams(Params):
         The preset's fields (:data:`TEXTURE_FIELDS`) replace these, and
         ``texture`` becomes None, so the result renders the same whatever
         the presets become later. ``"auto"`` stands for ``strokes`` here (the
-        pipeline's ``auto`` may pick another before calling this). No preset
-        (None), no dream (``layer=None``) or a layer given (not ``"auto"``):
-        the knobs as they are.
+        pipeline's ``auto`` may pick another before calling this), and with
+        ``compose="paint"`` for no dream (``layer=None``: the painting's own
+        brush texture). No preset (None), no dream (``layer=None``) or a layer
+        given (not ``"auto"``): the knobs as they are.
         """
         name = self.texture if name is None else name
         if name is None or self.layer != "auto":  # no dream, or a layer given: no preset
             return self if self.texture is None else self.replace(texture=None)
+        if name == "auto" and self.compose == "paint":
+            return self.replace(texture=None, layer=None)
         preset = TEXTURES["strokes" if name == "auto" else name]
         return self.replace(texture=None, **preset)
 
@@ -175,16 +179,22 @@ class MixParams(Params):
     def given(cls, values: Mapping[str, Any]) -> dict[str, Any]:
         """Knob values as a user gave them (options, a batch's table), with the rule for ``auto``
         and ``texture``: a knob ``auto`` chooses (:attr:`AUTO_KNOBS`) turns ``auto`` off, a knob a
-        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too.
+        texture sets (:attr:`TEXTURE_KNOBS`) turns ``texture`` off, unless those are given too;
+        ``square`` with ``auto`` off (the book's squares, ``--square --no-auto``) composes as the
+        book did (``paste``) unless ``compose`` is given.
 
         >>> MixParams.given({"n3": 1})["auto"], MixParams.given({"n3": 1, "auto": True})["auto"]
         (False, True)
+        >>> MixParams.given({"square": True, "auto": False})["compose"]
+        'paste'
         """
         out = dict(cls.canonical(values))
         if "auto" not in out and any(name in out for name in cls.AUTO_KNOBS):
             out["auto"] = False
         if "texture" not in out and any(name in out for name in cls.TEXTURE_KNOBS):
             out["texture"] = None
+        if "compose" not in out and out.get("square") and out.get("auto") is False:
+            out["compose"] = "paste"
         return out
 
     @classmethod

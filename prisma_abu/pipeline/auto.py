@@ -19,6 +19,11 @@ the picture. This does it by measuring, not by a table of photos:
    subject's size: ``fine`` for a small subject or none, ``strokes``
    otherwise.
 
+With ``compose="paint"`` the painting covers the whole photo and the keep map
+only says where the photo shows through it: the mask is the subject
+(``saliency``, windows from its density) or, without one, ``none`` (the
+painting everywhere), and the texture is the painting's own (no dream).
+
 :func:`auto_params` returns the parameters with those choices written in
 (``auto`` off), so a picture stores them and replays them exactly;
 :func:`describe_choices` says them in one line.
@@ -32,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..params import TEXTURES, MixParams
-from .masking import SALIENCY_BACKBONE, mix_mask, subject_mask
+from .masking import NO_MASK, SALIENCY, SALIENCY_BACKBONE, mix_mask, subject_mask
 
 __all__ = ["subject_mask", "auto_params", "describe_choices", "blend_for_mask", "AutoReport", "auto_report",
            "SALIENCY_BACKBONE", "SUBJECT_SHARE", "KEEP_SHARE", "resolve_params"]
@@ -130,6 +135,9 @@ def auto_report(photo: np.ndarray, src: np.ndarray, params: MixParams) -> AutoRe
     has_subject = SUBJECT_SHARE[0] <= measures.share <= SUBJECT_SHARE[1] and measures.border <= 0.35
     inside = subject > 0 if has_subject else None
     base = params.replace(auto=False, cb=False, std_factor=1.0, loop_factor=1.0, dd=True)
+    if params.compose == "paint":  # the painting is everywhere: the keep map is the subject, or nothing
+        chosen = base.replace(mask=SALIENCY if has_subject else NO_MASK, **blend_for_mask(subject))
+        return AutoReport(chosen, measures.share if has_subject else 0.0, {})
     scores: dict[str, float] = {}
     best: tuple[float, MixParams] | None = None
     for spec, knobs in _candidates(has_subject):

@@ -107,6 +107,19 @@ def test_params_file_is_the_starting_point(tmp_path):
     assert p["seed"] == 4 and p["iter_n"] == 1 and p["layers"] == ["stem"]
 
 
+def test_a_params_files_mask_knobs_are_honoured_not_replaced_by_auto(tmp_path):
+    # issue 19: a file's mask = "otsu" and n3 = 60 were silently replaced by auto's choices
+    pfile = tmp_path / "p.toml"
+    pfile.write_text('mask = "otsu"\nn3 = 60\nsize = 64\nlayer = "None"\n')
+    out = tmp_path / "o.png"
+    assert main(["mix", SAMPLE, "--guide", GUIDE, "--params", str(pfile), "-q", "-o", str(out)]) == 0
+    p = read_metadata(out)["params"]
+    assert (p["mask"], p["n3"], p["auto"]) == ("otsu", 60, False)
+    again = tmp_path / "auto.png"  # unless the file (or the command line) asks for auto too
+    assert main(["mix", SAMPLE, "--guide", GUIDE, "--params", str(pfile), "--auto", "-q", "-o", str(again)]) == 0
+    assert read_metadata(again)["params"]["n3"] != 60
+
+
 def test_console_script_runs_as_a_process(tmp_path):
     exe = [sys.executable, "-m", "prisma_abu.cli"]
     done = subprocess.run([*exe, "dream", "nope.jpg", "-o", str(tmp_path / "x.png")],

@@ -198,3 +198,15 @@ def test_a_rerun_into_the_same_folder_skips_what_is_done(tmp_path, capsys):
                                                      "b_stylize_1.png"]
     assert main(["stylize", str(photos), "--model", "multistyle26:3", *QUICK, "-o", str(out) + "/"]) == 0
     assert len(list(out.iterdir())) == 6  # another model is another job
+
+
+def test_mix_with_the_arbitrary_network_and_a_painting_as_its_guide(tmp_path, capsys):
+    # issue 19: --guide stylized:arbitrary was refused ("expected a style picture")
+    out, plain = tmp_path / "a.png", tmp_path / "b.png"
+    quick = ["--size", "64", "--layer", "none", "-q"]
+    assert main(["mix", SAMPLE, "--guide", f"stylized:arbitrary:{GUIDE}", *quick, "-o", str(out)]) == 0
+    assert main(["mix", SAMPLE, "--guide", GUIDE, *quick, "-o", str(plain)]) == 0
+    assert out.read_bytes() == plain.read_bytes()  # the default mix is the arbitrary network's painting
+    assert read_metadata(out)["params"]["compose"] == "paint"
+    assert main(["mix", SAMPLE, "--guide", "stylized:arbitrary", "-q", "-o", str(tmp_path / "x.png")]) == 2
+    assert "stylized:arbitrary: expected a painting after it" in _error_line(capsys)

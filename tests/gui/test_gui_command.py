@@ -28,6 +28,8 @@ CASES = [
     MixParams(spots_keep=((1, 2, 3),), spots_drop=((10, 20, 0), (5, 5, 5)), force_iter_n=0, seed=2**40),
     MixParams(mask="otsu_func + stdmean_func", layer="conv2/3x3_reduce", backbone="googlenet",
               weights="/tmp/my weights.pt", precision="bf16", octave_scale=1.3, step_size=0.0, jitter=0),
+    MixParams(square=True, auto=False),  # painted: the line must say so (--square --no-auto alone pastes)
+    MixParams(square=True, auto=False, compose="paste"),
 ]
 
 

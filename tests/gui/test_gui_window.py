@@ -208,3 +208,21 @@ def test_screenshot(window, wait, tmp_path):
     image = read_image(path)
     assert image.shape[0] > 400 and image.shape[1] > 800
     assert image.std() > 10  # not a blank window
+
+
+def test_auto_shows_its_choices_in_the_knobs_and_an_edit_keeps_them(window, wait, pause):
+    # issue 19: the window showed otsu 5/25/120 while saliency ran, and an edit threw auto's choices away
+    controller, _ = window
+    knobs = controller.model.knobs
+    started = controller.renders_started
+    knobs.auto = True
+    wait(lambda: controller.renders_started > started and not controller.model.busy, timeout=60)
+    chosen = controller.model.result.params
+    assert chosen.mask != "otsu" and not chosen.auto  # what auto chose for this photo
+    assert knobs.auto and knobs.mask == chosen.mask and knobs.convd_median_factor == chosen.convd_median_factor
+    assert (knobs.n2, knobs.n3) == (chosen.n2, chosen.n3)  # the preview is the knobs' size here
+    before = controller.renders_started
+    pause(0.5)
+    assert controller.renders_started == before  # showing the choices renders nothing new
+    knobs.n1 = chosen.n1 + 1  # an edit: auto off, the other choices stay
+    assert not knobs.auto and knobs.mask == chosen.mask and knobs.n3 == chosen.n3

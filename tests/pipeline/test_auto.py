@@ -52,9 +52,9 @@ def test_saliency_adds_up_with_the_classical_masks():
         pipeline.check_mask("salience")
 
 
-def test_the_default_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():
+def test_the_paste_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():
     photo, guide = read_image("sample/coffee.jpg"), read_image(SWIRL)
-    result = pipeline.mix(photo, guide, MixParams(size=120, layer=None))
+    result = pipeline.mix(photo, guide, MixParams(size=120, layer=None, compose="paste"))
     assert result.image.shape == (80, 120, 3)  # 600x400: the aspect kept
     keep = result.keep
     assert result.params.mask == "saliency" and not result.params.auto
@@ -68,16 +68,26 @@ def test_the_default_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():
 def test_a_photo_without_a_subject_gets_a_classical_mask_that_leaves_room_for_the_guide():
     photo = read_image("sample/hubble.jpg")
     src, _ = pipeline.prepare_mix(photo, None, MixParams(size=160))
-    report = pipeline.auto_report(photo, src, MixParams(size=160))
+    report = pipeline.auto_report(photo, src, MixParams(size=160, compose="paste"))
     assert report.subject_share == 0.0  # the deep field: stars everywhere, no one subject
     assert "saliency" not in report.params.mask
     assert report.params.texture == "fine" and not report.params.auto
-    result = pipeline.mix(photo, read_image(SWIRL), MixParams(size=160, layer=None))
+    result = pipeline.mix(photo, read_image(SWIRL), MixParams(size=160, layer=None, compose="paste"))
     assert 0.01 < result.keep.mean() < 0.5  # the stars kept, the night replaced
 
 
+def test_a_photo_without_a_subject_is_painted_everywhere():
+    photo = read_image("sample/hubble.jpg")
+    result = pipeline.mix(photo, read_image(SWIRL), MixParams(size=160))
+    assert result.params.mask == "none" and result.params.layer is None  # the painting's own texture
+    assert not result.keep.any() and result.weight.max() == 0.0  # no cut: the painting everywhere
+    src = result.source.astype(np.float32)
+    assert np.abs(result.image.astype(np.float32) - src).mean() > 20
+    assert pipeline.describe_choices(result.params).startswith("auto: mask none")
+
+
 def test_auto_choices_are_stored_in_the_picture_and_replay_exactly(tmp_path):
-    job = Job("mix", MixParams(size=96), {"source": "sample/chelsea.jpg", "guide": SWIRL})
+    job = Job("mix", MixParams(size=96, compose="paste"), {"source": "sample/chelsea.jpg", "guide": SWIRL})
     out = run_job(job, tmp_path / "cat.png")
     meta = read_metadata(out)
     stored = params_from_metadata(meta["params"])
@@ -97,7 +107,7 @@ def test_the_photos_aspect_is_kept_and_the_guide_covered_not_stretched():
     from prisma_abu.ops.resize import resize_cover
 
     cat, swirl = read_image("sample/chelsea.jpg"), read_image(SWIRL)  # 451x300, 480x480
-    params = MixParams(size=90, auto=False, n3=1, layer=None)
+    params = MixParams(size=90, auto=False, n3=1, layer=None, compose="paste")
     result = pipeline.mix(cat, swirl, params)
     assert result.image.shape == (59, 90, 3)  # int(300 * 90 / 451)
     np.testing.assert_array_equal(result.guide, np.uint8(resize_cover(swirl, (90, 59))))
@@ -114,7 +124,10 @@ def test_texture_presets_resolve_and_step_aside_for_a_layer():
     for name, preset in TEXTURES.items():
         resolved = MixParams(texture=name).with_texture()
         assert resolved.texture is None and {k: getattr(resolved, k) for k in preset} == dict(preset)
-    assert MixParams().with_texture() == MixParams(texture="strokes").with_texture()  # auto off: strokes
+    paste = MixParams(compose="paste")
+    assert paste.with_texture() == paste.replace(texture="strokes").with_texture()  # auto off: strokes
+    assert MixParams().with_texture().layer is None  # compose paint: the painting's own texture, no dream
+    assert MixParams(texture="fine").with_texture().layer == "relu1_1"  # unless a texture is named
     assert MixParams(layer="blocks.2").with_texture().backbone == "efficientnet_lite0"  # a layer given wins
     assert MixParams(layer=None).with_texture().layer is None  # no dream stays no dream
     assert MixParams(texture=None).with_texture() == MixParams(texture=None)
