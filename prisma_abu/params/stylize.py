@@ -31,7 +31,8 @@ class StylizeParams(Params):
     size: int | None = knob(None, "the output's longer side in pixels (none: the photo's own size)",
                             metavar="PIXELS", low=32, high=16_384, unit="px", group="output")
     tile: int | None = knob(None, "run pictures larger than this many pixels a side in overlapping tiles "
-                            "(bounds memory; none: whole)", metavar="PIXELS", low=128, high=16_384, unit="px",
+                            "(bounds memory; none: whole, unless the run would pass the memory budget: 2 GiB or half "
+                            "the available memory, PRISMA_ABU_MEMORY_MB overrides)", metavar="PIXELS", low=128, high=16_384, unit="px",
                             group="output")
     precision: str = knob("auto", "arithmetic of the network: auto picks the fastest measured path",
                           choices=STYLIZE_PRECISIONS, group="output")
