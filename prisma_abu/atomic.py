@@ -9,6 +9,7 @@ Files get the mode the user's umask gives new files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -116,9 +117,13 @@ def write_bytes_new_name(path: str | os.PathLike, data: bytes) -> Path:
         with new_name_output(path) as out:
             out.part.write_bytes(data)
         return out.path
-    except OSError as exc:
-        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected a writable folder") \
-            from None
+    except OSError as exc:  # a full disk or a size limit wants room, not another folder
+        wanted = "room for the output" if exc.errno in _NO_ROOM else "a writable folder"
+        raise InvalidParameterError(f"{path}: cannot write there ({exc.strerror}); expected {wanted}") from None
+
+
+#: the write errors that say the place is full, not closed
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class NewName:

@@ -199,7 +199,10 @@ def run_pictures(args: argparse.Namespace, command: str, make_job: MakeJob, *, s
     entries = list(entries if entries is not None else args.inputs)
     if getattr(args, "json", False) and args.output == STDIO:
         raise InvalidParameterError("--json and -o -: both write to standard output; expected one of them")
+    from .batch import _sigterm_as_interrupt
+
     with ExitStack() as stack:
+        stack.enter_context(_sigterm_as_interrupt())  # SIGTERM as Ctrl-C: a .part being written goes, exit 143
         stdin_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="prisma-abu-")))
         sources = expand_sources(entries, stdin_dir)
         outputs = plan_outputs(sources, entries, args.output, command)

@@ -31,9 +31,17 @@ def _kill_when(child, ready, sig, seconds=90):
             child.wait()
 
 
-def _start(*argv):
+def _default_signals():
+    """In the child: SIGINT and SIGTERM as a shell gives them (a CI job started with ``&`` ignores SIGINT, and an
+    ignored SIGINT stays ignored: Python would never turn it into Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _start(*argv, env=None):
     return subprocess.Popen([sys.executable, "-m", "prisma_abu", *argv], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_default_signals)
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
@@ -92,3 +100,21 @@ def test_a_video_name_is_taken_atomically_never_over_another_runs(tmp_path, monk
     assert (folder / "clip_stylize.mp4").read_bytes() == b"the other run's video"
     assert capsys.readouterr().out.split() == [str(folder / "clip_stylize_1.mp4")]
     assert sorted(p.name for p in folder.iterdir()) == ["clip_stylize.mp4", "clip_stylize_1.mp4"]
+
+
+def test_a_terminated_picture_command_exits_143_and_leaves_nothing(tmp_path):
+    # every picture command (run_pictures): SIGTERM is Ctrl-C; its temporary folder (made under TMPDIR once
+    # the command runs) and any .part go
+    import os
+
+    from cli_support import SAMPLE
+
+    folder, scratch = tmp_path / "out", tmp_path / "tmp"
+    scratch.mkdir()
+    child = _start("style", SAMPLE, "--style", SAMPLE, "--num-iterations", "100000", "--image-size", "64",
+                   "-o", str(folder) + "/", env={**os.environ, "TMPDIR": str(scratch)})
+    err = _kill_when(child, lambda: any(p.name.startswith("prisma-abu-") for p in scratch.iterdir()),
+                     signal.SIGTERM)
+    assert child.returncode == 143 and "interrupted" in err and "Traceback" not in err, err
+    assert not folder.exists() or list(folder.iterdir()) == []
+    assert not any(p.name.startswith("prisma-abu-") for p in scratch.iterdir())
