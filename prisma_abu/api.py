@@ -25,9 +25,9 @@ import numpy as np
 
 from .errors import InvalidImageError
 from .io import check_picture_size, read_image
-from .params import DreamParams, MixParams, Params, StyleParams
+from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams
 
-__all__ = ["dream", "mix", "style", "as_picture"]
+__all__ = ["dream", "mix", "style", "stylize", "as_picture"]
 
 Picture = "str | os.PathLike | PIL.Image.Image | np.ndarray"
 
@@ -35,7 +35,8 @@ Picture = "str | os.PathLike | PIL.Image.Image | np.ndarray"
 def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
     """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
 
-    A path is read (:func:`prisma_abu.io.read_image`); a PIL image is
+    A path is read (:func:`prisma_abu.io.read_image`; a bundled picture by name too, ``"chelsea"``,
+    ``"swirl"``: :func:`prisma_abu.data.find_picture`); a PIL image is
     converted to RGB; an array must be (M, N, 3) and finite. Each passes the
     reader's bomb guard (:func:`prisma_abu.io.check_picture_size`): no strip
     over 1000:1, no side over 65500 pixels.
@@ -46,7 +47,9 @@ def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
         A list, a 1-D or 4-D array, NaN, a dtype that is not a number, a missing file, a strip...
     """
     if isinstance(picture, (str, os.PathLike)):
-        return read_image(picture)
+        from .data import find_picture
+
+        return read_image(find_picture(picture) if isinstance(picture, str) else picture)
     if hasattr(picture, "convert") and hasattr(picture, "size"):  # a PIL image: EXIF-rotated, as a path is
         from PIL import ImageOps
 
@@ -96,10 +99,21 @@ def _params(cls: type[Params], params: Params | None, knobs: dict[str, Any]) -> 
     return params.replace(**knobs) if knobs else params
 
 
-def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
+def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None, end: str | None = None,
           callback: Callable | None = None, **knobs: Any) -> np.ndarray:
-    """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns (M, N, 3) uint8."""
+    """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns (M, N, 3) uint8.
+
+    ``end="inception_4c/output"`` is the DeepDream notebook's spelling of ``layers=("inception_4c/output",)``
+    (that layer is the Caffe GoogLeNet's: ``backbone="bvlc_googlenet"`` or ``"googlenet"``).
+    """
     from . import pipeline
+
+    if end is not None:
+        if "layers" in knobs or "layer" in knobs:
+            from .errors import InvalidParameterError
+
+            raise InvalidParameterError("end and layers: expected one of them (end is the notebook's layers=)")
+        knobs = {**knobs, "layers": (end,)}
 
     from .pipeline.progress import dream_steps
 
@@ -147,3 +161,22 @@ def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None 
 
     return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init,
                           callback=_callback(callback, "style", style_steps(p)))
+
+
+def stylize(photo: Any, params: StylizeParams | None = None, *, style_image: Any = None,
+            callback: Callable | None = None, **knobs: Any) -> np.ndarray:
+    """Paint ``photo`` with a feed-forward style network (see :func:`prisma_abu.pipeline.stylize`).
+
+    ``model=`` is a built-in network (``"multistyle26:7"``, a blend ``"multistyle26:3=0.5,12=0.5"``,
+    ``"arbitrary"``) or a model file you own (``.pth``, ``.t7``, ``.onnx``); ``style_image=`` is the painting
+    ``arbitrary`` takes (given alone, it chooses ``arbitrary``). Returns (M, N, 3) uint8.
+    """
+    from . import pipeline
+    from .pipeline.stylize import model_spec
+
+    if style_image is not None and params is None and "model" not in knobs:
+        knobs = {**knobs, "model": "arbitrary"}
+    p, model_file = model_spec(_params(StylizeParams, params, knobs))
+    painting = None if style_image is None else as_picture(style_image, "style_image")
+    return pipeline.stylize(as_picture(photo, "photo"), p, style_image=painting, model_file=model_file,
+                            callback=_callback(callback, "stylize", None))

@@ -107,3 +107,32 @@ def test_a_pil_image_is_exif_rotated_like_a_path(tmp_path):
     img.save(path, exif=exif)
     with Image.open(path) as opened:
         assert as_picture(opened).shape == as_picture(path).shape == (8, 4, 3)
+
+
+def test_stylize_is_the_commands_picture_and_reads_bundled_names(tmp_path, monkeypatch):
+    import prisma_abu
+    from prisma_abu.cli import main
+    from prisma_abu.data import guide_path, sample_path
+
+    monkeypatch.chdir(tmp_path)
+    painted = prisma_abu.stylize("chelsea", model="multistyle26:3", size=64)
+    assert main(["stylize", str(sample_path("chelsea")), "--model", "multistyle26:3", "--size", "64", "-q",
+                 "-o", "cli.png"]) == 0
+    assert painted.dtype == np.uint8 and np.array_equal(painted, read_image(tmp_path / "cli.png").astype(np.uint8))
+    by_painting = prisma_abu.stylize(sample_path("chelsea"), style_image=guide_path("swirl"), size=64)
+    assert np.array_equal(by_painting, prisma_abu.stylize("chelsea", model="arbitrary", style_image="swirl",
+                                                          size=64))
+
+
+def test_stylize_refuses_an_unknown_model_and_dream_takes_the_notebooks_end():
+    import prisma_abu
+    from prisma_abu.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="unknown model 'nosuch.pth': no such name or file"):
+        prisma_abu.stylize("chelsea", model="nosuch.pth")
+    knobs = {"size": 48, "iter_n": 1, "octave_n": 1}
+    assert np.array_equal(prisma_abu.dream("chelsea", end="blocks.2", **knobs),
+                          prisma_abu.dream("chelsea", layers=("blocks.2",), **knobs))
+    with pytest.raises(InvalidParameterError, match="end and layers: expected one of them"):
+        prisma_abu.dream("chelsea", end="blocks.2", layers=("blocks.3",))
+    assert "stylize" in dir(prisma_abu) and "stylize(photo" in prisma_abu.__doc__

@@ -37,20 +37,10 @@ examples:
 
 def _model_inputs(params: StylizeParams, style_image: str | None) -> tuple[StylizeParams, dict[str, str | None]]:
     """A model file becomes an input (path and sha256 in the metadata); the parameters keep its name only."""
-    from ..pipeline.stylize import is_builtin
+    from ..pipeline.stylize import model_spec
 
-    inputs: dict[str, str | None] = {"model": None, "style_image": style_image}
-    if not is_builtin(params.model):
-        path = Path(params.model).expanduser()
-        if not path.is_file():
-            from ..pipeline.stylize import builtin_models
-
-            names = ", ".join(spec for spec, _ in builtin_models())
-            raise InvalidParameterError(f"unknown model {params.model!r}: no such name or file; expected one of "
-                                        f"{names} (see `prisma-abu models`) or a model file")
-        inputs["model"] = str(path)
-        params = params.replace(model=path.name)
-    return params, inputs
+    params, model_file = model_spec(params)
+    return params, {"model": model_file, "style_image": style_image}
 
 
 def _peer_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -31,7 +32,7 @@ from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
 __all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin",
-           "auto_precision_note", "resolve_tile", "memory_budget", "MEMORY_ENV"]
+           "auto_precision_note", "resolve_tile", "memory_budget", "MEMORY_ENV", "model_spec"]
 
 Callback = Callable[[int, int, float], None]
 
@@ -358,3 +359,22 @@ def auto_precision_note() -> str:
     return (f"stylize --precision auto: fp32 on the CPU through {runtime} (torch bf16 autocast measured 1.2x "
             "slower than torch fp32 and ~3x slower than onnxruntime fp32 on a CPU with native bf16; "
             "bench/stylize.py re-measures); bf16 (fp16) autocast on a GPU")
+
+
+def model_spec(params: StylizeParams) -> tuple[StylizeParams, str | None]:
+    """``params.model`` read once: a built-in name stays a parameter; a model file becomes ``(params naming it
+    by file name, its path)``, so the file is an input (path and sha256 in a picture's metadata).
+
+    Raises
+    ------
+    InvalidParameterError
+        Neither a built-in name nor a file (the message lists the built-in ones).
+    """
+    if is_builtin(params.model):
+        return params, None
+    path = Path(params.model).expanduser()
+    if not path.is_file():
+        names = ", ".join(spec for spec, _ in builtin_models())
+        raise InvalidParameterError(f"unknown model {params.model!r}: no such name or file; expected one of "
+                                    f"{names} (see `prisma-abu models`) or a model file")
+    return params.replace(model=path.name), str(path)
