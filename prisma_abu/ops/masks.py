@@ -13,7 +13,6 @@ from types import MappingProxyType
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from skimage.feature import corner_harris, corner_peaks, corner_subpix
 from skimage.filters import threshold_otsu
 from skimage.segmentation import clear_border
 
@@ -118,6 +117,8 @@ def mask_stdmean(grey: np.ndarray, *, std_factor: float = 1.0, cb: bool = False)
 
 def _harris_peaks(grey: np.ndarray) -> np.ndarray:
     """``corner_peaks(corner_harris(grey), min_distance=5)`` as a (K, 2) int array."""
+    from skimage.feature import corner_harris, corner_peaks  # only the features mask (scipy.stats: ~0.4 s)
+
     coords = corner_peaks(corner_harris(grey), min_distance=5)
     return np.asarray(coords, dtype=np.intp).reshape(-1, 2)
 
@@ -150,6 +151,8 @@ def find_corners(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(coords) == 0:
         return coords, np.zeros((0, 2), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
+        from skimage.feature import corner_subpix
+
         subpix = corner_subpix(grey, coords, window_size=25)
     return coords, np.asarray(subpix, dtype=np.float64).reshape(-1, 2)
 
