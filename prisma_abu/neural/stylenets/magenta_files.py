@@ -242,6 +242,29 @@ def state_dict(name: str) -> dict[str, torch.Tensor]:
     key = (name, str(path))
     with _lock:
         if key not in _states:
-            arrays = _READERS[name](_load_onnx(path))
+            arrays = _converted(name, path)
             _states[key] = {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}
         return dict(_states[key])
+
+
+def _converted(name: str, path: Path) -> dict[str, np.ndarray]:
+    """The weights converted from the ONNX file, kept in the cache as ``.npz`` (keyed by the pinned sha256):
+    later processes skip importing onnx (~0.6 s) and the conversion. A cache file that cannot be read is
+    converted again; one that cannot be written is done without."""
+    import io
+    import zipfile
+
+    from prisma_abu.neural.cache import write
+    from prisma_abu.neural.paths import cache_dir
+
+    cached = cache_dir() / "stylenets" / f"{name}-{MODEL_SHA256[name][:16]}.npz"
+    try:
+        with np.load(cached, allow_pickle=False) as stored:
+            return {k: stored[k] for k in stored.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        pass
+    arrays = {k: np.asarray(v) for k, v in _READERS[name](_load_onnx(path)).items()}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write(cached, buffer.getvalue())
+    return arrays

@@ -33,6 +33,7 @@ __all__ = [
     "build_graph",
     "build_predictor_graph",
     "predict_vector",
+    "stored_session",
     "session_for",
     "run",
     "LayerSpec",
@@ -298,11 +299,44 @@ def build_predictor_graph(predictor: torch.nn.Module, size: int = 256) -> bytes:
 
 
 def predict_vector(predictor: torch.nn.Module, image: torch.Tensor) -> torch.Tensor:
-    """The predictor through ONNX Runtime: ``Nx3xSxS`` 0..1 CPU tensor -> ``Nx100``."""
+    """The predictor through ONNX Runtime: ``Nx3xSxS`` 0..1 CPU tensor -> ``Nx100``.
+
+    The graph comes from the cache folder after the first run (:func:`stored_session`)."""
     size = int(image.shape[-1])
-    session = session_for(predictor, lambda core: build_predictor_graph(core, size), tag=size)
+    session = stored_session(predictor, lambda core: build_predictor_graph(core, size), f"predictor-{size}")
     x = np.ascontiguousarray(image.detach().float().cpu().numpy())
     return torch.from_numpy(session.run(None, {"image": x})[0])
+
+
+def stored_session(core: torch.nn.Module, builder: Any, tag: str) -> Any:
+    """:func:`session_for` with ``builder``'s graph kept in the cache folder (keyed by the weights' sha256,
+    ``tag`` and the opset): a later process hands the same bytes to onnxruntime without importing onnx
+    (~0.6 s) or building the graph; a stored graph onnxruntime refuses is built again."""
+    import hashlib
+
+    from prisma_abu.neural.cache import write
+    from prisma_abu.neural.paths import cache_dir
+
+    digest = hashlib.sha256()
+    for p in core.parameters():
+        digest.update(np.ascontiguousarray(p.detach().cpu().numpy()).tobytes())
+    stored = cache_dir() / "stylenets" / f"{tag}-{digest.hexdigest()[:24]}-opset{_OPSET}.onnx"
+
+    def from_cache(module: torch.nn.Module) -> bytes:
+        try:
+            data = stored.read_bytes() if stored.stat().st_size < (512 << 20) else b""
+        except OSError:
+            data = b""
+        if not data:
+            data = builder(module)
+            write(stored, data)
+        return data
+
+    try:
+        return session_for(core, from_cache, tag=tag)
+    except Exception:  # onnxruntime's own error types for a graph it refuses: a damaged cache file
+        stored.unlink(missing_ok=True)
+        return session_for(core, builder, tag=tag)
 
 
 def _fingerprint(core: torch.nn.Module) -> tuple[Any, ...]:
@@ -340,7 +374,7 @@ def run(net: Any, image: torch.Tensor) -> torch.Tensor:
     ``net`` provides ``onnx_core()`` (the Magenta module) and
     ``onnx_style(image)`` (the ``1xD`` conditioning for this picture).
     """
-    session = session_for(net.onnx_core())
+    session = stored_session(net.onnx_core(), build_graph, "core")
     style = net.onnx_style(image).detach().float().cpu().numpy()
     h, w = image.shape[-2:]
     x = image.detach().float() / 255.0
