@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..params import MixParams
 
-__all__ = ["SALIENCY", "SALIENCY_BACKBONE", "NO_MASK", "FACE_SIDE", "mix_mask", "check_mask", "uses_saliency",
+__all__ = ["SALIENCY", "SALIENCY_BACKBONE", "NO_MASK", "mix_mask", "check_mask", "uses_saliency",
            "subject_mask", "face_boxes"]
 
 #: the classifier ``saliency`` asks (embedded, with its ImageNet head)
@@ -70,27 +70,23 @@ SALIENCY = "saliency"
 #: the empty mask: nothing is subject (``auto``'s choice for a photo without one, with ``compose="paint"``)
 NO_MASK = "none"
 
-#: faces are looked for on the photo at this longer side (a face of 1/20 of it is found; 0.1-0.2 s)
-FACE_SIDE = 320
 _FACES: OrderedDict[tuple, tuple[tuple[float, float, float, float], ...]] = OrderedDict()
 
 
 def face_boxes(photo: np.ndarray, shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
-    """The frontal faces of ``photo`` (as given) as ``(row, col, height, width)`` boxes in a picture of
-    ``shape`` (the photo resized as ``mix`` does), largest first.
+    """The faces (frontal and profile) of ``photo`` (as given) as ``(row, col, height, width)`` boxes
+    in a picture of ``shape`` (the photo resized as ``mix`` does), largest first.
 
-    Found once per photo at :data:`FACE_SIDE` (:func:`prisma_abu.ops.faces.detect_faces`); the last
-    few are remembered.
+    Found once per photo (:func:`prisma_abu.ops.faces.detect_faces`, at its working size, so a
+    preview and the full picture see the same faces); the last few are remembered.
     """
     from ..ops.faces import detect_faces
-    from ..ops.resize import resize_longer_side
 
     key = (_digest(photo), photo.shape)
     found = _FACES.get(key)
     if found is None:
-        work = resize_longer_side(photo, min(FACE_SIDE, max(photo.shape[:2])))
-        wh, ww = work.shape[:2]
-        found = tuple((r / wh, c / ww, h / wh, w / ww) for r, c, h, w in detect_faces(work, min_size=20))
+        wh, ww = photo.shape[:2]
+        found = tuple((r / wh, c / ww, h / wh, w / ww) for r, c, h, w in detect_faces(photo))
         _FACES[key] = found
         while len(_FACES) > _CACHE_SIZE:
             _FACES.popitem(last=False)
