@@ -2,7 +2,8 @@
 the default (--compose paint).
 
 structure: 20th percentile over a 6x6 grid of the photo's and the output's Sobel edge correlation
-(ops.measure.structure_everywhere, at 160 px; goal >= 0.30); face: the same correlation inside the
+(ops.measure.structure_everywhere, at 160 px; goal >= 0.30); structured: the same over the cells
+where the photo has structure (edges at least 1/4 of the median cell's: a clear sky has none); face: the same correlation inside the
 largest detected face (ops.faces; goal >= 0.60); colour: 1 - d(out, guide) / d(photo, guide) with
 d the sliced Wasserstein distance in Lab (goal >= 0.50); seconds: the mix call.
 
@@ -38,7 +39,8 @@ def main() -> None:
     ap.add_argument("--photos", default="astronaut,camera,coins,immunohistochemistry,motorcycle")
     ap.add_argument("--guides", default=",".join(p.stem for p in sorted((ROOT / "prisma_gd").glob("*.jpg"))))
     args = ap.parse_args()
-    print("| photo | guide | compose | structure | face | colour | seconds |\n|---|---|---|---|---|---|---|")
+    print("| photo | guide | compose | structure | structured | face | colour | seconds |\n"
+          "|---|---|---|---|---|---|---|---|")
     for pname in args.photos.split(","):
         ph = photo(pname)
         for gname in args.guides.split(","):
@@ -50,7 +52,8 @@ def main() -> None:
                 src, out = r.source.astype(np.float32), r.image.astype(np.float32)
                 faces = detect_faces(src)
                 face = f"{edge_correlation(src, out, faces[0]):.2f}" if faces else "-"
-                print(f"| {pname} | {gname} | {compose} | {structure_everywhere(src, out):.2f} | {face} | "
+                print(f"| {pname} | {gname} | {compose} | {structure_everywhere(src, out):.2f} | "
+                      f"{structure_everywhere(src, out, min_edges=0.25):.2f} | {face} | "
                       f"{colour_moved(src, out, r.guide.astype(np.float32)):.2f} | {sec:.2f} |", flush=True)
 
 

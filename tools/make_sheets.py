@@ -9,7 +9,8 @@ textures: each photo's default blend (auto's mask, the swirl guide, no dream) at
 on one shallow layer with the 0.1.0 dream (10 steps x 4 octaves, step 1.5), or with a texture preset;
 each cell a 1:1 crop from the middle, so the grain is as it is in the picture. The seconds are those of
 the dream on that photo, in this process (one torch thread).
-look: per bundled photo, the photo at 480 px, the default mix's keep map (how much photo shows through
+look: per bundled photo and two scikit-image photos the defaults were not tuned on (the cameraman, in
+profile, and the motorcycle), the photo at 480 px, the default mix's keep map (how much photo shows through
 the painting), ``prisma-abu mix PHOTO --guide prisma_gd/swirl.jpg`` (every default) and
 ``prisma-abu stylize PHOTO --model arbitrary --style-image prisma_gd/swirl.jpg`` at the same size.
 """
@@ -115,9 +116,14 @@ def look(out: Path) -> Path:
     titles = ("photo", "keep map (white: the photo)", "mix PHOTO --guide swirl.jpg",
               "stylize --model arbitrary")
     tile = 240
+    from skimage import data
+
+    unseen = {"camera (unseen)": np.repeat(data.camera()[:, :, None], 3, axis=2),
+              "motorcycle (unseen)": data.stereo_motorcycle()[0]}
     rows = []
-    for name in PHOTOS:
-        result = pipeline.mix(read_image(ROOT / "sample" / f"{name}.jpg"), guide, MixParams())
+    for name in PHOTOS + tuple(unseen):
+        photo = unseen[name] if name in unseen else read_image(ROOT / "sample" / f"{name}.jpg")
+        result = pipeline.mix(photo.astype(np.float32), guide, MixParams())
         keep = np.repeat(np.uint8(np.round(result.weight * 255))[:, :, None], 3, axis=2)
         painted = pipeline.stylize(result.source, StylizeParams(model="arbitrary"), style_image=guide)
         rows.append((name, [result.source, keep, result.image, painted], pipeline.describe_choices(result.params)))

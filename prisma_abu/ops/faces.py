@@ -105,16 +105,20 @@ def _ellipse(shape: tuple[int, int], centre: tuple[float, float], radii: tuple[f
     return rows * rows + cols * cols <= 1.0
 
 
-def head_and_shoulders(shape: tuple[int, int], boxes: list[Box]) -> np.ndarray:
+def head_and_shoulders(shape: tuple[int, int], boxes: list[Box], *, head: bool = True,
+                       shoulders: bool = True) -> np.ndarray:
     """A (M, N) = ``shape`` boolean map of each face box's head (hair and chin included) and shoulders.
 
     The head is an ellipse 1.5 face-widths wide and 1.6 face-heights tall
     around the face, the shoulders one 3.2 widths wide from the chin down
     1.6 heights (cut by the picture's border): the region a portrait keeps.
+    ``head=False`` or ``shoulders=False`` leaves that part out.
     """
     out = np.zeros(shape, bool)
     for r, c, h, w in boxes:
         cy, cx = r + 0.45 * h, c + 0.5 * w
-        out |= _ellipse(shape, (cy, cx), (0.8 * h, 0.75 * w))
-        out |= _ellipse(shape, (r + 1.9 * h, cx), (0.9 * h, 1.6 * w))
+        if head:
+            out |= _ellipse(shape, (cy, cx), (0.8 * h, 0.75 * w))
+        if shoulders:
+            out |= _ellipse(shape, (r + 1.9 * h, cx), (0.9 * h, 1.6 * w))
     return out

@@ -49,9 +49,14 @@ def edge_correlation(photo: np.ndarray, output: np.ndarray, box: tuple[int, int,
 
 
 def structure_everywhere(photo: np.ndarray, output: np.ndarray, *, grid: int = 6, percentile: float = 20.0,
-                         size: int = 160) -> float:
+                         size: int = 160, min_edges: float = 0.0) -> float:
     """The ``percentile`` of the edge correlation over a ``grid`` x ``grid`` of cells, both
-    pictures first scaled to a longer side of ``size`` px (the photo's aspect)."""
+    pictures first scaled to a longer side of ``size`` px (the photo's aspect).
+
+    With ``min_edges`` > 0 only the cells where the photo has structure count: those whose mean
+    edge strength is at least ``min_edges`` times the median cell's (a clear sky's cells have
+    nothing to keep: any painting of it correlates ~0 with its noise).
+    """
     h, w = photo.shape[:2]
     scale = size / max(h, w)
     shape = (max(grid, round(h * scale)), max(grid, round(w * scale)))
@@ -59,9 +64,11 @@ def structure_everywhere(photo: np.ndarray, output: np.ndarray, *, grid: int = 6
     eb = _edges(resize(output, shape, order=1, anti_aliasing=True, preserve_range=True).astype(np.float32))
     rows = np.linspace(0, shape[0], grid + 1).astype(int)
     cols = np.linspace(0, shape[1], grid + 1).astype(int)
-    cells = [_corr(ea[rows[i]:rows[i + 1], cols[j]:cols[j + 1]], eb[rows[i]:rows[i + 1], cols[j]:cols[j + 1]])
-             for i in range(grid) for j in range(grid)]
-    return float(np.percentile(cells, percentile))
+    boxes = [(slice(rows[i], rows[i + 1]), slice(cols[j], cols[j + 1])) for i in range(grid) for j in range(grid)]
+    if min_edges > 0:
+        strength = np.array([ea[box].mean() for box in boxes])
+        boxes = [box for box, s in zip(boxes, strength) if s >= min_edges * np.median(strength)] or boxes
+    return float(np.percentile([_corr(ea[box], eb[box]) for box in boxes], percentile))
 
 
 def sliced_wasserstein_lab(a: np.ndarray, b: np.ndarray, *, projections: int = 64, samples: int = 4096,

@@ -20,7 +20,7 @@ from .masking import SALIENCY, check_mask, mix_mask, uses_saliency
 __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
            "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations", "resolve_params",
            "uses_saliency", "texture_names", "SALIENCY", "painted_guide", "painting",
-           "keep_weight", "paint_blend", "FACE_KEEP"]
+           "keep_weight", "paint_blend", "FACE_KEEP", "PAINT_CHROMA"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -179,13 +179,20 @@ def painted_guide(src: np.ndarray, params: MixParams, *, model_file: str | None 
     return stylize(src, stylized, model_file=model_file).astype(np.float32)
 
 
-#: how much photo a detected face's head and shoulders keep with ``compose = "paint"`` (a lighter painting)
-FACE_KEEP = 0.8
+#: how much photo a detected face's head, and its shoulders, keep with ``compose = "paint"`` (a lighter
+#: painting; the shoulders' ellipse also covers what is beside them: at 0.8 a pale halo of the photo's
+#: background showed around the cameraman, docs/look.png)
+FACE_KEEP, SHOULDERS_KEEP = 0.8, 0.5
 #: the shorter side below which ``painting`` enlarges the picture for the network
 PAINT_MIN_SIDE = 64
 #: how much of the photo's fine detail ``paint_blend`` adds to the painting, and the detail's scale
 #: (measured with bench/look.py: +0.09 structure on the astronaut with the brick guide, -0.02 colour)
 PAINT_DETAIL, DETAIL_SIGMA = 1.0, 1.5
+#: how much of the photo's colour the subject keeps, a fraction of its keep weight (its light and shade keep
+#: all of it; faces keep their colour): the painting's palette reaches the subject, which stays recognisable
+#: by its shading (bench/look.py, 480 px: colour +0.02..+0.07 for every photo and guide, structure unchanged;
+#: on faces the guide's hues blotched the skin, docs/look.png)
+PAINT_CHROMA = 0.5
 
 
 def painting(src: np.ndarray, guide: np.ndarray, params: MixParams) -> np.ndarray:
@@ -207,14 +214,15 @@ def painting(src: np.ndarray, guide: np.ndarray, params: MixParams) -> np.ndarra
 
 
 def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
-                photo: np.ndarray | None = None) -> np.ndarray:
+                photo: np.ndarray | None = None, subject_share: float = 1.0) -> np.ndarray:
     """How much of the photo each pixel keeps with ``compose = "paint"``: (M, N) float32 0..1.
 
     ``params.keep`` on the blend's keep map, ``FACE_KEEP`` on every detected face's head and
-    shoulders (found on ``photo``, the photo as given; default ``src``), both feathered by a
+    ``SHOULDERS_KEEP`` on its shoulders (found on ``photo``, the photo as given; default ``src``), both feathered by a
     Gaussian of ``params.softness`` times the longer side, then refined by a guided filter of that
     radius (:func:`~prisma_abu.ops.blend.guided_filter`: the soft edge follows the photo's edges);
-    0 (the painting) elsewhere.
+    0 (the painting) elsewhere. ``subject_share`` scales the subject's and the shoulders' part, not
+    the heads' (:data:`PAINT_CHROMA` gives the colour's weight: a face keeps its skin's colour).
     """
     from scipy.ndimage import gaussian_filter
 
@@ -227,25 +235,38 @@ def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
     sigma = params.softness * max(shape)
     soft = np.asarray(keep, np.float32)
     soft = soft / 255.0 if soft.max() > 1 else soft
-    faces = head_and_shoulders(shape, face_boxes(src if photo is None else photo, shape)).astype(np.float32)
+    boxes = face_boxes(src if photo is None else photo, shape)
+    heads = head_and_shoulders(shape, boxes, shoulders=False).astype(np.float32)
+    shoulders = head_and_shoulders(shape, boxes, head=False).astype(np.float32)
     if sigma > 0:
-        soft = gaussian_filter(soft, sigma) if soft.any() else soft
-        faces = gaussian_filter(faces, sigma) if faces.any() else faces
-    weight = np.maximum(params.keep * np.clip(soft, 0, 1), FACE_KEEP * np.clip(faces, 0, 1)).astype(np.float32)
+        soft, heads, shoulders = (gaussian_filter(part, sigma) if part.any() else part
+                                  for part in (soft, heads, shoulders))
+    weight = np.maximum.reduce([subject_share * params.keep * np.clip(soft, 0, 1),
+                                FACE_KEEP * np.clip(heads, 0, 1),
+                                subject_share * SHOULDERS_KEEP * np.clip(shoulders, 0, 1)]).astype(np.float32)
     if sigma >= 1 and weight.any():
         weight = guided_filter(to_grey(src), weight, round(sigma))
     return weight
 
 
-def paint_blend(src: np.ndarray, painted: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def paint_blend(src: np.ndarray, painted: np.ndarray, weight: np.ndarray,
+                colour_weight: np.ndarray | None = None) -> np.ndarray:
     """The photo blended back into its painting, ``weight * src + (1 - weight) * painted``, and the
     photo's fine luminance detail (:data:`PAINT_DETAIL` times the photo's grey minus its Gaussian blur
     of :data:`DETAIL_SIGMA` px at 480 px) added over the whole, where the painting lost it, so the
-    photo's edges survive everywhere without its colours."""
+    photo's edges survive everywhere without its colours.
+
+    With ``colour_weight``, ``weight`` blends the luma (Rec. 601) and ``colour_weight`` the colour
+    around it: ``painted + cw * (src - painted) + (weight - cw) * (luma(src) - luma(painted))``.
+    """
     from scipy.ndimage import gaussian_filter
 
     w = weight[:, :, None]
     out = w * src + (1 - w) * painted
+    if colour_weight is not None:
+        cw = colour_weight[:, :, None]
+        luma = (src - painted) @ np.array([0.299, 0.587, 0.114], np.float32)
+        out = painted + cw * (src - painted) + (w - cw) * luma[:, :, None]
     if PAINT_DETAIL:
         grey = src.mean(axis=2, dtype=np.float32)
         detail = grey - gaussian_filter(grey, DETAIL_SIGMA * max(grey.shape) / 480)
@@ -333,7 +354,8 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     if params.compose == "paint" and gd is not None:  # (no guide: the book's black guide, pasted)
         painted = gd if params.guide_model is not None else painting(src, guide, params)
         weight = keep_weight(src, keep, params, photo=source)
-        blended = paint_blend(src, painted, weight)
+        colour = keep_weight(src, keep, params, photo=source, subject_share=PAINT_CHROMA)
+        blended = paint_blend(src, painted, weight, colour)
     else:
         blended = _blend(src, gd, mask, params, rng)
     image = _amplify(blended.astype(np.float32), params, params.iter_n, callback)

@@ -40,3 +40,13 @@ def test_colour_moved_is_zero_for_the_photo_and_near_one_for_the_guide(photo, gu
     assert colour_moved(photo, guide, guide) > 0.85
     half = (photo + guide) / 2
     assert 0.2 < colour_moved(photo, half, guide) < 0.8
+
+
+def test_cells_without_structure_can_be_left_out():
+    photo = data.camera().astype(np.float32)[..., None].repeat(3, -1)
+    photo[:200] = 180.0  # a perfectly clear sky over the top 40 %
+    noisy = photo.copy()
+    noisy[:200] += np.random.default_rng(0).normal(0, 20, (200, 512, 1))  # painted: texture in the sky
+    assert structure_everywhere(photo, noisy) < 0.05  # a sky cell has nothing to correlate with
+    assert structure_everywhere(photo, noisy, min_edges=0.25) > 0.9  # the cells with structure are intact
+    assert structure_everywhere(photo, photo[::-1].copy(), min_edges=0.25) < 0.3
