@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from ..errors import InvalidParameterError
+from ..modelspec import builtin_source, parse_model_spec
 from ..params import DreamParams, MixParams, Params
 
 __all__ = ["JobKind", "MixKind", "DreamKind", "StyleKind", "StylizeKind", "register_kind", "job_kind", "format_value",
@@ -220,26 +221,19 @@ class StylizeKind(JobKind):
 
     def build(self, values, inputs):
         values = dict(values)
-        model = values.get("model")
-        if isinstance(model, str) and not _builtin(model):
-            values["model"] = Path(model).name  # the file itself is an input (path and sha256 in the metadata)
+        if isinstance(values.get("model"), str):  # a file is an input (path and sha256 in the metadata)
+            values["model"] = parse_model_spec(values["model"]).name
         return self.params_cls.from_dict(values)
 
     def job_inputs(self, params, files, values):
         model = values.get("model")
-        path = None if not isinstance(model, str) or _builtin(model) else str(Path(model).expanduser().resolve())
-        return {**files, "model": path}
+        spec = parse_model_spec(model) if isinstance(model, str) else None
+        return {**files, "model": None if spec is None or spec.builtin else str(Path(spec.path).resolve())}
 
     def name_value(self, name, params, values):
-        if name == "model" and not _builtin(params.model):
+        if name == "model" and builtin_source(params.model) is None:
             return Path(params.model).stem
         return super().name_value(name, params, values)
-
-
-def _builtin(spec: str) -> bool:
-    from ..pipeline.stylize import is_builtin
-
-    return is_builtin(spec)
 
 
 _KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind(),

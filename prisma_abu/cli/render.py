@@ -72,27 +72,20 @@ STYLIZED = "stylized:"
 
 
 def _stylized_guide(params: MixParams, model: str) -> tuple[MixParams, dict[str, str | None]]:
-    """A built-in model is a parameter; a model file an input (path and sha256 in the metadata)."""
-    from pathlib import Path
-
+    """A built-in model is a parameter; a model file an input (path and sha256 in the metadata);
+    ``arbitrary:PAINTING`` paints in the manner of the painting (as ``--guide PAINTING``)."""
     from ..errors import InvalidParameterError
-    from ..pipeline.stylize import is_builtin
+    from ..modelspec import parse_model_spec
 
-    if not model:
-        raise InvalidParameterError("--guide stylized: expected a model after it, e.g. stylized:multistyle26:7")
-    name, _, painting = model.partition(":")
-    if name.strip().lower() == "arbitrary":  # the arbitrary network paints in the manner of a painting
-        if not painting:
+    spec = parse_model_spec(model, where=f"--guide {STYLIZED}{model}: ")
+    if spec.arbitrary:
+        if not spec.args:
             raise InvalidParameterError("--guide stylized:arbitrary: expected a painting after it, e.g. "
                                         "stylized:arbitrary:prisma_gd/swirl.jpg (as --guide PAINTING)")
-        return params.replace(compose="paint", guide_model=None), {"guide": find_picture(painting)}
-    if is_builtin(model):
-        return params.replace(guide_model=model), {"guide": None}
-    path = Path(model).expanduser()
-    if not path.is_file():
-        raise InvalidParameterError(f"--guide {STYLIZED}{model}: no such model or file; expected a name from "
-                                    f"`prisma-abu models` or a model file")
-    return params.replace(guide_model=path.name), {"guide": None, "guide_model": str(path)}
+        return params.replace(compose="paint", guide_model=None), {"guide": find_picture(spec.args)}
+    if spec.builtin:
+        return params.replace(guide_model=spec.name), {"guide": None}
+    return params.replace(guide_model=spec.name), {"guide": None, "guide_model": spec.path}
 
 
 def _choices(rendered) -> str | None:

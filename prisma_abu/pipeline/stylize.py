@@ -22,12 +22,12 @@ from __future__ import annotations
 import functools
 import math
 import os
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..modelspec import builtin_source, file_label, parse_model_spec
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
@@ -47,7 +47,7 @@ def _cached(spec: str, file_key: tuple[str, int, int] | None, device: str) -> An
 
 def load_model(params: StylizeParams, model_file: str | os.PathLike | None = None) -> Any:
     """The network ``params.model`` names (or the file given) on ``params.device``, loaded once per process."""
-    if params.model.strip().lower().startswith("arbitrary"):
+    if model_file is None and builtin_source(params.model) == "arbitrary":
         raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
     device = _device(params)
     if model_file is not None:
@@ -70,8 +70,16 @@ def _arbitrary(device: str) -> Any:
     return load_arbitrary(device=resolve_device(device))
 
 
+def _arbitrary_network(params: StylizeParams, model_file) -> bool:
+    """Whether ``params.model`` is the arbitrary network alone (it takes its painting as ``style_image``)."""
+    if model_file is not None:
+        return False
+    spec = parse_model_spec(params.model, must_exist=False)
+    return spec.arbitrary and not spec.args
+
+
 def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) -> Any:
-    if params.model.strip().lower() == "arbitrary" and model_file is None:
+    if _arbitrary_network(params, model_file):
         if style_image is None:
             raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
         return _arbitrary(_device(params)).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
@@ -146,8 +154,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     if painted is None:
         painted, how = _torch_paint(photo, params, model_file, style_image), None
     painted = np.clip(painted, 0, 255)
-    arbitrary = params.model.strip().lower() == "arbitrary" and model_file is None
-    if params.strength < 1.0 and not arbitrary:
+    if params.strength < 1.0 and not _arbitrary_network(params, model_file):
         painted = params.strength * painted + (1.0 - params.strength) * photo
     if params.preserve_color:
         from .style import keep_original_colors
@@ -292,8 +299,6 @@ def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = Stylize
 def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
                 files: Sequence[str] = (), *, title: str = "") -> tuple[np.ndarray, list[str]]:
     """``photo`` in every model of ``specs`` and ``files``, labelled, on one sheet; returns (sheet, labels)."""
-    from pathlib import Path
-
     from ..ops.sheet import labelled_grid
 
     photo = as_rgb(photo, "photo")
@@ -303,8 +308,8 @@ def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
         pictures.append(stylize(photo, params.replace(model=spec, size=size)))
         labels.append(spec)
     for path in files:
-        pictures.append(stylize(photo, params.replace(model=Path(path).name, size=size), model_file=path))
-        labels.append(Path(path).name)
+        pictures.append(stylize(photo, params.replace(model=file_label(path), size=size), model_file=path))
+        labels.append(file_label(path))
     return labelled_grid(pictures, labels, cell=min(size, 256), columns=6, title=title), labels[1:]
 
 
@@ -316,14 +321,9 @@ def builtin_models() -> list[tuple[str, str]]:
 
 
 def is_builtin(spec: str) -> bool:
-    """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file."""
-    from ..neural import ortcache
-
-    if ortcache.lookup(spec) is not None:  # ran before: known without importing torch
-        return True
-    from ..neural.stylenets import source_names
-
-    return spec.strip().partition(":")[0].lower() in source_names()
+    """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file
+    (:func:`prisma_abu.modelspec.builtin_source`; torch-free)."""
+    return builtin_source(spec) is not None
 
 
 def models_folder():
@@ -370,11 +370,5 @@ def model_spec(params: StylizeParams) -> tuple[StylizeParams, str | None]:
     InvalidParameterError
         Neither a built-in name nor a file (the message lists the built-in ones).
     """
-    if is_builtin(params.model):
-        return params, None
-    path = Path(params.model).expanduser()
-    if not path.is_file():
-        names = ", ".join(spec for spec, _ in builtin_models())
-        raise InvalidParameterError(f"unknown model {params.model!r}: no such name or file; expected one of "
-                                    f"{names} (see `prisma-abu models`) or a model file")
-    return params.replace(model=path.name), str(path)
+    spec = parse_model_spec(params.model)
+    return (params, None) if spec.builtin else (params.replace(model=spec.name), spec.path)

@@ -172,7 +172,8 @@ def test_mix_with_a_model_file_as_the_painter(tmp_path, capsys):
     meta = read_metadata(out)
     assert meta["params"]["guide_model"] == "mine.pth" and meta["inputs"]["guide_model"]["path"] == "mine.pth"
     assert main(["mix", SAMPLE, "--guide", "stylized:nope.pth", "-q", "-o", str(tmp_path / "x.png")]) == 2
-    assert "stylized:nope.pth: no such model or file" in _error_line(capsys)
+    line = _error_line(capsys)
+    assert "stylized:nope.pth: unknown model 'nope.pth': no such name or file" in line
 
 
 def test_a_rerun_into_the_same_folder_skips_what_is_done(tmp_path, capsys):
