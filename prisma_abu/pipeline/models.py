@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from ..errors import InvalidParameterError, ModelError
 
-__all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
+__all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers", "check_names",
            "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
            "precision_verdicts", "forget_precision_verdicts", "backbone_report", "machine_report"]
 
@@ -47,12 +47,31 @@ def shallow_layers(backbone: str, weights: str | None = None) -> tuple[str, ...]
 
 
 def check_layers(wanted: Iterable[tuple[str, str | None, str]]) -> None:
-    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones."""
-    from ..neural.backbones import load_backbone
+    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones (torch-free)."""
+    from ..neural.names import canonical_layer
 
-    for backbone, weights, layer in sorted(set(wanted), key=str):
-        if layer not in layer_names(backbone):
-            load_backbone(backbone, weights=weights).resolve_layer(layer)
+    for backbone, _weights, layer in sorted(set(wanted), key=str):
+        canonical_layer(backbone, layer)
+
+
+#: the parameter fields that name layers of ``backbone`` (``layer``: ``auto`` and None name none)
+_LAYER_FIELDS = ("layer", "layers", "content_layers", "style_layers")
+
+
+def check_names(params: Any) -> None:
+    """Refuse, without importing torch, an unknown backbone or layer that ``params`` names: one line with the
+    valid names and the closest one (``--backbone vgg17``, ``--layer blok.3``)."""
+    from ..neural.names import canonical_layer, check_backbone
+
+    backbone = getattr(params, "backbone", None)
+    if backbone is None:
+        return
+    check_backbone(backbone)
+    for name in _LAYER_FIELDS:
+        value = getattr(params, name, None)
+        for layer in (value if isinstance(value, tuple) else (value,)):
+            if layer is not None and layer != "auto":
+                canonical_layer(backbone, layer)
 
 
 def check_weights(wanted: Iterable[tuple[str, str | None]]) -> None:
