@@ -109,27 +109,46 @@ def environment() -> dict[str, Any]:
 
 def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu",
                       weights: str | None = None) -> str:
-    """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``.
+    """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``; the only place it is decided.
 
-    With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto``
-    is measured once on this machine and remembered
-    (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the device has it natively.
+    A job resolves it once (:func:`prisma_abu.jobs.render_job`) and records what ran; a resolved value comes
+    back as it is. With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto`` is measured
+    once on this machine and remembered (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the
+    device has it natively.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not one of :data:`prisma_abu.params.PRECISIONS`.
     """
-    if precision != "auto" or backbone is None:
-        from ..neural.deepdream import resolve_precision as resolve
+    from ..params import PRECISIONS
 
-        return resolve(precision)
+    if precision not in PRECISIONS:
+        raise InvalidParameterError(f"precision: expected {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, "
+                                    f"got {precision!r}")
+    if precision != "auto":
+        return precision
+    from ..neural.device import cuda_bf16, torch_device
+
+    where = torch_device(device)
+    if backbone is None:
+        from ..neural.deepdream import bf16_supported
+
+        native = cuda_bf16(where) if where.type == "cuda" else where.type == "cpu" and bf16_supported()
+        return "bf16" if native else "fp32"
     from ..neural.calibrate import calibrated_precision
-    from ..neural.device import resolve_device as device_of
 
-    return calibrated_precision(backbone, device_of(device), weights=weights)
+    return calibrated_precision(backbone, where, weights=weights)
 
 
 def resolve_device(spec: str = "auto") -> str:
-    """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused."""
-    from ..neural.device import device_name, resolve_device as device_of
+    """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused.
 
-    return device_name(device_of(spec))
+    The only place a device is decided: a job resolves it once (:func:`prisma_abu.jobs.render_job`) and
+    everything below takes the name as it is (``torch.device(name)``)."""
+    from ..neural.device import device_name, torch_device
+
+    return device_name(torch_device(spec))
 
 
 def devices() -> str:

@@ -39,35 +39,39 @@ Callback = Callable[[int, int, float], None]
 
 @functools.lru_cache(maxsize=8)
 def _cached(spec: str, file_key: tuple[str, int, int] | None, device: str) -> Any:
-    from ..neural.device import resolve_device
     from ..neural.stylenets import load_stylenet
 
-    return load_stylenet(spec, device=resolve_device(device))
+    return load_stylenet(spec, device=device)
+
+
+def _resolved(params: StylizeParams) -> StylizeParams:
+    """``params`` with its device resolved (:func:`prisma_abu.pipeline.models.resolve_device`): a job's comes
+    resolved and stays as it is; below here the name is trusted."""
+    from .models import resolve_device
+
+    device = resolve_device(params.device)
+    return params if device == params.device else params.replace(device=device)
 
 
 def load_model(params: StylizeParams, model_file: str | os.PathLike | None = None) -> Any:
     """The network ``params.model`` names (or the file given) on ``params.device``, loaded once per process."""
+    return _load(_resolved(params), model_file)
+
+
+def _load(params: StylizeParams, model_file) -> Any:
     if model_file is None and builtin_source(params.model) == "arbitrary":
         raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-    device = _device(params)
     if model_file is not None:
         stat = os.stat(model_file)
-        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size), device)
-    return _cached(params.model, None, device)
-
-
-def _device(params: StylizeParams) -> str:
-    from .models import resolve_device
-
-    return resolve_device(params.device)
+        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size), params.device)
+    return _cached(params.model, None, params.device)
 
 
 @functools.lru_cache(maxsize=4)
 def _arbitrary(device: str) -> Any:
-    from ..neural.device import resolve_device
     from ..neural.stylenets.magenta import load_arbitrary
 
-    return load_arbitrary(device=resolve_device(device))
+    return load_arbitrary(device=device)
 
 
 def _arbitrary_network(params: StylizeParams, model_file) -> bool:
@@ -79,13 +83,14 @@ def _arbitrary_network(params: StylizeParams, model_file) -> bool:
 
 
 def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) -> Any:
+    """The network, on ``params.device`` (resolved: see :func:`_resolved`)."""
     if _arbitrary_network(params, model_file):
         if style_image is None:
             raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-        return _arbitrary(_device(params)).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
+        return _arbitrary(params.device).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
     if style_image is not None:
         raise InvalidParameterError(f"style image: only the arbitrary model takes one, got model {params.model!r}")
-    return load_model(params, model_file)
+    return _load(params, model_file)
 
 
 def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarray | None = None) -> dict:
@@ -93,10 +98,11 @@ def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarr
     (``{"model", "model_sha256", "device", "precision", "runtime"}``)."""
     from ..neural.stylenets import run_plan
 
+    params = _resolved(params)
     net = _network(params, model_file, style_image)
-    precision, runtime = run_plan(net, _device(params), params.precision)
+    precision, runtime = run_plan(net, params.device, params.precision)
     return {"model": getattr(net, "name", params.model), "model_sha256": getattr(net, "sha256", ""),
-            "device": _device(params), "precision": precision, "runtime": runtime}
+            "device": params.device, "precision": precision, "runtime": runtime}
 
 
 def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style_image: np.ndarray | None = None,
@@ -245,11 +251,12 @@ def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_ima
     import torch
 
     from ..neural.deepdream import to_array, to_tensor
-    from ..neural.device import resolve_device, to_device
+    from ..neural.device import to_device
     from ..neural.stylenets import run_plan, stylize_tensor
 
+    params = _resolved(params)
     net = _network(params, model_file, style_image)
-    device = resolve_device(_device(params))
+    device = torch.device(params.device)
     x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), device)
     with torch.no_grad():
         painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=_overlap(params),
@@ -286,6 +293,7 @@ def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = Stylize
     """
     if not 0.0 <= temporal < 1.0:
         raise InvalidParameterError(f"temporal: expected a number in [0, 1), got {temporal!r}")
+    params = _resolved(params)
     _network(params, model_file, style_image)  # a bad model fails before the first frame
     previous = None
     for frame in frames:
