@@ -1,8 +1,11 @@
 """Job kinds: how each command's jobs make a batch — input roles, parameters, file names.
 
-:class:`JobKind` describes a command for batches; ``mix``, ``dream`` and
-``style`` are registered here, and :func:`register_kind` adds others.
-:func:`format_value` is how a value appears in a file name.
+A command's roles and the fields its file names carry are its descriptor's
+(:class:`prisma_abu.commands.Naming`), so every command described with a naming
+is batchable as it is; :class:`JobKind` subclasses add a command's own rules
+(``mix``'s ``all_mask`` variants, ``dream``'s ``layer``, ``stylize``'s model files)
+and :func:`register_kind` adds others. :func:`format_value` is how a value
+appears in a file name.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from ..commands import COMMANDS
 from ..errors import InvalidParameterError
 from ..modelspec import builtin_source, parse_model_spec
 from ..params import DreamParams, MixParams, Params
@@ -27,8 +31,8 @@ _UNSAFE = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
 class JobKind:
     """How a command's jobs make a batch: its input roles, parameters and file names.
 
-    Subclass and :func:`register_kind` to batch other commands (style
-    transfer: roles ``("content", "style")``).
+    ``JobKind("name")`` takes them from the command's descriptor (:mod:`prisma_abu.commands`);
+    a subclass names its ``command`` and adds its rules; :func:`register_kind` batches it.
 
     Attributes
     ----------
@@ -54,6 +58,17 @@ class JobKind:
     name_fields: tuple[str, ...] = ()
     product_order: tuple[str, ...] = ()
     none_folders: Mapping[str, str] = MappingProxyType({})
+
+    def __init__(self, command: str | None = None) -> None:
+        if command is not None:
+            self.command = command
+        described = COMMANDS.get(self.command)
+        if described is not None and described.naming is not None:  # the descriptor's, once
+            naming = described.naming
+            self.params_cls = described.params_cls
+            self.roles, self.optional_roles, self.none_folders = (naming.roles, naming.optional_roles,
+                                                                  naming.none_folders)
+            self.name_fields, self.product_order = naming.name_fields, naming.product_order
 
     def fields(self) -> tuple[str, ...]:
         """Every name a grid or ``params`` may use."""
@@ -102,12 +117,6 @@ class MixKind(JobKind):
     """``mix``: sources × guides (or none: a plain dream), the original's names."""
 
     command = "mix"
-    params_cls = MixParams
-    roles = ("source", "guide")
-    optional_roles = frozenset({"guide"})
-    name_fields = ("enhance", "layer", "rb_rate", "mask")
-    product_order = ("layer", "enhance", "rb_rate", "mask")  # the original's product(org, gd, nbk, enhance, rb_rate)
-    none_folders = MappingProxyType({"guide": "none_gd"})
 
     def build(self, values, inputs):
         """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
@@ -156,12 +165,6 @@ class DreamKind(JobKind):
     """``dream``: images × guides; a guide makes the objective ``guide`` unless it is set."""
 
     command = "dream"
-    params_cls = DreamParams
-    roles = ("image", "guide")
-    optional_roles = frozenset({"guide"})
-    name_fields = ("layer",)
-    product_order = ("layer",)
-    none_folders = MappingProxyType({"guide": "none_gd"})
 
     def fields(self):
         return ("layer",) + super().fields()
@@ -191,33 +194,12 @@ class StyleKind(JobKind):
     """``style``: contents × styles (the original TensorPrisma's parallel product)."""
 
     command = "style"
-    roles = ("content", "style0")
-    name_fields = ("content_weight", "style_weight")
-    product_order = ("content_weight", "style_weight")
-
-    @property
-    def params_cls(self):  # type: ignore[override]
-        from ..params import StyleParams
-
-        return StyleParams
-
-    def folder(self, role: str, path: str | None) -> str:
-        return super().folder(role, path)
 
 
 class StylizeKind(JobKind):
     """``stylize``: photos × models × strengths (built-in names or model files)."""
 
     command = "stylize"
-    roles = ("photo",)
-    name_fields = ("model", "strength")
-    product_order = ("model", "strength")
-
-    @property
-    def params_cls(self):  # type: ignore[override]
-        from ..params import StylizeParams
-
-        return StylizeParams
 
     def build(self, values, inputs):
         values = dict(values)
@@ -237,7 +219,7 @@ class StylizeKind(JobKind):
 
 
 _KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind(),
-                              "stylize": StylizeKind()}
+                              "stylize": StylizeKind()}  # commands with rules of their own
 
 
 def register_kind(kind: JobKind) -> JobKind:
@@ -247,11 +229,14 @@ def register_kind(kind: JobKind) -> JobKind:
 
 
 def job_kind(command: str) -> JobKind:
-    """The :class:`JobKind` of ``command``."""
+    """The :class:`JobKind` of ``command``: its own rules, else its descriptor's naming alone."""
     kind = _KINDS.get(command) if isinstance(command, str) else None
+    if kind is None and isinstance(command, str) and getattr(COMMANDS.get(command), "naming", None) is not None:
+        kind = JobKind(command)
     if kind is None:
+        batchable = sorted({*_KINDS, *(name for name, c in COMMANDS.items() if c.naming is not None)})
         raise InvalidParameterError(
-            f"command: expected one of {', '.join(sorted(_KINDS))} for a batch, got {command!r}")
+            f"command: expected one of {', '.join(batchable)} for a batch, got {command!r}")
     return kind
 
 

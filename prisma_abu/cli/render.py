@@ -9,12 +9,13 @@ import argparse
 import textwrap
 from typing import Any
 
+from ..commands import progress_steps
 from ..data import find_picture
 from ..params import DreamParams, MixParams
 from .common import add_common_options, add_params_arguments, params_from_args
 from .pictures import Source, run_pictures
 
-__all__ = ["register", "dream_steps", "mix_steps"]
+__all__ = ["register"]
 
 _DREAM_EPILOG = """\
 examples:
@@ -32,27 +33,13 @@ examples:
 """
 
 
-def dream_steps(job) -> int:
-    """Progress steps of a dream job (:func:`prisma_abu.pipeline.progress.dream_steps`)."""
-    from ..pipeline.progress import dream_steps as steps
-
-    return steps(job.params)
-
-
-def mix_steps(job) -> int | None:
-    """Progress steps of a mix job (:func:`prisma_abu.pipeline.progress.mix_steps`)."""
-    from ..pipeline.progress import mix_steps as steps
-
-    return steps(job.params, job.inputs.get("guide") is not None, job.command)
-
-
 def _cmd_dream(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     overrides = {"objective": "guide"} if args.guide and args.p_objective is None else {}
     params = params_from_args(DreamParams, args, **overrides)
     return run_pictures(args, "dream", lambda s: Job("dream", params, {"image": s.path, "guide": args.guide}),
-                        steps=dream_steps)
+                        steps=progress_steps)
 
 
 def _cmd_mix(args: argparse.Namespace) -> int:
@@ -64,7 +51,7 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     if guide is not None and guide.startswith(STYLIZED):
         params, inputs = _stylized_guide(params, guide[len(STYLIZED):])
     return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, **inputs}),
-                        steps=mix_steps, describe=_choices)
+                        steps=progress_steps, describe=_choices)
 
 
 #: ``--guide stylized:MODEL``: the guide is the photo painted by a feed-forward style network
@@ -99,7 +86,8 @@ def _cmd_mask_like(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     params = params_from_args(MixParams, args)
-    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path}))
+    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path}),
+                        steps=progress_steps)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
