@@ -99,7 +99,12 @@ class JobKind:
         return frozenset(), {}
 
     def validate(self, params: Sequence[Params]) -> None:
-        """Check values the parameter class cannot check alone (presets, layers, weights)."""
+        """Check values the parameter class cannot check alone (presets, layers, weights); here the backbone
+        and layers each names, without torch (:func:`prisma_abu.pipeline.models.check_names`)."""
+        from ..pipeline.models import check_names
+
+        for p in params:  # static look-ups: cheap for any batch
+            check_names(p)
 
     def folder(self, role: str, path: str | None) -> str:
         if path is None:
@@ -153,6 +158,7 @@ class MixKind(JobKind):
         from ..pipeline.mix import check_enhance, check_mask
         from ..pipeline.models import check_layers, check_weights
 
+        super().validate(params)
         for enhance in sorted({p.enhance for p in params}, key=str):
             check_enhance(enhance)
         for mask in sorted({p.mask for p in params}):
@@ -186,6 +192,7 @@ class DreamKind(JobKind):
     def validate(self, params):
         from ..pipeline.models import check_layers, check_weights
 
+        super().validate(params)
         check_layers({(p.backbone, p.weights, layer) for p in params for layer in p.layers})
         check_weights({(p.backbone, p.weights) for p in params})
 
