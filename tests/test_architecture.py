@@ -4,9 +4,11 @@ The layers, lowest first (a module imports only from lower layers or from
 its own package):
 
 0. foundation — ``errors``, ``params``, ``io`` (pictures), ``atomic`` (every write), ``data``, ``provenance`` (a
-   picture's record read back: its inputs found again, its arithmetic bounded)
+   picture's record read back: its inputs found again, its arithmetic bounded), ``modelspec`` (a style network's
+   name or file, read once)
 1. ``ops`` (numpy / scikit-image) and ``neural`` (torch), which never import each other
 2. ``pipeline`` — the only place ops and neural meet
+2.5 ``commands`` — each rendering command described once (parameters, inputs, renderer, progress, batch naming)
 3. ``jobs`` — a command, its parameters and inputs; the renderer table; ``api`` — the verbs for scripts
 4. ``batch``
 5. the book's façades ``worker`` and ``master``, and ``demo``
