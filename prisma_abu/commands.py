@@ -153,18 +153,10 @@ def resolve_job(job: Job, uses_network: bool = True) -> tuple[Job, dict[str, Any
     """
     if not uses_network:
         return job, {}
-    from .pipeline.models import arithmetic, resolve_device, resolve_precision
+    from .pipeline.models import arithmetic, resolve_params
 
-    params = job.params
-    changes: dict[str, Any] = {}
-    if getattr(params, "device", None) is not None:
-        changes["device"] = resolve_device(params.device)
-    if getattr(params, "precision", None) is not None and not isinstance(params, StylizeParams):
-        changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
-                                                 changes.get("device", "cpu"), getattr(params, "weights", None))
-    if changes:
-        params = params.replace(**changes)
-    return job.with_params(params), {**arithmetic(), "device": changes.get("device", "cpu")}
+    params = resolve_params(job.params, precision=not isinstance(job.params, StylizeParams))
+    return job.with_params(params), {**arithmetic(), "device": getattr(params, "device", None) or "cpu"}
 
 
 # --- the renderers -------------------------------------------------------------------------------

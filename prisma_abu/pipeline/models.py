@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers", "check_names",
-           "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
+           "check_weights", "fetch_weights", "environment", "resolve_params", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
            "precision_verdicts", "forget_precision_verdicts", "backbone_report", "machine_report"]
 
 
@@ -139,6 +139,23 @@ def resolve_precision(precision: str, backbone: str | None = None, device: str =
     from ..neural.calibrate import calibrated_precision
 
     return calibrated_precision(backbone, where, weights=weights)
+
+
+def resolve_params(params: Any, *, precision: bool = True) -> Any:
+    """``params`` with its ``device`` and (with ``precision``) its ``precision`` resolved: what runs here.
+
+    The one place both are decided together; a job's are resolved once
+    (:func:`prisma_abu.commands.resolve_job`) and a resolved object comes back as it is, so a pipeline
+    called from a script (``auto`` still in it) resolves it the same way on entry.
+    """
+    changes: dict[str, Any] = {}
+    if getattr(params, "device", None) is not None:
+        changes["device"] = resolve_device(params.device)
+    if precision and getattr(params, "precision", None) is not None:
+        changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
+                                                 changes.get("device", "cpu"), getattr(params, "weights", None))
+    changed = {k: v for k, v in changes.items() if getattr(params, k) != v}
+    return params.replace(**changed) if changed else params
 
 
 def resolve_device(spec: str = "auto") -> str:
