@@ -126,7 +126,15 @@ class MixKind(JobKind):
     def build(self, values, inputs):
         """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
         (unless ``auto`` / ``texture`` are given too)."""
+        values = dict(values)
+        if isinstance(values.get("guide_model"), str):  # a model file is an input (path and sha256 in metadata)
+            values["guide_model"] = parse_model_spec(values["guide_model"]).name
         return MixParams.from_dict(MixParams.given(values))
+
+    def job_inputs(self, params, files, values):
+        model = values.get("guide_model")
+        spec = parse_model_spec(model) if isinstance(model, str) else None
+        return {**files, **({} if spec is None or spec.builtin else {"guide_model": str(Path(spec.path).resolve())})}
 
     def name_value(self, name, params, values):
         # auto chooses the mask per picture: the name says auto; a texture stands where its layer would.

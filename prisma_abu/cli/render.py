@@ -50,6 +50,16 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     inputs: dict[str, str | None] = {"guide": guide}
     if guide is not None and guide.startswith(STYLIZED):
         params, inputs = _stylized_guide(params, guide[len(STYLIZED):])
+    elif params.guide_model is not None:  # --guide-model MODEL: read as stylized:MODEL's, a file an input
+        from ..errors import InvalidParameterError
+        from ..modelspec import parse_model_spec
+
+        spec = parse_model_spec(params.guide_model, where="--guide-model: ")
+        if spec.arbitrary:
+            raise InvalidParameterError("--guide-model arbitrary: expected --guide PAINTING (or --guide "
+                                        "stylized:arbitrary:PAINTING): the arbitrary network paints from a painting")
+        params = params.replace(guide_model=spec.name)
+        inputs = {**inputs, **({} if spec.builtin else {"guide_model": spec.path})}
     return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, **inputs}),
                         steps=progress_steps, describe=_choices)
 

@@ -24,6 +24,7 @@ print(json.dumps({"code": code, "torch": "torch" in sys.modules}))
     (["stylize", "sample/chelsea.jpg", "--model", "arbitary"], "closest: arbitrary"),
     (["mix", "sample/chelsea.jpg", "--guide", "stylized:nosuch"], "--guide stylized:nosuch: unknown model 'nosuch'"),
     (["mix", "sample/chelsea.jpg", "--guide", "stylized:multistyl26:7"], "closest: multistyle26"),
+    (["mix", "sample/chelsea.jpg", "--guide-model", "nosuch.pth"], "--guide-model: unknown model 'nosuch.pth'"),
     (["dream", "sample/chelsea.jpg", "--backbone", "vgg17"], "unknown backbone 'vgg17'; expected one of: "
                                                              "efficientnet_lite0, vgg16"),
     (["dream", "sample/chelsea.jpg", "--layer", "blocks.99"], "closest: blocks.9"),
