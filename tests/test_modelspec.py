@@ -58,3 +58,30 @@ def test_the_static_builtin_names_are_the_registry_s():
     from prisma_abu.neural.stylenets import source_names
 
     assert sorted(BUILTIN_SOURCES) == source_names()
+
+
+@pytest.mark.parametrize("args", ["7", "0", "25", " 3 ", "3=0.5,12=0.5", "3:0.5,12:0.5", "1=2", "4=0,5=1", "2,2",
+                                  "", "26", "-1", "x", "3=a", "3=-1,4=2", "3=0", "3=nan", "3=inf", "7,", ",", "1e1"])
+def test_multistyle_arguments_are_checked_as_the_network_reads_them(args):
+    # issue 21: multistyle26:99 was refused only after torch; the network's own reading decides the same
+    from prisma_abu.neural.stylenets.magenta import parse_style_weights
+
+    try:
+        parse_style_weights(args)
+        network_takes = True
+    except InvalidParameterError:
+        network_takes = False
+    try:
+        parse_model_spec(f"multistyle26:{args}")
+        here = True
+    except InvalidParameterError as exc:
+        here = False
+        assert str(exc).startswith(("style: expected multistyle26:N", "style weights: expected"))
+    assert here == network_takes
+
+
+def test_the_style_count_is_the_network_s():
+    from prisma_abu.modelspec import MULTISTYLE_STYLES
+    from prisma_abu.neural.stylenets import magenta_nets
+
+    assert MULTISTYLE_STYLES == magenta_nets.NUM_STYLES

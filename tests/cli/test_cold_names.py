@@ -22,6 +22,8 @@ print(json.dumps({"code": code, "torch": "torch" in sys.modules}))
     (["stylize", "sample/chelsea.jpg", "--model", "multistyle2:7"], "unknown model 'multistyle2:7'"
                                                                    ": no such name or file; expected one of "),
     (["stylize", "sample/chelsea.jpg", "--model", "arbitary"], "closest: arbitrary"),
+    (["stylize", "sample/chelsea.jpg", "--model", "multistyle26:99"], "style: expected multistyle26:N with N in 0..25"),
+    (["stylize", "sample/chelsea.jpg", "--style", "30"], "got '30'"),
     (["mix", "sample/chelsea.jpg", "--guide", "stylized:nosuch"], "--guide stylized:nosuch: unknown model 'nosuch'"),
     (["mix", "sample/chelsea.jpg", "--guide", "stylized:multistyl26:7"], "closest: multistyle26"),
     (["mix", "sample/chelsea.jpg", "--guide-model", "nosuch.pth"], "--guide-model: unknown model 'nosuch.pth'"),
