@@ -47,11 +47,17 @@ def shallow_layers(backbone: str, weights: str | None = None) -> tuple[str, ...]
 
 
 def check_layers(wanted: Iterable[tuple[str, str | None, str]]) -> None:
-    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones (torch-free)."""
+    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones (torch-free, but
+    for a weights file: its network may have layers of its own, a Caffe model's)."""
     from ..neural.names import canonical_layer
 
-    for backbone, _weights, layer in sorted(set(wanted), key=str):
-        canonical_layer(backbone, layer)
+    for backbone, weights, layer in sorted(set(wanted), key=str):
+        if weights is None:
+            canonical_layer(backbone, layer)
+        elif layer not in layer_names(backbone):
+            from ..neural.backbones import load_backbone
+
+            load_backbone(backbone, weights=weights).resolve_layer(layer)
 
 
 #: the parameter fields that name layers of ``backbone`` (``layer``: ``auto`` and None name none)
@@ -60,13 +66,16 @@ _LAYER_FIELDS = ("layer", "layers", "content_layers", "style_layers")
 
 def check_names(params: Any) -> None:
     """Refuse, without importing torch, an unknown backbone or layer that ``params`` names: one line with the
-    valid names and the closest one (``--backbone vgg17``, ``--layer blok.3``)."""
+    valid names and the closest one (``--backbone vgg17``, ``--layer blok.3``); with a ``weights`` file the
+    layers are that file's, checked when it loads."""
     from ..neural.names import canonical_layer, check_backbone
 
     backbone = getattr(params, "backbone", None)
     if backbone is None:
         return
     check_backbone(backbone)
+    if getattr(params, "weights", None) is not None:
+        return  # a weights file's network may have layers of its own (a Caffe model's): checked when it loads
     for name in _LAYER_FIELDS:
         value = getattr(params, name, None)
         for layer in (value if isinstance(value, tuple) else (value,)):

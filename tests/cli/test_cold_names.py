@@ -54,3 +54,11 @@ def test_aliases_and_other_letter_cases_are_not_refused():
     check_names(MixParams(backbone="efficientnet_lite0", layer="_blocks.3"))
     check_names(MixParams(layer="auto"))
     check_names(MixParams(layer=None))
+
+
+def test_a_weights_file_s_own_layers_are_not_refused_by_name():
+    # neural-style's NIN line: -model_file nin_imagenet_conv.caffemodel with layers relu0, relu3... of its own
+    from prisma_abu.params import StyleParams
+    from prisma_abu.pipeline.models import check_names
+
+    check_names(StyleParams(weights="models/nin.caffemodel", content_layers=("relu0",), style_layers=("relu3",)))
