@@ -101,7 +101,9 @@ class Command:
 
     ``roles`` are regular expressions (``style\\d*``); ``required`` the roles that must be given;
     ``steps(job)`` the progress steps the renderer reports (None: not known, or instant);
-    ``naming`` how a batch names its pictures (None: not batchable).
+    ``naming`` how a batch names its pictures (None: not batchable); ``job_precision`` whether the job's
+    ``precision`` is resolved into the job as rendered (False: the network's run plan decides it and the
+    picture records it with the arithmetic, as ``stylize``'s).
     """
 
     name: str
@@ -111,6 +113,7 @@ class Command:
     renderer: Renderer
     steps: Callable[[Job], int | None] = _no_steps
     naming: Naming | None = None
+    job_precision: bool = True
 
     def takes(self, role: str) -> bool:
         return any(re.fullmatch(pattern, role) for pattern in self.roles)
@@ -148,14 +151,15 @@ def resolve_job(job: Job, uses_network: bool = True) -> tuple[Job, dict[str, Any
     """The job with its device and precision resolved (what runs, replayed as it ran), and the arithmetic.
 
     Once per job, in its renderer, after its pictures are read (a bad one is refused before torch); below
-    here the resolved values are taken as they are. A feed-forward network's precision is the network's
-    run plan (:func:`prisma_abu.pipeline.stylize.model_identity` records it), so ``stylize`` keeps its own.
+    here the resolved values are taken as they are. A command whose network's run plan decides its
+    precision (``job_precision`` False: ``stylize``, :func:`prisma_abu.pipeline.stylize.model_identity`
+    records it) keeps the precision asked for.
     """
     if not uses_network:
         return job, {}
     from .pipeline.models import arithmetic, resolve_params
 
-    params = resolve_params(job.params, precision=not isinstance(job.params, StylizeParams))
+    params = resolve_params(job.params, precision=command_of(job).job_precision)
     return job.with_params(params), {**arithmetic(), "device": getattr(params, "device", None) or "cpu"}
 
 
@@ -277,6 +281,7 @@ for _command in (
             _render_style, _style_steps, Naming(("content", "style0"), name_fields=("content_weight", "style_weight"),
                                                 product_order=("content_weight", "style_weight"))),
     Command("stylize", StylizeParams, ("photo", "model", "style_image"), ("photo",), _render_stylize, _one_step,
-            Naming(("photo",), name_fields=("model", "strength"), product_order=("model", "strength"))),
+            Naming(("photo",), name_fields=("model", "strength"), product_order=("model", "strength")),
+            job_precision=False),
 ):
     register_command(_command)
