@@ -14,8 +14,9 @@ from typing import Any, Iterable
 from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers", "check_names",
-           "check_weights", "fetch_weights", "environment", "resolve_params", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
-           "precision_verdicts", "forget_precision_verdicts", "backbone_report", "machine_report"]
+           "check_weights", "fetch_weights", "environment", "resolve_params", "resolve_precision", "resolve_device",
+           "arithmetic", "set_threads", "devices", "precision_verdicts", "forget_precision_verdicts",
+           "backbone_report", "machine_report"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -120,7 +121,7 @@ def resolve_precision(precision: str, backbone: str | None = None, device: str =
                       weights: str | None = None) -> str:
     """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``; the only place it is decided.
 
-    A job resolves it once (:func:`prisma_abu.jobs.render_job`) and records what ran; a resolved value comes
+    A job resolves it once (:func:`prisma_abu.commands.resolve_job`) and records what ran; a resolved value comes
     back as it is. With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto`` is measured
     once on this machine and remembered (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the
     device has it natively.
@@ -170,7 +171,7 @@ def resolve_params(params: Any, *, precision: bool = True) -> Any:
 def resolve_device(spec: str = "auto") -> str:
     """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused.
 
-    The only place a device is decided: a job resolves it once (:func:`prisma_abu.jobs.render_job`) and
+    The only place a device is decided: a job resolves it once (:func:`prisma_abu.commands.resolve_job`) and
     everything below takes the name as it is (``torch.device(name)``)."""
     from ..neural.device import device_name, torch_device
 
