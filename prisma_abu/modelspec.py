@@ -132,7 +132,10 @@ def parse_model_spec(text: str, *, where: str = "", must_exist: bool = True) -> 
     if source is not None:
         head, _, args = text.strip().partition(":")
         if source == "multistyle26":
-            multistyle_weights(args)  # a style outside 0..25 is refused here, before torch
+            try:
+                multistyle_weights(args)  # a style outside 0..25 is refused here, before torch
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(f"{where}{exc}") from None
         return ModelSpec(text.strip(), source, args.strip(), None)
     path = Path(text).expanduser()
     if must_exist and not path.is_file():
