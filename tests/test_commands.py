@@ -86,3 +86,14 @@ def test_a_job_s_device_and_precision_are_resolved_once_into_the_job_as_rendered
     assert rendered.requested.precision == "auto" and [a[0] for a in asked].count("auto") == 1
     resolved, _ = commands.resolve_job(rendered.job)
     assert resolved.params == rendered.job.params  # a resolved job resolves to itself
+
+
+def test_a_kind_of_one_s_own_keeps_what_it_says_and_takes_the_rest_from_the_descriptor():
+    from prisma_abu.batch import JobKind
+
+    class Mine(JobKind):
+        command = "stylize"
+        name_fields = ("model",)
+
+    kind = Mine()
+    assert kind.name_fields == ("model",) and kind.roles == COMMANDS["stylize"].naming.roles

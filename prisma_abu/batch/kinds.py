@@ -63,12 +63,14 @@ class JobKind:
         if command is not None:
             self.command = command
         described = COMMANDS.get(self.command)
-        if described is not None and described.naming is not None:  # the descriptor's, once
+        if described is not None and described.naming is not None:  # the descriptor's, unless a subclass says
             naming = described.naming
-            self.params_cls = described.params_cls
-            self.roles, self.optional_roles, self.none_folders = (naming.roles, naming.optional_roles,
-                                                                  naming.none_folders)
-            self.name_fields, self.product_order = naming.name_fields, naming.product_order
+            given = {"params_cls": described.params_cls, "roles": naming.roles,
+                     "optional_roles": naming.optional_roles, "none_folders": naming.none_folders,
+                     "name_fields": naming.name_fields, "product_order": naming.product_order}
+            for name, value in given.items():
+                if getattr(type(self), name) is getattr(JobKind, name):
+                    setattr(self, name, value)
 
     def fields(self) -> tuple[str, ...]:
         """Every name a grid or ``params`` may use."""
