@@ -157,9 +157,9 @@ def resolve_job(job: Job, uses_network: bool = True) -> tuple[Job, dict[str, Any
     """
     if not uses_network:
         return job, {}
-    from .pipeline.models import arithmetic, resolve_params
+    from .pipeline.models import arithmetic, resolve_run
 
-    params = resolve_params(job.params, precision=command_of(job).job_precision)
+    params = resolve_run(job.params, precision=command_of(job).job_precision)
     return job.with_params(params), {**arithmetic(), "device": getattr(params, "device", None) or "cpu"}
 
 

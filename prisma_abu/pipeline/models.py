@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from ..errors import InvalidParameterError, ModelError
 
 __all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers", "check_names",
-           "check_weights", "fetch_weights", "environment", "resolve_params", "resolve_precision", "resolve_device",
+           "check_weights", "fetch_weights", "environment", "resolve_run", "resolve_precision", "resolve_device",
            "arithmetic", "set_threads", "devices", "precision_verdicts", "forget_precision_verdicts",
            "backbone_report", "machine_report"]
 
@@ -151,7 +151,7 @@ def resolve_precision(precision: str, backbone: str | None = None, device: str =
     return calibrated_precision(backbone, where, weights=weights)
 
 
-def resolve_params(params: Any, *, precision: bool = True) -> Any:
+def resolve_run(params: Any, *, precision: bool = True) -> Any:
     """``params`` with its ``device`` and (with ``precision``) its ``precision`` resolved: what runs here.
 
     The one place both are decided together; a job's are resolved once
