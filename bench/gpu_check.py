@@ -65,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from prisma_abu.neural.device import resolve_device
+    from prisma_abu.neural.device import torch_device
 
     try:
-        gpu = resolve_device(args.device)
+        gpu = torch_device(args.device)
     except PrismaAbuError as exc:
         print(f"gpu_check: {exc}", file=sys.stderr)
         return 2

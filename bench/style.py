@@ -205,11 +205,11 @@ def auto_reason(params: StyleParams) -> str:
 
     from prisma_abu.neural.calibrate import FORCE_ENV, machine_key, verdicts
     from prisma_abu.neural.deepdream import bf16_supported
-    from prisma_abu.neural.device import cuda_bf16, resolve_device
+    from prisma_abu.neural.device import cuda_bf16, torch_device
 
     if os.environ.get(FORCE_ENV):
         return f"forced by {FORCE_ENV}={os.environ[FORCE_ENV]}"
-    device = resolve_device(params.device)
+    device = torch_device(params.device)
     if not (cuda_bf16(device) if device.type == "cuda" else bf16_supported()):
         return f"{device.type} without native bf16: fp32, nothing measured"
     entry = verdicts().get(machine_key(params.backbone, device, params.weights))

@@ -7,227 +7,38 @@ threads...). That is what every picture's metadata stores
 (:func:`job_metadata`), so :func:`job_from_metadata` can render it again with
 the same arithmetic, bit for bit.
 
-Each command declares the input roles it takes (:data:`COMMANDS`); a picture's
-metadata naming any other role is refused before any file is read.
+Each command is described once in :mod:`prisma_abu.commands` (its parameters,
+input roles, renderer, progress steps and batch naming); a picture's metadata
+naming a role its command does not take is refused before any file is read.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from . import __version__
+from .commands import (COMMANDS, Callback, Command, Job, Rendered, command_of, register_command,  # noqa: F401
+                       style_roles)
 from .errors import InvalidImageError, InvalidParameterError, PrismaAbuError
-from .io import check_output_path, encode_image, file_sha256, read_image, write_image
-from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams, params_from_metadata
+from .io import check_output_path, encode_image, file_sha256, write_image
+from .params import Params, params_from_metadata
 from .provenance import REPLAY_INPUT_LIMIT, arithmetic_of, find_input, max_replay_threads  # noqa: F401 (its names)
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
            "check_can_write", "style_roles", "run_job_to_bytes", "REPLAY_INPUT_LIMIT", "max_replay_threads"]
 
-Callback = Callable[[int, int, float], None]
-#: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`
-Renderer = Callable[["Job", "Callback | None"], "np.ndarray | Rendered"]
 #: how input paths are stored when they do not lie below the output's folder
 METADATA_PATHS = ("relative", "absolute", "name")
 
 
-@dataclass(frozen=True)
-class Job:
-    """``command`` with ``params`` on ``inputs`` (role -> file path or None)."""
-
-    command: str
-    params: Params
-    inputs: Mapping[str, str | None] = field(default_factory=dict)
-
-    def input_image(self, role: str) -> np.ndarray | None:
-        path = self.inputs.get(role)
-        return None if path is None else read_image(path)
-
-    def with_params(self, params: Params) -> Job:
-        return Job(self.command, params, self.inputs)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A rendered picture and how it was made.
-
-    Attributes
-    ----------
-    image : (M, N, 3) ndarray of uint8
-    job : Job
-        The job as rendered: every ``auto`` the renderer resolved is replaced
-        by what it chose (``precision="auto"`` becomes ``fp32`` or ``bf16``).
-    requested : Params
-        The parameters asked for (``job.params`` before resolving).
-    arithmetic : mapping
-        What else decides the bytes: ``{"threads": 2}`` (torch intra-op
-        threads) for a network run, empty when no network ran.
-    """
-
-    image: np.ndarray
-    job: Job
-    requested: Params
-    arithmetic: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Command:
-    """A renderable command: its parameter class, its input roles and its renderer.
-
-    ``roles`` are regular expressions (``style\\d*``); ``required`` the roles
-    that must be given.
-    """
-
-    name: str
-    params_cls: type[Params]
-    roles: tuple[str, ...]
-    required: tuple[str, ...]
-    renderer: Renderer
-
-    def takes(self, role: str) -> bool:
-        return any(re.fullmatch(pattern, role) for pattern in self.roles)
-
-
-# --- the renderers -------------------------------------------------------------------------------
-
-def _network_run(job: Job, uses_network: bool) -> tuple[Job, dict[str, Any]]:
-    """The job with its device and precision resolved (what ran, replayed as it ran), and the arithmetic."""
-    if not uses_network:
-        return job, {}
-    from .pipeline.models import arithmetic, resolve_device, resolve_precision
-
-    params = job.params
-    changes: dict[str, Any] = {}
-    if getattr(params, "device", None) is not None:
-        changes["device"] = resolve_device(params.device)
-    if getattr(params, "precision", None) is not None and params.kind != "stylize":
-        changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
-                                                 changes.get("device", "cpu"), getattr(params, "weights", None))
-    if changes:
-        params = params.replace(**changes)
-    return job.with_params(params), {**arithmetic(), "device": changes.get("device", "cpu")}
-
-
-def _render_dream(job: Job, callback: Callback | None) -> Rendered:
-    from .pipeline import dream
-
-    image, guide = job.input_image("image"), job.input_image("guide")  # a bad picture is refused before torch
-    resolved, arithmetic = _network_run(job, True)
-    image = dream(image, resolved.params, guide=guide, callback=callback)
-    return Rendered(image, resolved, job.params, arithmetic)
-
-
-def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
-    """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
-
-    def render_mix(job: Job, callback: Callback | None) -> Rendered:
-        from .pipeline import mix, uses_saliency
-
-        source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
-        networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
-        resolved, arithmetic = _network_run(job, networks)
-        result = mix(source, guide, resolved.params,
-                     plain_dream_without_guide=plain_dream_without_guide, callback=callback,
-                     guide_model_file=job.inputs.get("guide_model"))
-        return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
-
-    return render_mix
-
-
-def _render_mask(job: Job, callback: Callback | None) -> Rendered:
-    from .pipeline import mask_picture, uses_saliency
-
-    source = job.input_image("source")  # a bad picture is refused before torch
-    resolved, arithmetic = _network_run(job, uses_saliency(job.params))
-    return Rendered(mask_picture(source, resolved.params), resolved, job.params, arithmetic)
-
-
-def _render_features(job: Job, callback: Callback | None) -> np.ndarray:
-    from .pipeline import feature_picture
-
-    return feature_picture(job.input_image("source"), job.params)
-
-
-def style_roles(inputs: Mapping[str, str | None]) -> list[str]:
-    """The style inputs' roles in order: ``style0``, ``style1``, ... (``style`` alone is the first)."""
-    found = [(int(m.group(1) or -1), role) for role in inputs
-             if (m := re.fullmatch(r"style(\d*)", role)) and inputs[role] is not None]
-    return [role for _, role in sorted(found)]
-
-
-def _render_style(job: Job, callback: Callback | None) -> Rendered:
-    """Neural style transfer: roles ``content``, ``style0``..``styleN``, optional ``init_image``, ``mask_file``."""
-    from .pipeline import style
-
-    roles = style_roles(job.inputs)
-    if job.inputs.get("content") is None or not roles:
-        raise InvalidParameterError("style: expected a content picture and at least one style picture")
-    content, styles = job.input_image("content"), [job.input_image(r) for r in roles]  # refused before torch
-    mask, init_image = job.input_image("mask_file"), job.input_image("init_image")
-    resolved, arithmetic = _network_run(job, True)
-    image = style(content, styles, resolved.params, mask=mask, init_image=init_image, callback=callback)
-    return Rendered(image, resolved, job.params, arithmetic)
-
-
-def _render_stylize(job: Job, callback: Callback | None) -> Rendered:
-    """Feed-forward stylization: ``photo``, optional ``model`` file and ``style_image``; tiled within memory."""
-    from .pipeline.stylize import model_identity, resolve_tile, stylize_and_say_how
-
-    requested, style_image, photo = job.params, job.input_image("style_image"), job.input_image("photo")
-    job = job.with_params(resolve_tile(photo.shape, job.params))
-    image, how = stylize_and_say_how(photo, job.params, style_image=style_image,
-                                     model_file=job.inputs.get("model"), callback=callback)
-    if how is not None:  # a built-in network from its stored graph: decided without torch
-        resolved = job.with_params(job.params.replace(device="cpu")) if job.params.device is not None else job
-        return Rendered(image, resolved, requested, how)
-    resolved, arithmetic = _network_run(job, True)
-    arithmetic = {**arithmetic, **model_identity(job.params, job.inputs.get("model"), style_image)}
-    return Rendered(image, resolved, requested, arithmetic)
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def register_command(command: Command) -> Command:
-    """Make ``command.name`` renderable (and replayable)."""
-    COMMANDS[command.name] = command
-    return command
-
-
-for _command in (
-    Command("dream", DreamParams, ("image", "guide"), ("image",), _render_dream),
-    Command("mix", MixParams, ("source", "guide", "guide_model"), ("source",), _mix_renderer(True)),
-    Command("mix_black_guide", MixParams, ("source", "guide"), ("source",), _mix_renderer(False)),
-    Command("mask", MixParams, ("source",), ("source",), _render_mask),
-    Command("features", MixParams, ("source",), ("source",), _render_features),
-    Command("style", StyleParams, ("content", r"style\d*", "init_image", "mask_file"), ("content",),
-            _render_style),
-    Command("stylize", StylizeParams, ("photo", "model", "style_image"), ("photo",), _render_stylize),
-):
-    register_command(_command)
-
-
-def _command(job: Job) -> Command:
-    command = COMMANDS.get(job.command)
-    if command is None:
-        raise InvalidParameterError(
-            f"unknown command {job.command!r}; expected one of {', '.join(sorted(COMMANDS))}")
-    if not isinstance(job.params, command.params_cls):
-        raise InvalidParameterError(
-            f"{job.command}: expected {command.params_cls.kind} parameters, got {job.params.kind} parameters")
-    return command
-
-
 def render_job(job: Job, *, callback: Callback | None = None) -> Rendered:
     """Render ``job``, saying how (see :class:`Rendered`); renderers read their pictures before torch."""
-    out = _command(job).renderer(job, callback)
+    out = command_of(job).renderer(job, callback)
     if isinstance(out, Rendered):
         return out
     return Rendered(out, job, job.params, {})

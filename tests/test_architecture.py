@@ -4,9 +4,11 @@ The layers, lowest first (a module imports only from lower layers or from
 its own package):
 
 0. foundation — ``errors``, ``params``, ``io`` (pictures), ``atomic`` (every write), ``data``, ``provenance`` (a
-   picture's record read back: its inputs found again, its arithmetic bounded)
+   picture's record read back: its inputs found again, its arithmetic bounded), ``modelspec`` (a style network's
+   name or file, read once)
 1. ``ops`` (numpy / scikit-image) and ``neural`` (torch), which never import each other
 2. ``pipeline`` — the only place ops and neural meet
+2.5 ``commands`` — each rendering command described once (parameters, inputs, renderer, progress, batch naming)
 3. ``jobs`` — a command, its parameters and inputs; the renderer table; ``api`` — the verbs for scripts
 4. ``batch``
 5. the book's façades ``worker`` and ``master``, and ``demo``
@@ -33,13 +35,13 @@ import prisma_abu
 PACKAGE = Path(prisma_abu.__file__).parent
 GUI = PACKAGE.parent / "gui"
 NEVER = ("traits", "traitsui", "pyface", "matplotlib", "IPython", "PySide6")
-LIGHT = ("prisma_abu", "prisma_abu.params", "prisma_abu.io", "prisma_abu.errors", "prisma_abu.cli",
-         "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.jobs")
-LAYERS = {"errors": 0, "params": 0, "io": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1, "neural": 1, "pipeline": 2, "jobs": 3, "provenance": 0,
+LIGHT = ("prisma_abu", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.errors", "prisma_abu.cli",
+         "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.commands", "prisma_abu.jobs")
+LAYERS = {"errors": 0, "modelspec": 0, "params": 0, "io": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1, "neural": 1, "pipeline": 2, "commands": 2.5, "jobs": 3, "provenance": 0,
           "api": 3, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
 #: what a shell (cli, gui) may import from prisma_abu
-SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
-             "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
+SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
+             "prisma_abu.commands", "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
              "prisma_abu.master", "prisma_abu.cli", "prisma_abu.web")
 #: modules past ~500 lines, each with the reason it stays whole
 LONG_MODULES: dict[str, str] = {}

@@ -1,8 +1,11 @@
 """Job kinds: how each command's jobs make a batch — input roles, parameters, file names.
 
-:class:`JobKind` describes a command for batches; ``mix``, ``dream`` and
-``style`` are registered here, and :func:`register_kind` adds others.
-:func:`format_value` is how a value appears in a file name.
+A command's roles and the fields its file names carry are its descriptor's
+(:class:`prisma_abu.commands.Naming`), so every command described with a naming
+is batchable as it is; :class:`JobKind` subclasses add a command's own rules
+(``mix``'s ``all_mask`` variants, ``dream``'s ``layer``, ``stylize``'s model files)
+and :func:`register_kind` adds others. :func:`format_value` is how a value
+appears in a file name.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from ..commands import COMMANDS
 from ..errors import InvalidParameterError
+from ..modelspec import builtin_source, parse_model_spec
 from ..params import DreamParams, MixParams, Params
 
 __all__ = ["JobKind", "MixKind", "DreamKind", "StyleKind", "StylizeKind", "register_kind", "job_kind", "format_value",
@@ -26,8 +31,8 @@ _UNSAFE = re.compile(r'[/\\<>:"|?*\x00-\x1f]')
 class JobKind:
     """How a command's jobs make a batch: its input roles, parameters and file names.
 
-    Subclass and :func:`register_kind` to batch other commands (style
-    transfer: roles ``("content", "style")``).
+    ``JobKind("name")`` takes them from the command's descriptor (:mod:`prisma_abu.commands`);
+    a subclass names its ``command`` and adds its rules; :func:`register_kind` batches it.
 
     Attributes
     ----------
@@ -53,6 +58,19 @@ class JobKind:
     name_fields: tuple[str, ...] = ()
     product_order: tuple[str, ...] = ()
     none_folders: Mapping[str, str] = MappingProxyType({})
+
+    def __init__(self, command: str | None = None) -> None:
+        if command is not None:
+            self.command = command
+        described = COMMANDS.get(self.command)
+        if described is not None and described.naming is not None:  # the descriptor's, unless a subclass says
+            naming = described.naming
+            given = {"params_cls": described.params_cls, "roles": naming.roles,
+                     "optional_roles": naming.optional_roles, "none_folders": naming.none_folders,
+                     "name_fields": naming.name_fields, "product_order": naming.product_order}
+            for name, value in given.items():
+                if getattr(type(self), name) is getattr(JobKind, name):
+                    setattr(self, name, value)
 
     def fields(self) -> tuple[str, ...]:
         """Every name a grid or ``params`` may use."""
@@ -83,7 +101,12 @@ class JobKind:
         return frozenset(), {}
 
     def validate(self, params: Sequence[Params]) -> None:
-        """Check values the parameter class cannot check alone (presets, layers, weights)."""
+        """Check values the parameter class cannot check alone (presets, layers, weights); here the backbone
+        and layers each names, without torch (:func:`prisma_abu.pipeline.models.check_names`)."""
+        from ..pipeline.models import check_names
+
+        for p in params:  # static look-ups: cheap for any batch
+            check_names(p)
 
     def folder(self, role: str, path: str | None) -> str:
         if path is None:
@@ -101,17 +124,19 @@ class MixKind(JobKind):
     """``mix``: sources × guides (or none: a plain dream), the original's names."""
 
     command = "mix"
-    params_cls = MixParams
-    roles = ("source", "guide")
-    optional_roles = frozenset({"guide"})
-    name_fields = ("enhance", "layer", "rb_rate", "mask")
-    product_order = ("layer", "enhance", "rb_rate", "mask")  # the original's product(org, gd, nbk, enhance, rb_rate)
-    none_folders = MappingProxyType({"guide": "none_gd"})
 
     def build(self, values, inputs):
         """As the command line: a mask or blend knob given turns ``auto`` off, a dream knob ``texture``
         (unless ``auto`` / ``texture`` are given too)."""
+        values = dict(values)
+        if isinstance(values.get("guide_model"), str):  # a model file is an input (path and sha256 in metadata)
+            values["guide_model"] = parse_model_spec(values["guide_model"]).name
         return MixParams.from_dict(MixParams.given(values))
+
+    def job_inputs(self, params, files, values):
+        model = values.get("guide_model")
+        spec = parse_model_spec(model) if isinstance(model, str) else None
+        return {**files, **({} if spec is None or spec.builtin else {"guide_model": str(Path(spec.path).resolve())})}
 
     def name_value(self, name, params, values):
         # auto chooses the mask per picture: the name says auto; a texture stands where its layer would.
@@ -143,6 +168,7 @@ class MixKind(JobKind):
         from ..pipeline.mix import check_enhance, check_mask
         from ..pipeline.models import check_layers, check_weights
 
+        super().validate(params)
         for enhance in sorted({p.enhance for p in params}, key=str):
             check_enhance(enhance)
         for mask in sorted({p.mask for p in params}):
@@ -155,12 +181,6 @@ class DreamKind(JobKind):
     """``dream``: images × guides; a guide makes the objective ``guide`` unless it is set."""
 
     command = "dream"
-    params_cls = DreamParams
-    roles = ("image", "guide")
-    optional_roles = frozenset({"guide"})
-    name_fields = ("layer",)
-    product_order = ("layer",)
-    none_folders = MappingProxyType({"guide": "none_gd"})
 
     def fields(self):
         return ("layer",) + super().fields()
@@ -182,6 +202,7 @@ class DreamKind(JobKind):
     def validate(self, params):
         from ..pipeline.models import check_layers, check_weights
 
+        super().validate(params)
         check_layers({(p.backbone, p.weights, layer) for p in params for layer in p.layers})
         check_weights({(p.backbone, p.weights) for p in params})
 
@@ -190,60 +211,32 @@ class StyleKind(JobKind):
     """``style``: contents × styles (the original TensorPrisma's parallel product)."""
 
     command = "style"
-    roles = ("content", "style0")
-    name_fields = ("content_weight", "style_weight")
-    product_order = ("content_weight", "style_weight")
-
-    @property
-    def params_cls(self):  # type: ignore[override]
-        from ..params import StyleParams
-
-        return StyleParams
-
-    def folder(self, role: str, path: str | None) -> str:
-        return super().folder(role, path)
 
 
 class StylizeKind(JobKind):
     """``stylize``: photos × models × strengths (built-in names or model files)."""
 
     command = "stylize"
-    roles = ("photo",)
-    name_fields = ("model", "strength")
-    product_order = ("model", "strength")
-
-    @property
-    def params_cls(self):  # type: ignore[override]
-        from ..params import StylizeParams
-
-        return StylizeParams
 
     def build(self, values, inputs):
         values = dict(values)
-        model = values.get("model")
-        if isinstance(model, str) and not _builtin(model):
-            values["model"] = Path(model).name  # the file itself is an input (path and sha256 in the metadata)
+        if isinstance(values.get("model"), str):  # a file is an input (path and sha256 in the metadata)
+            values["model"] = parse_model_spec(values["model"]).name
         return self.params_cls.from_dict(values)
 
     def job_inputs(self, params, files, values):
         model = values.get("model")
-        path = None if not isinstance(model, str) or _builtin(model) else str(Path(model).expanduser().resolve())
-        return {**files, "model": path}
+        spec = parse_model_spec(model) if isinstance(model, str) else None
+        return {**files, "model": None if spec is None or spec.builtin else str(Path(spec.path).resolve())}
 
     def name_value(self, name, params, values):
-        if name == "model" and not _builtin(params.model):
+        if name == "model" and builtin_source(params.model) is None:
             return Path(params.model).stem
         return super().name_value(name, params, values)
 
 
-def _builtin(spec: str) -> bool:
-    from ..pipeline.stylize import is_builtin
-
-    return is_builtin(spec)
-
-
 _KINDS: dict[str, JobKind] = {"mix": MixKind(), "dream": DreamKind(), "style": StyleKind(),
-                              "stylize": StylizeKind()}
+                              "stylize": StylizeKind()}  # commands with rules of their own
 
 
 def register_kind(kind: JobKind) -> JobKind:
@@ -253,11 +246,14 @@ def register_kind(kind: JobKind) -> JobKind:
 
 
 def job_kind(command: str) -> JobKind:
-    """The :class:`JobKind` of ``command``."""
+    """The :class:`JobKind` of ``command``: its own rules, else its descriptor's naming alone."""
     kind = _KINDS.get(command) if isinstance(command, str) else None
+    if kind is None and isinstance(command, str) and getattr(COMMANDS.get(command), "naming", None) is not None:
+        kind = JobKind(command)
     if kind is None:
+        batchable = sorted({*_KINDS, *(name for name, c in COMMANDS.items() if c.naming is not None)})
         raise InvalidParameterError(
-            f"command: expected one of {', '.join(sorted(_KINDS))} for a batch, got {command!r}")
+            f"command: expected one of {', '.join(batchable)} for a batch, got {command!r}")
     return kind
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from ..data import find_picture
 from ..errors import InvalidParameterError
 from ..params import Knob, Params, knobs, load_text
+from ..pipeline.models import check_names
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "add_params_arguments", "params_from_args", "add_common_options",
            "given_fields", "check_lone_input", "VIDEO_INPUT_SUFFIXES",
@@ -166,8 +167,10 @@ def params_from_args(cls: type[Params], args: argparse.Namespace, **overrides: A
         base = _load_params_file(cls, args.params)
         if hasattr(cls, "given"):  # so does one the file gives (its mask is not silently replaced)
             base = cls.given(base)
-        return cls.from_dict({**base, **values})
-    return cls.from_dict(values)
+        values = {**base, **values}
+    params = cls.from_dict(values)
+    check_names(params)  # an unknown backbone or layer: refused before torch
+    return params
 
 
 def _load_params_file(cls: type[Params], path: str) -> dict[str, Any]:

@@ -9,12 +9,13 @@ import argparse
 import textwrap
 from typing import Any
 
+from ..commands import progress_steps
 from ..data import find_picture
 from ..params import DreamParams, MixParams
 from .common import add_common_options, add_params_arguments, params_from_args
 from .pictures import Source, run_pictures
 
-__all__ = ["register", "dream_steps", "mix_steps"]
+__all__ = ["register"]
 
 _DREAM_EPILOG = """\
 examples:
@@ -32,27 +33,13 @@ examples:
 """
 
 
-def dream_steps(job) -> int:
-    """Progress steps of a dream job (:func:`prisma_abu.pipeline.progress.dream_steps`)."""
-    from ..pipeline.progress import dream_steps as steps
-
-    return steps(job.params)
-
-
-def mix_steps(job) -> int | None:
-    """Progress steps of a mix job (:func:`prisma_abu.pipeline.progress.mix_steps`)."""
-    from ..pipeline.progress import mix_steps as steps
-
-    return steps(job.params, job.inputs.get("guide") is not None, job.command)
-
-
 def _cmd_dream(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     overrides = {"objective": "guide"} if args.guide and args.p_objective is None else {}
     params = params_from_args(DreamParams, args, **overrides)
     return run_pictures(args, "dream", lambda s: Job("dream", params, {"image": s.path, "guide": args.guide}),
-                        steps=dream_steps)
+                        steps=progress_steps)
 
 
 def _cmd_mix(args: argparse.Namespace) -> int:
@@ -63,8 +50,18 @@ def _cmd_mix(args: argparse.Namespace) -> int:
     inputs: dict[str, str | None] = {"guide": guide}
     if guide is not None and guide.startswith(STYLIZED):
         params, inputs = _stylized_guide(params, guide[len(STYLIZED):])
+    elif params.guide_model is not None:  # --guide-model MODEL: read as stylized:MODEL's, a file an input
+        from ..errors import InvalidParameterError
+        from ..modelspec import parse_model_spec
+
+        spec = parse_model_spec(params.guide_model, where="--guide-model: ")
+        if spec.arbitrary:
+            raise InvalidParameterError("--guide-model arbitrary: expected --guide PAINTING (or --guide "
+                                        "stylized:arbitrary:PAINTING): the arbitrary network paints from a painting")
+        params = params.replace(guide_model=spec.name)
+        inputs = {**inputs, **({} if spec.builtin else {"guide_model": spec.path})}
     return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path, **inputs}),
-                        steps=mix_steps, describe=_choices)
+                        steps=progress_steps, describe=_choices)
 
 
 #: ``--guide stylized:MODEL``: the guide is the photo painted by a feed-forward style network
@@ -72,27 +69,20 @@ STYLIZED = "stylized:"
 
 
 def _stylized_guide(params: MixParams, model: str) -> tuple[MixParams, dict[str, str | None]]:
-    """A built-in model is a parameter; a model file an input (path and sha256 in the metadata)."""
-    from pathlib import Path
-
+    """A built-in model is a parameter; a model file an input (path and sha256 in the metadata);
+    ``arbitrary:PAINTING`` paints in the manner of the painting (as ``--guide PAINTING``)."""
     from ..errors import InvalidParameterError
-    from ..pipeline.stylize import is_builtin
+    from ..modelspec import parse_model_spec
 
-    if not model:
-        raise InvalidParameterError("--guide stylized: expected a model after it, e.g. stylized:multistyle26:7")
-    name, _, painting = model.partition(":")
-    if name.strip().lower() == "arbitrary":  # the arbitrary network paints in the manner of a painting
-        if not painting:
+    spec = parse_model_spec(model, where=f"--guide {STYLIZED}{model}: ")
+    if spec.arbitrary:
+        if not spec.args:
             raise InvalidParameterError("--guide stylized:arbitrary: expected a painting after it, e.g. "
                                         "stylized:arbitrary:prisma_gd/swirl.jpg (as --guide PAINTING)")
-        return params.replace(compose="paint", guide_model=None), {"guide": find_picture(painting)}
-    if is_builtin(model):
-        return params.replace(guide_model=model), {"guide": None}
-    path = Path(model).expanduser()
-    if not path.is_file():
-        raise InvalidParameterError(f"--guide {STYLIZED}{model}: no such model or file; expected a name from "
-                                    f"`prisma-abu models` or a model file")
-    return params.replace(guide_model=path.name), {"guide": None, "guide_model": str(path)}
+        return params.replace(compose="paint", guide_model=None), {"guide": find_picture(spec.args)}
+    if spec.builtin:
+        return params.replace(guide_model=spec.name), {"guide": None}
+    return params.replace(guide_model=spec.name), {"guide": None, "guide_model": spec.path}
 
 
 def _choices(rendered) -> str | None:
@@ -106,7 +96,8 @@ def _cmd_mask_like(args: argparse.Namespace) -> int:
     from ..jobs import Job
 
     params = params_from_args(MixParams, args)
-    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path}))
+    return run_pictures(args, args.command, lambda s: Job(args.command, params, {"source": s.path}),
+                        steps=progress_steps)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

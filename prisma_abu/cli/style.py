@@ -29,7 +29,7 @@ from ..errors import InvalidParameterError
 from ..params import StyleParams
 from ..pipeline.style import StyleMonitor
 
-__all__ = ["register", "checkpoint_path", "CliMonitor", "style_steps", "NEURAL_STYLE_FLAGS"]
+__all__ = ["register", "checkpoint_path", "CliMonitor", "NEURAL_STYLE_FLAGS"]
 
 #: neural-style's own flags (``th neural_style.lua -content_weight 10 ...``) for this command's parameters;
 #: ``-style_image``, ``-content_image``, ``-output_image`` and ``-gpu`` are options of their own
@@ -87,13 +87,6 @@ def _is_file_spec(mask: str) -> bool:
     return os.path.exists(mask) or Path(mask).suffix.lower() in IMAGE_SUFFIXES
 
 
-def style_steps(job) -> int:
-    """Progress steps of a style transfer job (:func:`prisma_abu.pipeline.progress.style_steps`)."""
-    from ..pipeline.progress import style_steps as steps
-
-    return steps(job.params)
-
-
 def _cmd_style(args: argparse.Namespace) -> int:
     from ..jobs import Job
     from .common import params_from_args
@@ -127,7 +120,9 @@ def _cmd_style(args: argparse.Namespace) -> int:
         meta = _checkpoint_metadata(job, output) if params.save_iter else {}
         return CliMonitor(output, meta, 0 if args.quiet else params.print_iter, bar)
 
-    return run_pictures(args, "style", make_job, steps=style_steps, callback_factory=monitor)
+    from ..commands import progress_steps
+
+    return run_pictures(args, "style", make_job, steps=progress_steps, callback_factory=monitor)
 
 
 def _checkpoint_metadata(job, output: str) -> dict[str, Any]:

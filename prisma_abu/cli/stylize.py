@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ..commands import progress_steps
 from ..data import find_picture
 from ..errors import InvalidParameterError
 from ..params import StylizeParams
@@ -115,7 +116,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     def make_job(source: Source):
         return Job("stylize", _scaled(params, source.path, args.content_scale), {"photo": source.path, **models})
 
-    return run_pictures(args, "stylize", make_job, steps=lambda job: 1)
+    return run_pictures(args, "stylize", make_job, steps=progress_steps)
 
 
 def _sheet(args: argparse.Namespace, params: StylizeParams) -> int:

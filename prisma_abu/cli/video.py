@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidParameterError, PrismaAbuError
+from ..jobs import Job
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["stylize_videos"]
@@ -45,10 +46,8 @@ def stylize_videos(args: argparse.Namespace, params: Any, models: dict[str, str 
 
 def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], video: str, out: Path,
          numbered: bool) -> None:
-    from .. import __version__
-    from ..io import check_output_folder, file_sha256, read_image
-    from ..pipeline.models import arithmetic
-    from ..pipeline.stylize import model_identity, stylize_frames
+    from ..io import check_output_folder
+    from ..pipeline.stylize import stylize_frames
     from ..video import open_video, write_video
     from .batch import _sigterm_as_interrupt
 
@@ -56,14 +55,11 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
         raise InvalidParameterError(f"{out}: is the input video itself; expected another output name")
     check_output_folder(out.parent)
     info, frames = open_video(video)
-    style_image = None if models.get("style_image") is None else read_image(models["style_image"])
-    painted = stylize_frames(frames, params, style_image=style_image, model_file=models.get("model"),
+    job = Job("stylize", params, {"video": video, **{role: p for role, p in models.items() if p}})
+    style_image = job.input_image("style_image")
+    resolved, meta = _video_metadata(job, style_image, args.temporal)
+    painted = stylize_frames(frames, resolved.params, style_image=style_image, model_file=job.inputs.get("model"),
                              temporal=args.temporal)
-    inputs = {"video": {"path": Path(video).name, "sha256": file_sha256(video)},
-              **{role: {"path": Path(p).name, "sha256": file_sha256(p)} for role, p in models.items() if p}}
-    meta = {"prisma_abu": __version__, "command": "stylize", "params": {"kind": params.kind, **params.to_dict()},
-            "temporal": args.temporal, "inputs": inputs,
-            "arithmetic": {**arithmetic(), **model_identity(params, models.get("model"), style_image)}}
     there = _done_before(out, meta) if numbered and not getattr(args, "force", False) else None
     if there is not None:
         if not args.quiet:
@@ -95,6 +91,21 @@ def _one(args: argparse.Namespace, params: Any, models: dict[str, str | None], v
     _report(args, video, out, time.perf_counter() - start, meta, info)
 
 
+def _video_metadata(job: Job, style_image: Any, temporal: float) -> tuple[Job, dict[str, Any]]:
+    """The job as it runs (device resolved once, :func:`prisma_abu.commands.resolve_job`) and what the video
+    stores: a picture's metadata (:func:`prisma_abu.jobs.job_metadata`, inputs by name and sha256), its
+    temporal blend, and the network's identity and run plan."""
+    from ..commands import Rendered, resolve_job
+    from ..jobs import job_metadata
+    from ..pipeline.stylize import model_identity
+
+    resolved, arithmetic = resolve_job(job)
+    arithmetic = {**arithmetic, **model_identity(resolved.params, job.inputs.get("model"), style_image)}
+    meta = job_metadata(Rendered(None, resolved, job.params, arithmetic),
+                        stored_paths={role: Path(p).name for role, p in job.inputs.items() if p})
+    return resolved, {**meta, "temporal": temporal}
+
+
 def _report(args: argparse.Namespace, video: str, out: Path, seconds: float, meta: dict, info: Any) -> None:
     if args.json:  # what ran, as a picture's --json says it (issue 20: not "cpu" whatever ran)
         ran = meta["arithmetic"]
@@ -115,7 +126,7 @@ def _done_before(out: Path, meta: dict) -> Path | None:
     def job(m: dict) -> tuple:
         shas = {role: entry.get("sha256") for role, entry in (m.get("inputs") or {}).items()
                 if isinstance(entry, dict)}
-        return m.get("command"), m.get("params"), m.get("temporal"), shas
+        return m.get("command"), m.get("requested", m.get("params")), m.get("temporal"), shas  # as asked
 
     name = re.compile(re.escape(out.stem) + r"(_\d+)?" + re.escape(out.suffix))
     try:

@@ -5,12 +5,15 @@
 not there is one clear :class:`~prisma_abu.errors.InvalidParameterError`
 saying what was found — never a silent fallback.
 
-Every engine asks here (:func:`resolve_device`, :func:`to_device`,
-:func:`autocast`), so no module spells ``.cuda()`` or assumes the CPU.
+Every engine asks here (:func:`torch_device`, :func:`to_device`,
+:func:`autocast`), so no module spells ``.cuda()`` or assumes the CPU. A job's
+device is resolved once, as a name (:func:`prisma_abu.pipeline.models.resolve_device`,
+which asks :func:`torch_device`); the name is read with the knob's own
+:func:`~prisma_abu.params.base.parse_device`.
 
 Examples
 --------
->>> str(resolve_device("cpu"))
+>>> str(torch_device("cpu"))
 'cpu'
 >>> parse_device("cuda:1")
 ('cuda', 1)
@@ -19,27 +22,15 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any, Iterator
 
 import torch
 
 from ..errors import InvalidParameterError
+from ..params.base import DEVICES, parse_device  # noqa: F401 (its names: one reading of a device name)
 
-__all__ = ["DEVICES", "parse_device", "resolve_device", "device_name", "to_device", "autocast", "found_devices",
+__all__ = ["DEVICES", "parse_device", "torch_device", "device_name", "to_device", "autocast", "found_devices",
            "cuda_bf16"]
-
-#: what ``--device`` takes (``cuda:N`` for any N)
-DEVICES = ("auto", "cpu", "cuda", "mps")
-_SPEC = re.compile(r"^(auto|cpu|cuda|mps)(?::(\d+))?$")
-
-
-def parse_device(spec: str) -> tuple[str, int | None]:
-    """``"cuda:1"`` -> ``("cuda", 1)``; anything else than auto|cpu|cuda|cuda:N|mps is refused."""
-    match = _SPEC.match(spec.strip().lower()) if isinstance(spec, str) else None
-    if match is None or (match.group(2) is not None and match.group(1) != "cuda"):
-        raise InvalidParameterError(f"device: expected auto, cpu, cuda, cuda:N or mps, got {spec!r}")
-    return match.group(1), None if match.group(2) is None else int(match.group(2))
 
 
 def _cuda_count() -> int:
@@ -74,8 +65,8 @@ def _works(device: torch.device) -> bool:
         return False
 
 
-def resolve_device(spec: str = "auto") -> torch.device:
-    """The device ``spec`` names on this machine.
+def torch_device(spec: str = "auto") -> torch.device:
+    """The torch device ``spec`` names on this machine (``auto``: the first working CUDA device, else the CPU).
 
     Raises
     ------

@@ -24,13 +24,13 @@ from .base import (NO_LEGACY, Knob, Params, knob, knobs, load_text, param_kinds,
 from .dream import OBJECTIVES, PRECISIONS, DreamParams
 from .mix import TEXTURES, MixParams
 from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
-from .stylize import STYLIZE_PRECISIONS, StylizeParams
+from .stylize import StylizeParams
 from .train import TrainStyleParams
 
 #: the old private name of :class:`Params`
 _Params = Params
 
 __all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams", "TrainStyleParams",
-           "STYLIZE_PRECISIONS", "PRECISIONS",
+           "PRECISIONS",
            "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
            "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES", "load_text"]

@@ -23,7 +23,14 @@ from typing import Any, ClassVar, Mapping, TypeVar
 from ..errors import InvalidParameterError
 
 __all__ = ["Params", "Knob", "knob", "knobs", "params_from_dict", "params_from_metadata", "register_kind",
-           "param_kinds", "NO_LEGACY", "load_text", "check_type", "PARAMS_TEXT_LIMIT", "PARAMS_DEPTH_LIMIT"]
+           "param_kinds", "NO_LEGACY", "load_text", "check_type", "PARAMS_TEXT_LIMIT", "PARAMS_DEPTH_LIMIT",
+           "PRECISIONS", "DEVICES", "parse_device"]
+
+#: the ``precision`` knob's values: ``auto`` is resolved once per job (:func:`prisma_abu.pipeline.models.
+#: resolve_precision`) into what ran, ``fp32`` or ``bf16``
+PRECISIONS = ("auto", "fp32", "bf16")
+#: what ``--device`` takes (``cuda:N`` for any N)
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 P = TypeVar("P", bound="Params")
 
@@ -120,12 +127,23 @@ def check_choice(name: str, value: Any, choices: tuple) -> None:
             f"{name}: expected one of {', '.join(map(str, choices))}, got {value!r}")
 
 
-def check_device(name: str, value: Any) -> None:
-    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (whether the device is there is checked when it runs)."""
+def parse_device(spec: Any) -> tuple[str, int | None]:
+    """``"cuda:1"`` -> ``("cuda", 1)``; anything else than auto|cpu|cuda|cuda:N|mps is refused (torch-free:
+    whether the device is there is checked when it runs, :func:`prisma_abu.pipeline.models.resolve_device`)."""
     import re
 
-    if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value.strip().lower()):
-        raise InvalidParameterError(f"{name}: expected auto, cpu, cuda, cuda:N or mps, got {value!r:.40}")
+    match = re.fullmatch(r"(auto|cpu|cuda|mps)(?::(\d+))?", spec.strip().lower()) if isinstance(spec, str) else None
+    if match is None or (match.group(2) is not None and match.group(1) != "cuda"):
+        raise InvalidParameterError(f"device: expected auto, cpu, cuda, cuda:N or mps, got {spec!r:.40}")
+    return match.group(1), None if match.group(2) is None else int(match.group(2))
+
+
+def check_device(name: str, value: Any) -> None:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (:func:`parse_device`)."""
+    try:
+        parse_device(value)
+    except InvalidParameterError:
+        raise InvalidParameterError(f"{name}: expected auto, cpu, cuda, cuda:N or mps, got {value!r:.40}") from None
 
 
 def device_knob() -> Any:

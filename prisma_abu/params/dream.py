@@ -6,13 +6,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, check_int, check_range, device_knob, knob, register_kind
+from .base import PRECISIONS, Params, check_int, check_range, device_knob, knob, register_kind
 
 __all__ = ["DreamParams", "PRECISIONS", "OBJECTIVES"]
 
-#: numeric precisions the networks run in. ``auto`` is bf16 where the CPU has
-#: native bf16 support, fp32 elsewhere.
-PRECISIONS = ("auto", "fp32", "bf16")
 #: DeepDream objectives: amplify the layer, or pull it toward a guide.
 OBJECTIVES = ("l2", "guide")
 

@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import InvalidParameterError
-from .base import Params, device_knob, knob, register_kind
+from .base import PRECISIONS, Params, device_knob, knob, register_kind
 
-__all__ = ["StylizeParams", "STYLIZE_PRECISIONS"]
-
-#: ``auto`` is the fastest measured path (ONNX Runtime fp32 on a CPU for the built-in networks)
-STYLIZE_PRECISIONS = ("auto", "fp32", "bf16")
+__all__ = ["StylizeParams"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ class StylizeParams(Params):
                             "the available memory, PRISMA_ABU_MEMORY_MB overrides)", metavar="PIXELS", low=128, high=16_384, unit="px",
                             group="output")
     precision: str = knob("auto", "arithmetic of the network: auto picks the fastest measured path",
-                          choices=STYLIZE_PRECISIONS, group="output")
+                          choices=PRECISIONS, group="output")
     device: str = device_knob()
     seed: int = knob(0, "seeds anything random (nothing is, for the built-in networks): same seed, same bytes",
                      metavar="N", low=0, high=2**63 - 1, group="output")

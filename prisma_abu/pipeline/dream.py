@@ -97,7 +97,7 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
         ``M', N'`` are ``image``'s size, or its longer side is ``params.size``.
     """
     from ..neural.deepdream import DreamObjective, deep_dream, guide_features
-    from .models import resolve_precision
+    from .models import resolve_run
     from ..ops.resize import longer_side_size, resize_longer_side
 
     image = as_rgb(image, "image")
@@ -108,8 +108,9 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
     if params.size is not None:
         width, height = longer_side_size(image.shape, params.size)
         check_pixels(height, width)
+    params = resolve_run(params)  # a job's come resolved (prisma_abu.commands.resolve_job): kept as they are
     net, layers = resolve_layers(params)
-    precision = resolve_precision(params.precision, params.backbone, params.device, params.weights)
+    precision = params.precision
     if params.size is not None:
         image = resize_longer_side(image, params.size)
     channels = net.probe(*image.shape[:2], layers)

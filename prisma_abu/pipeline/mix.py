@@ -171,10 +171,11 @@ def mask_combinations() -> tuple[str, ...]:
 
 def painted_guide(src: np.ndarray, params: MixParams, *, model_file: str | None = None) -> np.ndarray:
     """The guide ``guide_model`` makes: the (resized) photo painted by a feed-forward style network."""
+    from ..modelspec import file_label
     from ..params import StylizeParams
     from .stylize import stylize
 
-    stylized = StylizeParams(model=params.guide_model if model_file is None else model_file.rsplit("/", 1)[-1],
+    stylized = StylizeParams(model=params.guide_model if model_file is None else file_label(model_file),
                              device=params.device)
     return stylize(src, stylized, model_file=model_file).astype(np.float32)
 

@@ -13,9 +13,10 @@ from typing import Any, Iterable
 
 from ..errors import InvalidParameterError, ModelError
 
-__all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers",
-           "check_weights", "fetch_weights", "environment", "resolve_precision", "arithmetic", "set_threads", "resolve_device", "devices",
-           "precision_verdicts", "forget_precision_verdicts", "backbone_report", "machine_report"]
+__all__ = ["backbone_names", "layer_names", "backbone_status", "shallow_layers", "check_layers", "check_names",
+           "check_weights", "fetch_weights", "environment", "resolve_run", "resolve_precision", "resolve_device",
+           "arithmetic", "set_threads", "devices", "precision_verdicts", "forget_precision_verdicts",
+           "backbone_report", "machine_report"]
 
 
 def backbone_names() -> tuple[str, ...]:
@@ -47,12 +48,40 @@ def shallow_layers(backbone: str, weights: str | None = None) -> tuple[str, ...]
 
 
 def check_layers(wanted: Iterable[tuple[str, str | None, str]]) -> None:
-    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones."""
-    from ..neural.backbones import load_backbone
+    """Refuse an unknown layer of any ``(backbone, weights, layer)``, listing the valid ones (torch-free, but
+    for a weights file: its network may have layers of its own, a Caffe model's)."""
+    from ..neural.names import canonical_layer
 
     for backbone, weights, layer in sorted(set(wanted), key=str):
-        if layer not in layer_names(backbone):
+        if weights is None:
+            canonical_layer(backbone, layer)
+        elif layer not in layer_names(backbone):
+            from ..neural.backbones import load_backbone
+
             load_backbone(backbone, weights=weights).resolve_layer(layer)
+
+
+#: the parameter fields that name layers of ``backbone`` (``layer``: ``auto`` and None name none)
+_LAYER_FIELDS = ("layer", "layers", "content_layers", "style_layers")
+
+
+def check_names(params: Any) -> None:
+    """Refuse, without importing torch, an unknown backbone or layer that ``params`` names: one line with the
+    valid names and the closest one (``--backbone vgg17``, ``--layer blok.3``); with a ``weights`` file the
+    layers are that file's, checked when it loads."""
+    from ..neural.names import canonical_layer, check_backbone
+
+    backbone = getattr(params, "backbone", None)
+    if backbone is None:
+        return
+    check_backbone(backbone)
+    if getattr(params, "weights", None) is not None:
+        return  # a weights file's network may have layers of its own (a Caffe model's): checked when it loads
+    for name in _LAYER_FIELDS:
+        value = getattr(params, name, None)
+        for layer in (value if isinstance(value, tuple) else (value,)):
+            if layer is not None and layer != "auto":
+                canonical_layer(backbone, layer)
 
 
 def check_weights(wanted: Iterable[tuple[str, str | None]]) -> None:
@@ -90,27 +119,63 @@ def environment() -> dict[str, Any]:
 
 def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu",
                       weights: str | None = None) -> str:
-    """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``.
+    """The precision ``precision`` means here: ``auto`` becomes ``fp32`` or ``bf16``; the only place it is decided.
 
-    With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto``
-    is measured once on this machine and remembered
-    (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the device has it natively.
+    A job resolves it once (:func:`prisma_abu.commands.resolve_job`) and records what ran; a resolved value comes
+    back as it is. With a ``backbone`` (and its ``weights`` file, if the job names one), ``auto`` is measured
+    once on this machine and remembered (:mod:`prisma_abu.neural.calibrate`); without one, bf16 where the
+    device has it natively.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not one of :data:`prisma_abu.params.PRECISIONS`.
     """
-    if precision != "auto" or backbone is None:
-        from ..neural.deepdream import resolve_precision as resolve
+    from ..params import PRECISIONS
 
-        return resolve(precision)
+    if precision not in PRECISIONS:
+        raise InvalidParameterError(f"precision: expected {', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}, "
+                                    f"got {precision!r}")
+    if precision != "auto":
+        return precision
+    from ..neural.device import cuda_bf16, torch_device
+
+    where = torch_device(device)
+    if backbone is None:
+        from ..neural.deepdream import bf16_supported
+
+        native = cuda_bf16(where) if where.type == "cuda" else where.type == "cpu" and bf16_supported()
+        return "bf16" if native else "fp32"
     from ..neural.calibrate import calibrated_precision
-    from ..neural.device import resolve_device as device_of
 
-    return calibrated_precision(backbone, device_of(device), weights=weights)
+    return calibrated_precision(backbone, where, weights=weights)
+
+
+def resolve_run(params: Any, *, precision: bool = True) -> Any:
+    """``params`` with its ``device`` and (with ``precision``) its ``precision`` resolved: what runs here.
+
+    The one place both are decided together; a job's are resolved once
+    (:func:`prisma_abu.commands.resolve_job`) and a resolved object comes back as it is, so a pipeline
+    called from a script (``auto`` still in it) resolves it the same way on entry.
+    """
+    changes: dict[str, Any] = {}
+    if getattr(params, "device", None) is not None:
+        changes["device"] = resolve_device(params.device)
+    if precision and getattr(params, "precision", None) is not None:
+        changes["precision"] = resolve_precision(params.precision, getattr(params, "backbone", None),
+                                                 changes.get("device", "cpu"), getattr(params, "weights", None))
+    changed = {k: v for k, v in changes.items() if getattr(params, k) != v}
+    return params.replace(**changed) if changed else params
 
 
 def resolve_device(spec: str = "auto") -> str:
-    """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused."""
-    from ..neural.device import device_name, resolve_device as device_of
+    """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused.
 
-    return device_name(device_of(spec))
+    The only place a device is decided: a job resolves it once (:func:`prisma_abu.commands.resolve_job`) and
+    everything below takes the name as it is (``torch.device(name)``)."""
+    from ..neural.device import device_name, torch_device
+
+    return device_name(torch_device(spec))
 
 
 def devices() -> str:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import functools
 import math
 import os
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..modelspec import builtin_source, file_label, parse_model_spec
 from ..params import StylizeParams
 from .dream import as_rgb, check_pixels
 
@@ -39,45 +39,58 @@ Callback = Callable[[int, int, float], None]
 
 @functools.lru_cache(maxsize=8)
 def _cached(spec: str, file_key: tuple[str, int, int] | None, device: str) -> Any:
-    from ..neural.device import resolve_device
     from ..neural.stylenets import load_stylenet
 
-    return load_stylenet(spec, device=resolve_device(device))
+    return load_stylenet(spec, device=device)
+
+
+def _resolved(params: StylizeParams) -> StylizeParams:
+    """``params`` with its device resolved (:func:`prisma_abu.pipeline.models.resolve_device`): a job's comes
+    resolved and stays as it is; below here the name is trusted."""
+    from .models import resolve_device
+
+    device = resolve_device(params.device)
+    return params if device == params.device else params.replace(device=device)
 
 
 def load_model(params: StylizeParams, model_file: str | os.PathLike | None = None) -> Any:
     """The network ``params.model`` names (or the file given) on ``params.device``, loaded once per process."""
-    if params.model.strip().lower().startswith("arbitrary"):
+    return _load(_resolved(params), model_file)
+
+
+def _load(params: StylizeParams, model_file) -> Any:
+    if model_file is None and builtin_source(params.model) == "arbitrary":
         raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-    device = _device(params)
     if model_file is not None:
         stat = os.stat(model_file)
-        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size), device)
-    return _cached(params.model, None, device)
-
-
-def _device(params: StylizeParams) -> str:
-    from .models import resolve_device
-
-    return resolve_device(params.device)
+        return _cached(str(model_file), (str(model_file), stat.st_mtime_ns, stat.st_size), params.device)
+    return _cached(params.model, None, params.device)
 
 
 @functools.lru_cache(maxsize=4)
 def _arbitrary(device: str) -> Any:
-    from ..neural.device import resolve_device
     from ..neural.stylenets.magenta import load_arbitrary
 
-    return load_arbitrary(device=resolve_device(device))
+    return load_arbitrary(device=device)
+
+
+def _arbitrary_network(params: StylizeParams, model_file) -> bool:
+    """Whether ``params.model`` is the arbitrary network alone (it takes its painting as ``style_image``)."""
+    if model_file is not None:
+        return False
+    spec = parse_model_spec(params.model, must_exist=False)
+    return spec.arbitrary and not spec.args
 
 
 def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) -> Any:
-    if params.model.strip().lower() == "arbitrary" and model_file is None:
+    """The network, on ``params.device`` (resolved: see :func:`_resolved`)."""
+    if _arbitrary_network(params, model_file):
         if style_image is None:
             raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-        return _arbitrary(_device(params)).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
+        return _arbitrary(params.device).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
     if style_image is not None:
         raise InvalidParameterError(f"style image: only the arbitrary model takes one, got model {params.model!r}")
-    return load_model(params, model_file)
+    return _load(params, model_file)
 
 
 def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarray | None = None) -> dict:
@@ -85,10 +98,11 @@ def model_identity(params: StylizeParams, model_file=None, style_image: np.ndarr
     (``{"model", "model_sha256", "device", "precision", "runtime"}``)."""
     from ..neural.stylenets import run_plan
 
+    params = _resolved(params)
     net = _network(params, model_file, style_image)
-    precision, runtime = run_plan(net, _device(params), params.precision)
+    precision, runtime = run_plan(net, params.device, params.precision)
     return {"model": getattr(net, "name", params.model), "model_sha256": getattr(net, "sha256", ""),
-            "device": _device(params), "precision": precision, "runtime": runtime}
+            "device": params.device, "precision": precision, "runtime": runtime}
 
 
 def stylize(photo: np.ndarray, params: StylizeParams = StylizeParams(), *, style_image: np.ndarray | None = None,
@@ -146,8 +160,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     if painted is None:
         painted, how = _torch_paint(photo, params, model_file, style_image), None
     painted = np.clip(painted, 0, 255)
-    arbitrary = params.model.strip().lower() == "arbitrary" and model_file is None
-    if params.strength < 1.0 and not arbitrary:
+    if params.strength < 1.0 and not _arbitrary_network(params, model_file):
         painted = params.strength * painted + (1.0 - params.strength) * photo
     if params.preserve_color:
         from .style import keep_original_colors
@@ -238,11 +251,12 @@ def _torch_paint(photo: np.ndarray, params: StylizeParams, model_file, style_ima
     import torch
 
     from ..neural.deepdream import to_array, to_tensor
-    from ..neural.device import resolve_device, to_device
+    from ..neural.device import to_device
     from ..neural.stylenets import run_plan, stylize_tensor
 
+    params = _resolved(params)
     net = _network(params, model_file, style_image)
-    device = resolve_device(_device(params))
+    device = torch.device(params.device)
     x = to_device(to_tensor(np.ascontiguousarray(photo, np.float32)), device)
     with torch.no_grad():
         painted = to_array(stylize_tensor(net, x, tile=params.tile, overlap=_overlap(params),
@@ -279,6 +293,7 @@ def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = Stylize
     """
     if not 0.0 <= temporal < 1.0:
         raise InvalidParameterError(f"temporal: expected a number in [0, 1), got {temporal!r}")
+    params = _resolved(params)
     _network(params, model_file, style_image)  # a bad model fails before the first frame
     previous = None
     for frame in frames:
@@ -292,8 +307,6 @@ def stylize_frames(frames: Iterator[np.ndarray], params: StylizeParams = Stylize
 def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
                 files: Sequence[str] = (), *, title: str = "") -> tuple[np.ndarray, list[str]]:
     """``photo`` in every model of ``specs`` and ``files``, labelled, on one sheet; returns (sheet, labels)."""
-    from pathlib import Path
-
     from ..ops.sheet import labelled_grid
 
     photo = as_rgb(photo, "photo")
@@ -303,8 +316,8 @@ def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
         pictures.append(stylize(photo, params.replace(model=spec, size=size)))
         labels.append(spec)
     for path in files:
-        pictures.append(stylize(photo, params.replace(model=Path(path).name, size=size), model_file=path))
-        labels.append(Path(path).name)
+        pictures.append(stylize(photo, params.replace(model=file_label(path), size=size), model_file=path))
+        labels.append(file_label(path))
     return labelled_grid(pictures, labels, cell=min(size, 256), columns=6, title=title), labels[1:]
 
 
@@ -316,14 +329,9 @@ def builtin_models() -> list[tuple[str, str]]:
 
 
 def is_builtin(spec: str) -> bool:
-    """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file."""
-    from ..neural import ortcache
-
-    if ortcache.lookup(spec) is not None:  # ran before: known without importing torch
-        return True
-    from ..neural.stylenets import source_names
-
-    return spec.strip().partition(":")[0].lower() in source_names()
+    """Whether ``spec`` names a built-in network (``multistyle26:7``, ``arbitrary``) rather than a file
+    (:func:`prisma_abu.modelspec.builtin_source`; torch-free)."""
+    return builtin_source(spec) is not None
 
 
 def models_folder():
@@ -370,11 +378,5 @@ def model_spec(params: StylizeParams) -> tuple[StylizeParams, str | None]:
     InvalidParameterError
         Neither a built-in name nor a file (the message lists the built-in ones).
     """
-    if is_builtin(params.model):
-        return params, None
-    path = Path(params.model).expanduser()
-    if not path.is_file():
-        names = ", ".join(spec for spec, _ in builtin_models())
-        raise InvalidParameterError(f"unknown model {params.model!r}: no such name or file; expected one of "
-                                    f"{names} (see `prisma-abu models`) or a model file")
-    return params.replace(model=path.name), str(path)
+    spec = parse_model_spec(params.model)
+    return (params, None) if spec.builtin else (params.replace(model=spec.name), spec.path)

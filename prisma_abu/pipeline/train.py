@@ -44,13 +44,13 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     -------
     The trained network (a style network: :func:`save_style_model` writes it).
     """
-    from ..neural.device import resolve_device
+    from ..neural.device import torch_device
     from ..neural.stylenets.train import train_style as train
 
     if not photos:
         raise InvalidParameterError("photos: expected at least one photo to train on, got none")
     pictures = [_checked(p, f"photo {i}") for i, p in enumerate(photos)]
-    return train(_checked(style, "style"), pictures, params, device=resolve_device(params.device), callback=callback,
+    return train(_checked(style, "style"), pictures, params, device=torch_device(params.device), callback=callback,
                  checkpoint=checkpoint, resume=resume, name=name)
 
 

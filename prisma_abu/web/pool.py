@@ -51,17 +51,11 @@ class QueueFull(Exception):
 
 
 def expected_steps(job: Job) -> int | None:
-    """Progress steps the renderer will report (None: not known before it runs)."""
-    p = job.params
-    if job.command == "stylize":
-        return 1
-    if job.command == "dream":
-        return p.octave_n * p.iter_n or None
-    if getattr(p, "layer", None) is None or p.texture is not None:
-        return None  # no dream, or a texture whose steps auto picks
-    iterations = p.force_iter_n if p.force_iter_n is not None else \
-        (int(10 / p.rb_rate) if job.inputs.get("guide") is None and p.guide_model is None else p.iter_n)
-    return p.octave_n * iterations or None
+    """Progress steps the renderer will report (None: not known before it runs): the command's own count
+    (:func:`prisma_abu.commands.progress_steps`)."""
+    from ..commands import progress_steps
+
+    return progress_steps(job)
 
 
 def render_web_task(job: Job, progress: str | None, threads: int | None):

@@ -33,3 +33,17 @@ def test_dream_batches_name_pictures_by_layer(tmp_path):
                                "chelsea/none_gd/_blocks.1.png", "chelsea/none_gd/_blocks.2.png"]
     assert items[0].job.params.objective == "guide" and items[2].job.params.objective == "l2"
     assert items[0].job.params.layers == ("blocks.1",)
+
+
+def test_a_style_batch_refuses_an_unknown_layer_before_rendering():
+    # issue 21: every batch kind checks its backbone and layers by name (torch-free), not only mix and dream
+    import pytest
+
+    from prisma_abu.batch import job_kind
+    from prisma_abu.errors import InvalidParameterError
+    from prisma_abu.params import StyleParams
+
+    kind = job_kind("style")
+    kind.validate([StyleParams(style_layers=("relu1_1",))])
+    with pytest.raises(InvalidParameterError, match="unknown layer 'relu9_1' for vgg16"):
+        kind.validate([StyleParams(), StyleParams(style_layers=("relu9_1",))])

@@ -24,12 +24,12 @@ def _bench():
 def test_auto_is_labelled_with_the_stored_verdict(stored, monkeypatch):
     from prisma_abu.neural.calibrate import FORCE_ENV, calibration_file, machine_key
     from prisma_abu.neural.deepdream import bf16_supported
-    from prisma_abu.neural.device import resolve_device
+    from prisma_abu.neural.device import torch_device
     from prisma_abu.params import StyleParams
 
     monkeypatch.delenv(FORCE_ENV, raising=False)
     params = StyleParams(device="cpu")
-    key = machine_key(params.backbone, resolve_device("cpu"), params.weights)
+    key = machine_key(params.backbone, torch_device("cpu"), params.weights)
     path = calibration_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     before = path.read_bytes() if path.exists() else None

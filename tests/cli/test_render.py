@@ -168,11 +168,11 @@ def test_mix_bad_input(tmp_path, capsys, args, message):
 @pytest.mark.parametrize("texture", ["fine", "strokes", "bold"])
 def test_mix_progress_counts_the_texture_presets_steps(texture):
     # issue 18: mix's bar announced 40 steps (octave_n 4 x iter_n 10) for a 12-step texture dream
-    from prisma_abu.cli.render import mix_steps
+    from prisma_abu.commands import progress_steps
     from prisma_abu.jobs import Job
     from prisma_abu.params import MixParams
     from prisma_abu.params.mix import TEXTURES
 
     job = Job("mix", MixParams(texture=texture), {"source": SAMPLE, "guide": GUIDE})
     preset = TEXTURES[texture]
-    assert mix_steps(job) == preset["octave_n"] * preset["iter_n"] != 40
+    assert progress_steps(job) == preset["octave_n"] * preset["iter_n"] != 40

@@ -172,7 +172,30 @@ def test_mix_with_a_model_file_as_the_painter(tmp_path, capsys):
     meta = read_metadata(out)
     assert meta["params"]["guide_model"] == "mine.pth" and meta["inputs"]["guide_model"]["path"] == "mine.pth"
     assert main(["mix", SAMPLE, "--guide", "stylized:nope.pth", "-q", "-o", str(tmp_path / "x.png")]) == 2
-    assert "stylized:nope.pth: no such model or file" in _error_line(capsys)
+    line = _error_line(capsys)
+    assert "stylized:nope.pth: unknown model 'nope.pth': no such name or file" in line
+
+
+def test_guide_model_file_is_an_input_as_stylized_model_is(tmp_path, capsys):
+    # issue 20: --guide-model FILE ran the file without recording it (no sha256: a replay could not check it)
+    model = _trained_model(tmp_path)
+    out = tmp_path / "g.png"
+    assert main(["mix", SAMPLE, "--guide-model", model, "--size", "64", "--layer", "none", "-q", "-o", str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["params"]["guide_model"] == "mine.pth" and meta["inputs"]["guide_model"]["path"] == "mine.pth"
+    assert main(["replay", str(out), "-q", "-o", str(tmp_path / "r.png")]) == 0
+    assert np.array_equal(read_image(out), read_image(tmp_path / "r.png"))
+
+
+def test_a_batch_guide_model_file_is_an_input():
+    from prisma_abu.batch import job_kind
+
+    kind = job_kind("mix")
+    model = SAMPLE  # any file stands for a model file here: the batch only names it
+    params = kind.build({"guide_model": model}, {})
+    assert params.guide_model == "chelsea.jpg"
+    assert kind.job_inputs(params, {"source": SAMPLE}, {"guide_model": model})["guide_model"].endswith(SAMPLE)
+    assert "guide_model" not in kind.job_inputs(params, {"source": SAMPLE}, {"guide_model": "multistyle26:2"})
 
 
 def test_a_rerun_into_the_same_folder_skips_what_is_done(tmp_path, capsys):

@@ -35,28 +35,28 @@ def test_bad_device_names(spec):
 
 def test_no_gpu_auto_is_the_cpu_and_asking_for_one_says_what_was_found(gpus):
     gpus(0)
-    assert device.resolve_device("auto") == torch.device("cpu")
+    assert device.torch_device("auto") == torch.device("cpu")
     with pytest.raises(InvalidParameterError, match=r"device cuda: not available; found the CPU and no CUDA device"):
-        device.resolve_device("cuda")
+        device.torch_device("cuda")
 
 
 def test_with_gpus_auto_is_the_first_and_a_missing_index_is_refused(gpus):
     gpus(2)
-    assert device.resolve_device("auto") == torch.device("cuda", 0)
-    assert device.resolve_device("cuda:1") == torch.device("cuda", 1)
+    assert device.torch_device("auto") == torch.device("cuda", 0)
+    assert device.torch_device("cuda:1") == torch.device("cuda", 1)
     with pytest.raises(InvalidParameterError, match=r"cuda:5: not available; found the CPU and 2 CUDA devices "
                                                     r"\(cuda:0, cuda:1\)"):
-        device.resolve_device("cuda:5")
+        device.torch_device("cuda:5")
     assert device.device_name(torch.device("cuda")) == "cuda:0" and device.device_name("cpu") == "cpu"
 
 
 def test_a_gpu_turns_on_cudnns_autotuner_and_the_cpu_leaves_it(gpus, monkeypatch):
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
     gpus(0)
-    device.resolve_device("auto")
+    device.torch_device("auto")
     assert torch.backends.cudnn.benchmark is False
     gpus(1)
-    device.resolve_device("cuda")
+    device.torch_device("cuda")
     assert torch.backends.cudnn.benchmark is True
 
 

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.params import PRECISIONS
 
 __all__ = [
     "StyleNet",
@@ -50,12 +51,13 @@ __all__ = [
     "check_strength",
     "stylize_tensor",
     "run_plan",
-    "PRECISIONS",
+    "RUN_PRECISIONS",
     "RUNTIMES",
 ]
 
-#: ``precision`` values of :func:`stylize_tensor`.
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+#: ``precision`` values of :func:`stylize_tensor`: the knob's (:data:`prisma_abu.params.PRECISIONS`) and fp16,
+#: what ``auto`` runs on a GPU without bf16.
+RUN_PRECISIONS = (*PRECISIONS, "fp16")
 #: ``runtime`` values of :func:`stylize_tensor`.
 RUNTIMES = ("auto", "torch", "onnxruntime")
 
@@ -303,8 +305,8 @@ def check_strength(strength: float) -> float:
 
 
 def _resolve(net: StyleNet, image: torch.Tensor, precision: str, runtime: str) -> tuple[str, str]:
-    if precision not in PRECISIONS:
-        raise InvalidParameterError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision not in RUN_PRECISIONS:
+        raise InvalidParameterError(f"precision: expected one of {', '.join(RUN_PRECISIONS)}, got {precision!r}")
     if runtime not in RUNTIMES:
         raise InvalidParameterError(f"runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
     on_cpu = image.device.type == "cpu"
