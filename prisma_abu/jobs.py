@@ -29,7 +29,7 @@ from .provenance import REPLAY_INPUT_LIMIT, arithmetic_of, find_input, max_repla
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
-           "check_can_write", "style_roles", "run_job_to_bytes", "REPLAY_INPUT_LIMIT", "max_replay_threads"]
+           "check_can_write", "style_roles", "run_job_to_bytes", "render_mix_job", "REPLAY_INPUT_LIMIT", "max_replay_threads"]
 
 Callback = Callable[[int, int, float], None]
 #: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`
@@ -128,15 +128,7 @@ def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
     """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
 
     def render_mix(job: Job, callback: Callback | None) -> Rendered:
-        from .pipeline import mix, uses_saliency
-
-        source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
-        networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
-        resolved, arithmetic = _network_run(job, networks)
-        result = mix(source, guide, resolved.params,
-                     plain_dream_without_guide=plain_dream_without_guide, callback=callback,
-                     guide_model_file=job.inputs.get("guide_model"))
-        return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
+        return render_mix_job(job, callback=callback, plain_dream_without_guide=plain_dream_without_guide)[1]
 
     return render_mix
 
@@ -411,3 +403,17 @@ def run_job_to_bytes(job: Job, *, callback: Callback | None = None, metadata_pat
     rendered = _rendered(job, callback, requested)
     meta = job_metadata(rendered, Path.cwd() / "stdout.png", metadata_paths=metadata_paths, stored_paths=stored_paths)
     return encode_image(rendered.image, fmt, metadata=meta), rendered
+
+
+def render_mix_job(job: Job, *, callback: Callback | None = None, plain_dream_without_guide: bool = True):
+    """A ``mix`` job rendered as :func:`render_job` renders it, keeping all that :func:`prisma_abu.pipeline.mix`
+    made (``.mask``, ``.blended``...): ``(MixResult, Rendered)``. The Python API's ``mix`` returns both."""
+    from .pipeline import mix, uses_saliency
+
+    source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
+    networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
+    resolved, arithmetic = _network_run(job, networks)
+    result = mix(source, guide, resolved.params,
+                 plain_dream_without_guide=plain_dream_without_guide, callback=callback,
+                 guide_model_file=job.inputs.get("guide_model"))
+    return result, Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
