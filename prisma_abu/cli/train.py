@@ -12,12 +12,16 @@ from ..errors import InvalidParameterError
 from ..params import TrainStyleParams
 from .common import EXIT_OK, add_params_arguments, params_from_args
 
-__all__ = ["register"]
+__all__ = ["register", "RENAMED"]
+
+#: train-style's option names that are not its knobs' (``--width`` is the output size in ``dream``): the knob
+#: ``width`` (kept in Python, experiment files and every model's metadata) is ``--channel-multiplier``
+RENAMED = {"width": "channel_multiplier"}
 
 _EPILOG = """\
 examples:
-  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --width 0.25 --image-size 96 \\
-      --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
+  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --channel-multiplier 0.25 \\
+      --image-size 96 --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
   prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --steps 2000 --resume out/swirl.ckpt
   prisma-abu stylize sample/chelsea.jpg --model out/swirl.pth
 """
@@ -99,5 +103,16 @@ def register(sub: Any) -> None:
     p.add_argument("--resume", metavar="FILE.ckpt", help="continue a run from its checkpoint, bit for bit")
     p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_params_arguments(p, TrainStyleParams)
+    add_params_arguments(p, TrainStyleParams, rename=RENAMED)
+    p.add_argument("--width", dest="p_width", type=float, default=None, action=_OldWidth, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)
+
+
+class _OldWidth(argparse.Action):
+    """``--width``, train-style's old spelling of ``--channel-multiplier``: still accepted, with a note."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print("prisma-abu train-style: --width is the old spelling of --channel-multiplier (the network's "
+              "channels; in dream --width is the output size); still accepted", file=sys.stderr)
+        setattr(namespace, self.dest, values)
