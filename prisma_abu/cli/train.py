@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .batch import _sigterm_as_interrupt
     from .pictures import expand_sources
 
+    started = time.perf_counter()
     params = params_from_args(TrainStyleParams, args)
     out = _output(args.output, args.style)
     check_output_folder(out.parent if str(out.parent) else Path("."))
@@ -65,7 +68,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
         sha = save_style_model(out, net, params)
-    print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
+    if args.json:  # as the picture commands' --json: what was written, from what, with what, how long
+        print(json.dumps({"command": "train-style", "output": str(out), "sha256": sha, "style": args.style,
+                          "checkpoint": str(out.with_suffix(".ckpt")), "photos": len(photos),
+                          "params": params.to_dict(), "seconds": round(time.perf_counter() - started, 3)},
+                         sort_keys=True, default=str))
+    else:
+        print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
     return EXIT_OK
 
 
@@ -103,6 +112,8 @@ def register(sub: Any) -> None:
     p.add_argument("--resume", metavar="FILE.ckpt", help="continue a run from its checkpoint, bit for bit")
     p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the network written, its sha256, "
+                                                       "checkpoint, parameters, seconds) instead of its path")
     add_params_arguments(p, TrainStyleParams, rename=RENAMED)
     p.add_argument("--width", dest="p_width", type=float, default=None, action=_OldWidth, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)
