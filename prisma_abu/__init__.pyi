@@ -7,7 +7,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from .api import MixPainting as MixPainting, Painting as Painting
+from .api import MixPainting as MixPainting, Painting as Painting, Picture as Picture
 from .params import DreamParams, MixParams, StyleParams, StylizeParams
 from .master import PrismaMaster as PrismaMaster
 from .worker import PrismaWorker as PrismaWorker
@@ -18,10 +18,10 @@ __all__ = ["dream", "mix", "style", "stylize", "PrismaWorker", "PrismaWorkerClas
 
 
 def dream(
-    picture: Any,
+    picture: Picture,
     params: DreamParams | None = None,
     *,
-    guide: Any = None,
+    guide: Picture | None = None,
     end: str | None = None,
     callback: Callable | None = None,
     backbone: str = 'efficientnet_lite0',
@@ -44,8 +44,8 @@ def dream(
 
 
 def mix(
-    photo: Any,
-    guide: Any = None,
+    photo: Picture,
+    guide: Picture | None = None,
     params: MixParams | None = None,
     *,
     mask: np.ndarray | str | None = None,
@@ -92,12 +92,12 @@ def mix(
 
 
 def style(
-    content: Any,
-    styles: Any | Sequence[Any],
+    content: Picture,
+    styles: Picture | Sequence[Picture],
     params: StyleParams | None = None,
     *,
-    mask: Any = None,
-    init_image: Any = None,
+    mask: Picture | None = None,
+    init_image: Picture | None = None,
     callback: Callable | None = None,
     style_blend_weights: tuple[float, ...] = ...,
     size: int = 512,
@@ -136,10 +136,10 @@ def style(
 
 
 def stylize(
-    photo: Any,
+    photo: Picture,
     params: StylizeParams | None = None,
     *,
-    style_image: Any = None,
+    style_image: Picture | None = None,
     callback: Callable | None = None,
     model: str = 'multistyle26:7',
     strength: float = 1.0,

@@ -27,9 +27,12 @@ import dataclasses
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 from .errors import InvalidImageError
 from .io import check_picture_size, encode_image, read_image, write_image
@@ -37,12 +40,13 @@ from .jobs import Job, Rendered, check_can_write, job_metadata, render_job, rend
 from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams
 from .pipeline import MixResult
 
-__all__ = ["dream", "mix", "style", "stylize", "as_picture", "Painting", "MixPainting", "IN_MEMORY"]
+__all__ = ["dream", "mix", "style", "stylize", "as_picture", "Painting", "MixPainting", "Picture", "IN_MEMORY"]
 
-Picture = "str | os.PathLike | PIL.Image.Image | np.ndarray"
+#: what the verbs read: a path, a bundled picture's name (``"chelsea"``), a PIL image or an (M, N, 3) array
+Picture = Union[str, "os.PathLike[str]", "Image.Image", np.ndarray]
 
 
-def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
+def as_picture(picture: Picture, name: str = "picture") -> np.ndarray:
     """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
 
     A path is read (:func:`prisma_abu.io.read_image`; a bundled picture by name too, ``"chelsea"``,
@@ -294,7 +298,7 @@ def _painting(rendered: Rendered, job: Job) -> Painting:
     return Painting(rendered.image, rendered, getattr(job, "pictures", None))
 
 
-def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None, end: str | None = None,
+def dream(picture: Picture, params: DreamParams | None = None, *, guide: Picture | None = None, end: str | None = None,
           callback: Callable | None = None, **knobs: Any) -> Painting:
     """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns a :class:`Painting`.
 
@@ -316,7 +320,7 @@ def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
     return _painting(render_job(job, callback=log), job)
 
 
-def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
+def mix(photo: Picture, guide: Picture | None = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
         callback: Callable | None = None, **knobs: Any) -> MixPainting:
     """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a
     :class:`MixPainting` (``.image``, ``.mask``...).
@@ -347,8 +351,8 @@ def _mix_painting(result: MixResult, image: Painting) -> MixPainting:
     return MixPainting(**{**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)}, "image": image})
 
 
-def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None = None, *, mask: Any = None,
-          init_image: Any = None, callback: Callable | None = None, **knobs: Any) -> Painting:
+def style(content: Picture, styles: Picture | Sequence[Picture], params: StyleParams | None = None, *,
+          mask: Picture | None = None, init_image: Picture | None = None, callback: Callable | None = None, **knobs: Any) -> Painting:
     """Gatys style transfer of ``content`` in one or more ``styles`` (see :func:`prisma_abu.pipeline.style`);
     returns a :class:`Painting`."""
     p = _params(StyleParams, params, knobs)
@@ -368,7 +372,7 @@ def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None 
     return _painting(render_job(job, callback=log), job)
 
 
-def stylize(photo: Any, params: StylizeParams | None = None, *, style_image: Any = None,
+def stylize(photo: Picture, params: StylizeParams | None = None, *, style_image: Picture | None = None,
             callback: Callable | None = None, **knobs: Any) -> Painting:
     """Paint ``photo`` with a feed-forward style network (see :func:`prisma_abu.pipeline.stylize`).
 

@@ -35,7 +35,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from .api import MixPainting as MixPainting, Painting as Painting
+from .api import MixPainting as MixPainting, Painting as Painting, Picture as Picture
 from .params import DreamParams, MixParams, StyleParams, StylizeParams
 '''
 
