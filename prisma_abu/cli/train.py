@@ -26,6 +26,9 @@ examples:
       --image-size 96 --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
   prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --steps 2000 --resume out/swirl.ckpt
   prisma-abu stylize sample/chelsea.jpg --model out/swirl.pth
+
+--channel-multiplier was --width before 0.2 (in dream --width is the output size): the old spelling is still
+accepted.
 """
 
 
@@ -115,15 +118,5 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (the network written, its sha256, "
                                                        "checkpoint, parameters, seconds) instead of its path")
     add_params_arguments(p, TrainStyleParams, rename=RENAMED)
-    p.add_argument("--width", dest="p_width", type=float, default=None, action=_OldWidth, help=argparse.SUPPRESS)
+    p.add_argument("--width", dest="p_width", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)
-
-
-class _OldWidth(argparse.Action):
-    """``--width``, train-style's old spelling of ``--channel-multiplier``: still accepted, with a note."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        print("prisma-abu train-style: --width is the old spelling of --channel-multiplier (the network's "
-              "channels; in dream --width is the output size); still accepted", file=sys.stderr)
-        setattr(namespace, self.dest, values)
