@@ -27,7 +27,7 @@ examples:
   prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --steps 2000 --resume out/swirl.ckpt
   prisma-abu stylize sample/chelsea.jpg --model out/swirl.pth
 
---channel-multiplier was --width before 0.2 (in dream --width is the output size): the old spelling is still
+--channel-multiplier used to be spelled --width (in dream --width is the output size): the old spelling is still
 accepted.
 """
 
