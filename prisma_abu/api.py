@@ -164,6 +164,15 @@ class Painting(np.ndarray):
         super().__setitem__(key, value)
         self._forget()
 
+    def __reduce__(self) -> tuple:
+        """Pickled with how it was made (to and from another process: a worker's painting saves as its own)."""
+        constructor, args, state = super().__reduce__()
+        return constructor, args, (state, self.rendered, getattr(self, "_given", {}))
+
+    def __setstate__(self, state: Any) -> None:
+        base, self._rendered, self._given = state
+        super().__setstate__(base)
+
     def _forget(self) -> None:
         self._rendered, self._given = None, {}
 

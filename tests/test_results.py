@@ -15,6 +15,7 @@ from prisma_abu.cli import main
 from prisma_abu.io import read_image, read_metadata
 
 from cli_support import GUIDE, SAMPLE
+from style_support import QUICK
 
 QUICK_MIX = {"layer": None, "size": 48, "n3": 1}
 
@@ -25,12 +26,13 @@ def _replay(saved, tmp_path):
     return out.read_bytes()
 
 
-@pytest.mark.parametrize("verb", ["stylize", "mix", "dream"])
+@pytest.mark.parametrize("verb", ["stylize", "mix", "dream", "style"])
 def test_save_writes_what_replay_renders_again_byte_for_byte(verb, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     painted = {"stylize": lambda: prisma_abu.stylize("chelsea", model="multistyle26:3", size=64),
                "mix": lambda: prisma_abu.mix(SAMPLE, GUIDE, **QUICK_MIX),
-               "dream": lambda: prisma_abu.dream(SAMPLE, size=32, iter_n=1, octave_n=1)}[verb]()
+               "dream": lambda: prisma_abu.dream(SAMPLE, size=32, iter_n=1, octave_n=1),
+               "style": lambda: prisma_abu.style(SAMPLE, ["swirl", GUIDE], QUICK, num_iterations=2)}[verb]()
     saved = painted.save(tmp_path / "saved.png")
     assert read_metadata(saved)["command"] == verb and painted.replayable
     assert _replay(saved, tmp_path) == saved.read_bytes()
@@ -67,6 +69,10 @@ def test_a_painting_is_still_the_array_scripts_used():
     for derived in (painted[..., 0], painted / 255, painted.astype(np.float32) + 1, painted.mean(axis=2)):
         assert type(derived) is np.ndarray  # arithmetic and slices are plain arrays, not paintings
     assert "Painting" not in repr(painted[:2, :2]) and painted.copy().replayable
+    import pickle
+
+    again = pickle.loads(pickle.dumps(painted))  # to another process and back: pixels and how they were made
+    assert np.array_equal(again, painted) and repr(again) == repr(painted) and again.replayable
 
 
 def test_writing_into_a_painting_forgets_its_parameters(tmp_path):
