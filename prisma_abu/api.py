@@ -329,8 +329,8 @@ def dream(picture: Picture, params: DreamParams | None = None, *, guide: Picture
     return _painting(render_job(job, callback=log), job)
 
 
-def mix(photo: Picture, guide: Picture | None = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
-        callback: Callable | None = None, **knobs: Any) -> MixPainting:
+def mix(photo: Picture, guide: Picture | None = None, params: MixParams | None = None, *,
+        mask: np.ndarray | str | None = None, callback: Callable | None = None, **knobs: Any) -> MixPainting:
     """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a
     :class:`MixPainting` (``.image``, ``.mask``...).
 
@@ -361,7 +361,8 @@ def _mix_painting(result: MixResult, image: Painting) -> MixPainting:
 
 
 def style(content: Picture, styles: Picture | Sequence[Picture], params: StyleParams | None = None, *,
-          mask: Picture | None = None, init_image: Picture | None = None, callback: Callable | None = None, **knobs: Any) -> Painting:
+          mask: Picture | None = None, init_image: Picture | None = None, callback: Callable | None = None,
+          **knobs: Any) -> Painting:
     """Gatys style transfer of ``content`` in one or more ``styles`` (see :func:`prisma_abu.pipeline.style`);
     returns a :class:`Painting`."""
     p = _params(StyleParams, params, knobs)

@@ -29,7 +29,8 @@ from .provenance import REPLAY_INPUT_LIMIT, arithmetic_of, find_input, max_repla
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
-           "check_can_write", "style_roles", "run_job_to_bytes", "render_mix_job", "REPLAY_INPUT_LIMIT", "max_replay_threads"]
+           "check_can_write", "style_roles", "run_job_to_bytes", "REPLAY_INPUT_LIMIT", "max_replay_threads",
+           "render_mix_job"]
 
 Callback = Callable[[int, int, float], None]
 #: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`

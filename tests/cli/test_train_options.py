@@ -22,7 +22,8 @@ def test_train_style_help_says_channel_multiplier_not_width(capsys):
     shown = capsys.readouterr().out
     options, note = shown.split("examples:")
     assert "--channel-multiplier FACTOR" in options and "--width" not in options
-    assert "--channel-multiplier used to be spelled --width" in " ".join(note.split())  # the old spelling: a note, not an option
+    # the old spelling: a note, not an option
+    assert "--channel-multiplier used to be spelled --width" in " ".join(note.split())
 
 
 def test_the_old_width_still_works():
