@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test gui serve bench clean-venv
+.PHONY: demo test gui serve bench clean-venv stubs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(TEST_STAMP)
 bench: $(STAMP)
 	$(PY) bench/dream.py
 	$(PY) bench/mix.py
+
+# the Python verbs' typed keyword arguments (prisma_abu/__init__.pyi) from the knobs: after adding a knob
+stubs: $(STAMP)
+	$(PY) tools/gen_stubs.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,11 +1,16 @@
 """prisma_abu: photos into paintings, the way abu's Prisma did.
 
-The verbs take a path, a PIL image or an (M, N, 3) array and return an
-(M, N, 3) uint8 array (``mix`` returns a result with ``.image`` and the
-``.mask`` it used). Knobs are keyword arguments or a frozen parameter object
-(:mod:`prisma_abu.params`: ``MixParams``, ``DreamParams``, ``StyleParams``,
-``StylizeParams``), checked at the door: a bad value is one
-:class:`~prisma_abu.errors.PrismaAbuError` naming what was expected.
+The verbs take a path, a bundled picture's name (``"chelsea"``), a PIL image
+or an (M, N, 3) array and return a :class:`~prisma_abu.api.Painting`: an
+(M, N, 3) uint8 array that a notebook shows as a picture, whose repr is one
+line (command, size, knobs) and whose ``save("out.png")`` writes the
+parameters ``prisma-abu replay`` renders again (``mix`` returns a result with
+``.image``, a Painting, and the ``.mask`` it used; it shows and saves alike).
+Knobs are keyword arguments (an editor completes them: ``__init__.pyi``) or a
+frozen parameter object (:mod:`prisma_abu.params`: ``MixParams``,
+``DreamParams``, ``StyleParams``, ``StylizeParams``), checked at the door: a
+bad value is one :class:`~prisma_abu.errors.PrismaAbuError` naming what was
+expected.
 
 Verbs
 -----
@@ -34,6 +39,8 @@ Examples
 >>> painting = prisma_abu.mix("chelsea", "swirl", size=160)  # doctest: +SKIP
 >>> painting.image.shape  # doctest: +SKIP
 (107, 160, 3)
+>>> painting.save("chelsea_swirl.png")  # doctest: +SKIP
+PosixPath('chelsea_swirl.png')
 """
 
 from __future__ import annotations

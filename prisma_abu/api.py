@@ -7,9 +7,14 @@
 
 Each verb takes its parameter object (``params=``) and/or its knobs by name
 (``n3=1``, ``size=320``; the old spellings too), reads what it is given, and
-returns arrays (``mix`` a :class:`~prisma_abu.pipeline.MixResult` with
-``.image`` and ``.mask``). Anything that is not a picture raises
-:class:`~prisma_abu.errors.InvalidImageError`.
+renders it as the command line does (:func:`prisma_abu.jobs.render_job`).
+``dream``, ``style`` and ``stylize`` return a :class:`Painting`: an (M, N, 3)
+uint8 array (anything that takes an array takes it) that a notebook shows as
+a picture, with a short ``repr`` and ``save(path)``, which writes the
+parameters ``prisma-abu replay`` reads. ``mix`` returns a :class:`MixPainting`:
+a :class:`~prisma_abu.pipeline.MixResult` (``.image``, a Painting, and
+``.mask``...) that shows and saves the same way. Anything that is not a
+picture raises :class:`~prisma_abu.errors.InvalidImageError`.
 
 Without a ``callback`` of your own, a run that lasts writes where it stands on
 stderr every few seconds (``dream: step 40/120``, the command line's lines
@@ -18,21 +23,30 @@ in a log); pass ``callback=`` to follow it yourself instead.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 from .errors import InvalidImageError
-from .io import check_picture_size, read_image
+from .io import check_picture_size, encode_image, read_image, write_image
+from .jobs import Job, Rendered, check_can_write, job_metadata, render_job, render_mix_job
 from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams
+from .pipeline import MixResult
 
-__all__ = ["dream", "mix", "style", "stylize", "as_picture"]
+__all__ = ["dream", "mix", "style", "stylize", "as_picture", "Painting", "MixPainting", "Picture", "IN_MEMORY"]
 
-Picture = "str | os.PathLike | PIL.Image.Image | np.ndarray"
+#: what the verbs read: a path, a bundled picture's name (``"chelsea"``), a PIL image or an (M, N, 3) array
+Picture = Union[str, "os.PathLike[str]", "Image.Image", np.ndarray]
 
 
-def as_picture(picture: Any, name: str = "picture") -> np.ndarray:
+def as_picture(picture: Picture, name: str = "picture") -> np.ndarray:
     """``picture`` as an (M, N, 3) float32 RGB array in 0..255.
 
     A path is read (:func:`prisma_abu.io.read_image`; a bundled picture by name too, ``"chelsea"``,
@@ -99,15 +113,207 @@ def _params(cls: type[Params], params: Params | None, knobs: dict[str, Any]) -> 
     return params.replace(**knobs) if knobs else params
 
 
-def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None, end: str | None = None,
-          callback: Callable | None = None, **knobs: Any) -> np.ndarray:
-    """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns (M, N, 3) uint8.
+#: the path a picture given as an array or a PIL image is stored under in a saved picture's metadata (replay
+#: looks for a file and finds none: it needs pictures given as files)
+IN_MEMORY = "(an array, not a file)"
+#: the knobs a Painting's repr shows at most (those that differ from the defaults, in field order)
+REPR_KNOBS = 6
+
+
+class Painting(np.ndarray):
+    """A picture a verb painted: an (M, N, 3) uint8 array that knows how it was made.
+
+    It is an ``np.ndarray`` (``np.asarray``, ``Image.fromarray``, slicing and
+    arithmetic work as on any array; what they return is a plain array), that a
+    notebook shows as a picture (``_repr_png_``), whose ``repr`` is one line
+    (command, size, the knobs that differ from the defaults), and that
+    :meth:`save` writes with the parameters ``prisma-abu replay`` reads. Writing
+    into it (``p[0, 0] = 0``, ``p += 1``) forgets how it was made.
+    """
+
+    def __new__(cls, image: np.ndarray, rendered: Rendered | None = None,
+                given: dict[str, np.ndarray] | None = None) -> Painting:
+        obj = np.asarray(image).view(cls)
+        obj._rendered, obj._given = rendered, dict(given or {})
+        return obj
+
+    def __array_finalize__(self, obj: Any) -> None:
+        same = isinstance(obj, Painting) and obj.shape == self.shape and obj.dtype == self.dtype  # a copy
+        self._rendered = getattr(obj, "_rendered", None) if same else None
+        self._given = getattr(obj, "_given", {}) if same else {}
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Arithmetic on plain arrays: ``p / 255`` is an ndarray, not a painting."""
+        plain = tuple(x.view(np.ndarray) if isinstance(x, Painting) else x for x in inputs)
+        out = kwargs.get("out")
+        if out:
+            for o in out:
+                if isinstance(o, Painting):
+                    o._forget()
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, Painting) else o for o in out)
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if out:
+            return out[0] if len(out) == 1 else out
+        return result
+
+    def __getitem__(self, key: Any) -> Any:
+        item = super().__getitem__(key)
+        return item.view(np.ndarray) if isinstance(item, Painting) else item
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._forget()
+
+    def __reduce__(self) -> tuple:
+        """Pickled with how it was made (to and from another process: a worker's painting saves as its own)."""
+        constructor, args, state = super().__reduce__()
+        return constructor, args, (state, self.rendered, getattr(self, "_given", {}))
+
+    def __setstate__(self, state: Any) -> None:
+        base, self._rendered, self._given = state
+        super().__setstate__(base)
+
+    def _forget(self) -> None:
+        self._rendered, self._given = None, {}
+
+    @property
+    def rendered(self) -> Rendered | None:
+        """How it was made (:class:`prisma_abu.jobs.Rendered`: the job, the knobs asked for, the arithmetic);
+        None once written into."""
+        return getattr(self, "_rendered", None)
+
+    @property
+    def replayable(self) -> bool:
+        """Whether ``prisma-abu replay`` can render a saved copy again: made by a verb, untouched since, from
+        pictures given as files (a path or a bundled name, not an array or a PIL image)."""
+        return self.rendered is not None and not getattr(self, "_given", {})
+
+    def __repr__(self) -> str:
+        rendered = self.rendered
+        if rendered is None or self.ndim != 3:
+            return np.ndarray.__repr__(self.view(np.ndarray))
+        return f"Painting({rendered.job.command} {self.shape[1]}x{self.shape[0]}{_knobs_text(rendered.requested)})"
+
+    def _repr_png_(self) -> bytes | None:
+        """The picture as PNG bytes: what a notebook shows."""
+        if self.ndim != 3 or self.shape[2] != 3 or min(self.shape[:2]) < 1:
+            return None
+        return encode_image(self.view(np.ndarray), "PNG")
+
+    def metadata(self, path: str | os.PathLike | None = None, *, metadata_paths: str = "relative") -> dict[str, Any]:
+        """The parameters :meth:`save` stores in a picture at ``path`` (:func:`prisma_abu.jobs.job_metadata`)."""
+        rendered = self.rendered
+        if rendered is None:
+            from .errors import InvalidParameterError
+
+            raise InvalidParameterError("this picture has no parameters: it was written into after it was painted; "
+                                        "expected a picture as a verb returned it")
+        given = getattr(self, "_given", {})
+        files = Job(rendered.job.command, rendered.job.params,
+                    {r: p for r, p in rendered.job.inputs.items() if r not in given})
+        meta = job_metadata(Rendered(self.view(np.ndarray), files, rendered.requested, rendered.arithmetic), path,
+                            metadata_paths=metadata_paths)
+        for role, picture in given.items():  # no file to name: replay says so, as for any missing input
+            meta["inputs"][role] = {"path": IN_MEMORY,
+                                    "sha256": hashlib.sha256(np.ascontiguousarray(picture).tobytes()).hexdigest()}
+        return meta
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False, metadata_paths: str = "relative") -> Path:
+        """Write the picture to ``path`` (``.png``, ``.jpg``, ``.webp``, ``.tif``) atomically, with the
+        parameters ``prisma-abu replay`` reads (as the command line writes them: input paths relative to the
+        picture's folder, or as ``metadata_paths`` says). Never over one of its inputs (unless ``overwrite``).
+
+        A picture written into since it was painted has no parameters: it is written without them.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        rendered = self.rendered
+        if rendered is None:
+            from .io import check_output_path
+
+            return write_image(check_output_path(path), self.view(np.ndarray))
+        target = check_can_write(rendered.job, path, overwrite=overwrite)
+        return write_image(target, self.view(np.ndarray), metadata=self.metadata(target, metadata_paths=metadata_paths))
+
+
+def _knobs_text(params: Params) -> str:
+    """``, size=64, model='multistyle26:3'``: the knobs that differ from the defaults, at most :data:`REPR_KNOBS`."""
+    defaults = type(params)().to_dict()
+    changed = [f"{k}={v!r}" for k, v in params.to_dict().items() if defaults.get(k) != v]
+    more = len(changed) - REPR_KNOBS
+    return "".join(f", {c}" for c in changed[:REPR_KNOBS]) + (f", +{more} more" if more > 0 else "")
+
+
+class MixPainting(MixResult):
+    """What :func:`mix` made (a :class:`~prisma_abu.pipeline.MixResult`: ``.image``, ``.mask``, ``.source``...),
+    shown and saved as its ``.image`` (a :class:`Painting`)."""
+
+    def __repr__(self) -> str:
+        return repr(self.image).replace("Painting(", "MixPainting(", 1)
+
+    @property
+    def rendered(self) -> Rendered | None:
+        """See :attr:`Painting.rendered`."""
+        return self.image.rendered
+
+    @property
+    def replayable(self) -> bool:
+        """See :attr:`Painting.replayable`."""
+        return self.image.replayable
+
+    def _repr_png_(self) -> bytes | None:
+        return self.image._repr_png_()
+
+    def save(self, path: str | os.PathLike, **options: Any) -> Path:
+        """Write ``.image`` with its parameters (see :meth:`Painting.save`)."""
+        return self.image.save(path, **options)
+
+
+@dataclasses.dataclass(frozen=True)
+class _GivenJob(Job):
+    """A job some of whose inputs are pictures in memory (an array, a PIL image) rather than files."""
+
+    pictures: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def input_image(self, role: str) -> np.ndarray | None:
+        return self.pictures[role] if role in self.pictures else super().input_image(role)
+
+    def with_params(self, params: Params) -> Job:
+        return dataclasses.replace(self, params=params)
+
+
+def _job(command: str, params: Params, pictures: dict[str, tuple[Any, str]],
+         files: dict[str, str | None] | None = None) -> Job:
+    """``command`` on ``pictures`` (role -> (a path, a bundled name, a PIL image or an array; its name)): paths
+    are the job's files as on the command line, the others read now (as_picture) and kept in memory."""
+    from .data import find_picture
+
+    inputs: dict[str, str | None] = dict(files or {})
+    given: dict[str, np.ndarray] = {}
+    for role, (picture, name) in pictures.items():
+        if picture is None:
+            inputs[role] = None  # as the command line stores an input not given
+        elif isinstance(picture, (str, os.PathLike)):
+            inputs[role] = find_picture(picture) if isinstance(picture, str) else os.fspath(picture)
+        else:
+            given[role], inputs[role] = as_picture(picture, name), IN_MEMORY
+    return _GivenJob(command, params, inputs, given) if given else Job(command, params, inputs)
+
+
+def _painting(rendered: Rendered, job: Job) -> Painting:
+    return Painting(rendered.image, rendered, getattr(job, "pictures", None))
+
+
+def dream(picture: Picture, params: DreamParams | None = None, *, guide: Picture | None = None, end: str | None = None,
+          callback: Callable | None = None, **knobs: Any) -> Painting:
+    """DeepDream ``picture`` (see :func:`prisma_abu.pipeline.dream`); returns a :class:`Painting`.
 
     ``end="inception_4c/output"`` is the DeepDream notebook's spelling of ``layers=("inception_4c/output",)``
     (that layer is the Caffe GoogLeNet's: ``backbone="bvlc_googlenet"`` or ``"googlenet"``).
     """
-    from . import pipeline
-
     if end is not None:
         if "layers" in knobs or "layer" in knobs:
             from .errors import InvalidParameterError
@@ -118,34 +324,47 @@ def dream(picture: Any, params: DreamParams | None = None, *, guide: Any = None,
     from .pipeline.progress import dream_steps
 
     p = _params(DreamParams, params, knobs)
-    g = None if guide is None else as_picture(guide, "guide")
-    return pipeline.dream(as_picture(picture), p, guide=g, callback=_callback(callback, "dream", dream_steps(p)))
+    log = _callback(callback, "dream", dream_steps(p))
+    job = _job("dream", p, {"image": (picture, "picture"), "guide": (guide, "guide")})
+    return _painting(render_job(job, callback=log), job)
 
 
-def mix(photo: Any, guide: Any = None, params: MixParams | None = None, *, mask: np.ndarray | str | None = None,
-        callback: Callable | None = None, **knobs: Any):
-    """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a MixResult.
+def mix(photo: Picture, guide: Picture | None = None, params: MixParams | None = None, *,
+        mask: np.ndarray | str | None = None, callback: Callable | None = None, **knobs: Any) -> MixPainting:
+    """abu's Prisma on ``photo`` with ``guide`` (see :func:`prisma_abu.pipeline.mix`); returns a
+    :class:`MixPainting` (``.image``, ``.mask``...).
 
-    ``mask`` is a mask array (on where >= 128) or, as a string, the ``mask`` knob (``"otsu+stdmean"``).
+    ``mask`` is a mask array (on where >= 128) or, as a string, the ``mask`` knob (``"otsu+stdmean"``); a
+    mask array is no knob: that picture is saved without parameters.
     """
-    from . import pipeline
-
     if isinstance(mask, str):
         knobs, mask = {**knobs, "mask": mask}, None
 
     p = _params(MixParams, params, knobs)
-    g = None if guide is None else as_picture(guide, "guide")
     from .pipeline.progress import mix_steps
 
-    log = _callback(callback, "mix", mix_steps(p, g is not None))
-    return pipeline.mix(as_picture(photo, "photo"), g, p, mask=_mask(mask), callback=log)
+    log = _callback(callback, "mix", mix_steps(p, guide is not None))
+    mask = _mask(mask)
+    if mask is not None:  # a mask of the caller's own: no job renders that, so no replay either
+        from . import pipeline
+
+        g = None if guide is None else as_picture(guide, "guide")
+        result = pipeline.mix(as_picture(photo, "photo"), g, p, mask=mask, callback=log)
+        return _mix_painting(result, Painting(result.image))
+    job = _job("mix", p, {"source": (photo, "photo"), "guide": (guide, "guide")})
+    result, rendered = render_mix_job(job, callback=log)
+    return _mix_painting(result, _painting(rendered, job))
 
 
-def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None = None, *, mask: Any = None,
-          init_image: Any = None, callback: Callable | None = None, **knobs: Any) -> np.ndarray:
-    """Gatys style transfer of ``content`` in one or more ``styles`` (see :func:`prisma_abu.pipeline.style`)."""
-    from . import pipeline
+def _mix_painting(result: MixResult, image: Painting) -> MixPainting:
+    return MixPainting(**{**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)}, "image": image})
 
+
+def style(content: Picture, styles: Picture | Sequence[Picture], params: StyleParams | None = None, *,
+          mask: Picture | None = None, init_image: Picture | None = None, callback: Callable | None = None,
+          **knobs: Any) -> Painting:
+    """Gatys style transfer of ``content`` in one or more ``styles`` (see :func:`prisma_abu.pipeline.style`);
+    returns a :class:`Painting`."""
     p = _params(StyleParams, params, knobs)
     if isinstance(styles, (str, os.PathLike, np.ndarray)) or hasattr(styles, "convert"):
         styles = [styles]
@@ -154,29 +373,29 @@ def style(content: Any, styles: Any | Sequence[Any], params: StyleParams | None 
 
         raise InvalidParameterError(f"styles: expected a picture or a non-empty list of pictures, "
                                     f"got {type(styles).__name__}")
-    pictures = [as_picture(s, f"style {i}") for i, s in enumerate(styles)]
-    m = None if mask is None else as_picture(mask, "mask")
-    init = None if init_image is None else as_picture(init_image, "init_image")
     from .pipeline.progress import style_steps
 
-    return pipeline.style(as_picture(content, "content"), pictures, p, mask=m, init_image=init,
-                          callback=_callback(callback, "style", style_steps(p)))
+    log = _callback(callback, "style", style_steps(p))
+    job = _job("style", p, {"content": (content, "content"),
+                            **{f"style{i}": (s, f"style {i}") for i, s in enumerate(styles)},
+                            "mask_file": (mask, "mask"), "init_image": (init_image, "init_image")})
+    return _painting(render_job(job, callback=log), job)
 
 
-def stylize(photo: Any, params: StylizeParams | None = None, *, style_image: Any = None,
-            callback: Callable | None = None, **knobs: Any) -> np.ndarray:
+def stylize(photo: Picture, params: StylizeParams | None = None, *, style_image: Picture | None = None,
+            callback: Callable | None = None, **knobs: Any) -> Painting:
     """Paint ``photo`` with a feed-forward style network (see :func:`prisma_abu.pipeline.stylize`).
 
     ``model=`` is a built-in network (``"multistyle26:7"``, a blend ``"multistyle26:3=0.5,12=0.5"``,
     ``"arbitrary"``) or a model file you own (``.pth``, ``.t7``, ``.onnx``); ``style_image=`` is the painting
-    ``arbitrary`` takes (given alone, it chooses ``arbitrary``). Returns (M, N, 3) uint8.
+    ``arbitrary`` takes (given alone, it chooses ``arbitrary``). Returns a :class:`Painting`.
     """
-    from . import pipeline
     from .pipeline.stylize import model_spec
 
     if style_image is not None and params is None and "model" not in knobs:
         knobs = {**knobs, "model": "arbitrary"}
     p, model_file = model_spec(_params(StylizeParams, params, knobs))
-    painting = None if style_image is None else as_picture(style_image, "style_image")
-    return pipeline.stylize(as_picture(photo, "photo"), p, style_image=painting, model_file=model_file,
-                            callback=_callback(callback, "stylize", None))
+    log = _callback(callback, "stylize", None)
+    job = _job("stylize", p, {"photo": (photo, "photo"), "style_image": (style_image, "style_image")},
+               files={"model": model_file})
+    return _painting(render_job(job, callback=log), job)

@@ -23,7 +23,7 @@ from .io import read_image
 from .params import DreamParams, MixParams, Params, StyleParams, StylizeParams
 
 __all__ = ["Job", "Rendered", "Command", "Naming", "COMMANDS", "register_command", "command_of", "progress_steps",
-           "resolve_job", "style_roles"]
+           "resolve_job", "style_roles", "render_mix_job"]
 
 Callback = Callable[[int, int, float], None]
 #: ``renderer(job, callback)`` -> an (M, N, 3) uint8 array, or a :class:`Rendered`
@@ -174,19 +174,25 @@ def _render_dream(job: Job, callback: Callback | None) -> Rendered:
     return Rendered(image, resolved, job.params, arithmetic)
 
 
+def render_mix_job(job: Job, *, callback: Callback | None = None, plain_dream_without_guide: bool = True):
+    """A ``mix`` job rendered as ``render_job`` renders it, keeping all that :func:`prisma_abu.pipeline.mix`
+    made (``.mask``, ``.blended``...): ``(MixResult, Rendered)``. The Python API's ``mix`` returns both."""
+    from .pipeline import mix, uses_saliency
+
+    source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
+    networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
+    resolved, arithmetic = resolve_job(job, networks)
+    result = mix(source, guide, resolved.params,
+                 plain_dream_without_guide=plain_dream_without_guide, callback=callback,
+                 guide_model_file=job.inputs.get("guide_model"))
+    return result, Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
+
+
 def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:
     """``mix``; ``mix_black_guide`` is the original PrismaWorker's (no guide: a black one)."""
 
     def render_mix(job: Job, callback: Callback | None) -> Rendered:
-        from .pipeline import mix, uses_saliency
-
-        source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
-        networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
-        resolved, arithmetic = resolve_job(job, networks)
-        result = mix(source, guide, resolved.params,
-                     plain_dream_without_guide=plain_dream_without_guide, callback=callback,
-                     guide_model_file=job.inputs.get("guide_model"))
-        return Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
+        return render_mix_job(job, callback=callback, plain_dream_without_guide=plain_dream_without_guide)[1]
 
     return render_mix
 

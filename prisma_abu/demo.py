@@ -1,12 +1,14 @@
 """``make demo``: render real pictures from sample/ and prisma_gd/ into a folder.
 
-Run as ``python -m prisma_abu.demo OUT_DIR``. Prints each picture's path and
-the seconds it took; every picture carries its parameters (``prisma-abu
+Run as ``python -m prisma_abu.demo OUT_DIR`` (``--quick``: one small picture
+per verb, in seconds: what the wheel's test runs). Prints each picture's path
+and the seconds it took; every picture carries its parameters (``prisma-abu
 replay`` renders it again).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ from .errors import PrismaAbuError
 from .jobs import Job, run_job
 from .params import DreamParams, MixParams, StyleParams, StylizeParams
 
-__all__ = ["demo_jobs", "demo_style", "demo_batch", "DEMO_STYLE_PARAMS", "main"]
+__all__ = ["demo_jobs", "quick_jobs", "demo_style", "demo_batch", "DEMO_STYLE_PARAMS", "QUICK_SIZE", "main"]
 
 #: :func:`demo_style`'s parameters: 150 iterations at 128 px, 50 at 256 px, and
 #: 20 times neural-style's content weight, so the cat survives the swirl (with
@@ -61,6 +63,22 @@ def demo_jobs() -> Iterator[tuple[str, Job]]:
     yield (f"stylize_{samples[1].stem}_arbitrary_{swirl.stem}.png",
            Job("stylize", StylizeParams(model="arbitrary", size=512, strength=0.85),
                {"photo": str(samples[1]), "style_image": str(swirl)}))
+
+
+#: the longer side of ``--quick``'s pictures
+QUICK_SIZE = 96
+
+
+def quick_jobs() -> Iterator[tuple[str, Job]]:
+    """(output file name, job): one small picture per verb (dream, mix as the README's, stylize), in seconds."""
+    from .data import guide_path, sample_path
+
+    chelsea, swirl = str(sample_path("chelsea")), str(guide_path("swirl"))
+    yield ("dream_chelsea.png", Job("dream", DreamParams(size=QUICK_SIZE, iter_n=2, octave_n=2),
+                                    {"image": chelsea, "guide": None}))
+    yield ("mix_chelsea_swirl.png", Job("mix", MixParams(size=QUICK_SIZE), {"source": chelsea, "guide": swirl}))
+    yield ("stylize_chelsea_multistyle26_7.png",
+           Job("stylize", StylizeParams(model="multistyle26:7", size=QUICK_SIZE), {"photo": chelsea}))
 
 
 def demo_style(out_dir: str | Path) -> Path:
@@ -116,13 +134,30 @@ def demo_batch(out_dir: str | Path, *, jobs: int = 2, progress=None) -> list[Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0] if argv else "out/demo")
+    parser = argparse.ArgumentParser(prog="python -m prisma_abu.demo", description="Render the demo pictures "
+                                     "(each carries its parameters: prisma-abu replay renders it again).")
+    parser.add_argument("out", nargs="?", default="out/demo", metavar="OUT_DIR", help="default: out/demo")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"one small picture per verb ({QUICK_SIZE} px), in seconds, instead of the whole demo")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    out = Path(args.out)
     total = time.perf_counter()
-    for name, job in demo_jobs():
-        start = time.perf_counter()
-        path = run_job(job, out / name)
-        print(f"{path}  ({time.perf_counter() - start:.1f} s)")
+    try:
+        for name, job in quick_jobs() if args.quick else demo_jobs():
+            start = time.perf_counter()
+            path = run_job(job, out / name)
+            print(f"{path}  ({time.perf_counter() - start:.1f} s)")
+        if not args.quick:
+            _style_and_batch(out)
+    except PrismaAbuError as exc:
+        print(f"prisma_abu.demo: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"demo: done in {time.perf_counter() - total:.1f} s; replay any picture with "
+          f"`prisma-abu replay PICTURE -o NEW.png`")
+    return 0
+
+
+def _style_and_batch(out: Path) -> None:
     start = time.perf_counter()
     path = demo_style(out)
     print(f"{path}  (style transfer, {time.perf_counter() - start:.1f} s)")
@@ -132,9 +167,6 @@ def main(argv: list[str] | None = None) -> int:
           f"({time.perf_counter() - start:.1f} s)")
     for path in written[-2:]:
         print(path)
-    print(f"demo: done in {time.perf_counter() - total:.1f} s; replay any picture with "
-          f"`prisma-abu replay PICTURE -o NEW.png`")
-    return 0
 
 
 if __name__ == "__main__":

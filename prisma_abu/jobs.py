@@ -22,7 +22,7 @@ import numpy as np
 
 from . import __version__
 from .commands import (COMMANDS, Callback, Command, Job, Rendered, command_of, register_command,  # noqa: F401
-                       style_roles)
+                       render_mix_job, style_roles)
 from .errors import InvalidImageError, InvalidParameterError, PrismaAbuError
 from .io import check_output_path, encode_image, file_sha256, write_image
 from .params import Params, params_from_metadata
@@ -30,7 +30,8 @@ from .provenance import REPLAY_INPUT_LIMIT, arithmetic_of, find_input, max_repla
 
 __all__ = ["Job", "Rendered", "Command", "COMMANDS", "METADATA_PATHS", "render", "render_job", "run_job",
            "job_metadata", "job_from_metadata", "register_command", "requested_params", "arithmetic_of",
-           "check_can_write", "style_roles", "run_job_to_bytes", "REPLAY_INPUT_LIMIT", "max_replay_threads"]
+           "check_can_write", "style_roles", "run_job_to_bytes", "REPLAY_INPUT_LIMIT", "max_replay_threads",
+           "render_mix_job"]
 
 #: how input paths are stored when they do not lie below the output's folder
 METADATA_PATHS = ("relative", "absolute", "name")

@@ -38,7 +38,7 @@ NEVER = ("traits", "traitsui", "pyface", "matplotlib", "IPython", "PySide6")
 LIGHT = ("prisma_abu", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.errors", "prisma_abu.cli",
          "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.commands", "prisma_abu.jobs")
 LAYERS = {"errors": 0, "modelspec": 0, "params": 0, "io": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1, "neural": 1, "pipeline": 2, "commands": 2.5, "jobs": 3, "provenance": 0,
-          "api": 3, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
+          "api": 4, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
 #: what a shell (cli, gui) may import from prisma_abu
 SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
              "prisma_abu.commands", "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",

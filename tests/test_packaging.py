@@ -75,6 +75,33 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_doctor_and_a_dream(tmp_path):
                             "print('\\n'.join(p for _, j in demo_jobs() for p in j.inputs.values() if p))"],
                            check=True, capture_output=True, text=True, cwd=elsewhere, env=env).stdout.split()
     assert found and all(Path(p).is_file() and Path(p).is_relative_to(venv) for p in found)
+    # the demo, from the wheel, from another folder (--quick: one small picture per verb)
+    demo = subprocess.run([str(python), "-m", "prisma_abu.demo", "demo", "--quick"], capture_output=True, text=True,
+                          cwd=elsewhere, env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert sorted(p.name for p in (elsewhere / "demo").glob("*.png")) == \
+        ["dream_chelsea.png", "mix_chelsea_swirl.png", "stylize_chelsea_multistyle26_7.png"]
+    # the window's model and its views, built offscreen from the wheel: the bundled pictures chosen, no error
+    window = subprocess.run([str(python), "-c", WINDOW], capture_output=True, text=True, cwd=elsewhere,
+                            env={**env, "QT_QPA_PLATFORM": "offscreen"})
+    assert window.returncode == 0, window.stderr
+    source, guide, error = window.stdout.splitlines()[-3:]
+    assert Path(source).is_relative_to(venv) and Path(guide).is_relative_to(venv) and error == "error: ''"
+    # the editors' stub (typed knobs) is in the wheel
+    assert (Path(where.strip()).parent / "__init__.pyi").is_file()
+
+
+#: builds the window's controller and its views offscreen, prints the photo, the guide and the error line
+WINDOW = """
+from prisma_abu_gui.app import create_controller
+controller = create_controller()
+ui = controller.edit_traits()
+print(controller.model.source)
+print(controller.model.guide)
+print("error: " + repr(controller.model.error))
+ui.dispose()
+controller.shutdown()
+"""
 
 
 def _readme_commands() -> list[list[str]]:

@@ -75,7 +75,8 @@ def _cmd_completion(args: argparse.Namespace) -> int:
 def _cmd_fetch_weights(args: argparse.Namespace) -> int:
     from ..pipeline.models import fetch_weights
 
-    print(fetch_weights(args.backbone))
+    path = fetch_weights(args.backbone)
+    print(json.dumps({"backbone": args.backbone, "path": str(path)}, sort_keys=True) if args.json else path)
     return EXIT_OK
 
 
@@ -105,4 +106,5 @@ def register(sub: Any) -> None:
     p = sub.add_parser("fetch-weights", help="download torchvision weights once (needs the network)")
     p.add_argument("backbone", choices=("googlenet", "vgg19", "bvlc_googlenet"),
                    help="googlenet, vgg19: download once; bvlc_googlenet: convert the .caffemodel in the model folder")
+    p.add_argument("--json", action="store_true", help="one JSON object: the backbone and its weights file")
     p.set_defaults(func=_cmd_fetch_weights)

@@ -36,7 +36,8 @@ from ..errors import InvalidParameterError, PrismaAbuError
 from ..io import WRITABLE_SUFFIXES, read_stream, write_stream
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-__all__ = ["Source", "expand_sources", "plan_outputs", "run_pictures", "DEFAULT_FOLDER", "STDIO"]
+__all__ = ["Source", "expand_sources", "plan_outputs", "run_pictures", "DEFAULT_FOLDER", "STDIO", "COMMAND_KNOBS",
+           "unused_knobs"]
 
 #: where pictures go when no ``-o`` is given
 DEFAULT_FOLDER = Path("out")
@@ -343,3 +344,21 @@ def iter_styles(values: Sequence[str]) -> Iterator[str]:
         for part in value.split(","):
             if part.strip():
                 yield find_picture(part.strip())
+
+
+#: the knobs a command that takes mix's parameters reads (its ``--help`` shows only these); a command not named
+#: here reads all of its class's knobs. ``mask``: the mask's own knobs, the size, the device (``saliency``);
+#: ``features``: the size alone. tests/cli/test_help_options.py checks the others change nothing.
+COMMAND_KNOBS: dict[str, tuple[str, ...]] = {
+    "mask": ("mask", "dd", "cb", "auto", "std_factor", "loop_factor", "spots_keep", "spots_drop", "all_mask",
+             "size", "square", "keep_size", "device"),
+    "features": ("size", "square", "keep_size"),
+}
+
+
+def unused_knobs(command: str, cls: type) -> tuple[str, ...]:
+    """The knobs of ``cls`` that ``command`` does not read: the ``skip`` of its options."""
+    import dataclasses
+
+    used = COMMAND_KNOBS.get(command)
+    return () if used is None else tuple(f.name for f in dataclasses.fields(cls) if f.name not in used)

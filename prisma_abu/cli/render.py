@@ -13,7 +13,7 @@ from ..commands import progress_steps
 from ..data import find_picture
 from ..params import DreamParams, MixParams
 from .common import add_common_options, add_params_arguments, params_from_args
-from .pictures import Source, run_pictures
+from .pictures import Source, run_pictures, unused_knobs
 
 __all__ = ["register"]
 
@@ -165,7 +165,7 @@ def register(sub: Any) -> None:
                            help="the guide picture (the painting's style; with --compose paste what fills what "
                                 "the mask leaves); stylized:MODEL: the photo itself painted by a style network "
                                 "(stylized:arbitrary:PAINTING as PAINTING); none: a plain dream of the photo")
-        add_params_arguments(p, MixParams)
+        add_params_arguments(p, MixParams, skip=unused_knobs(name, MixParams))  # only the knobs it reads
         if name == "mix":
             _add_force(p)
         p.set_defaults(func=_cmd_mix if name == "mix" else _cmd_mask_like)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +14,21 @@ from ..errors import InvalidParameterError
 from ..params import TrainStyleParams
 from .common import EXIT_OK, add_params_arguments, params_from_args
 
-__all__ = ["register"]
+__all__ = ["register", "RENAMED"]
+
+#: train-style's option names that are not its knobs' (``--width`` is the output size in ``dream``): the knob
+#: ``width`` (kept in Python, experiment files and every model's metadata) is ``--channel-multiplier``
+RENAMED = {"width": "channel_multiplier"}
 
 _EPILOG = """\
 examples:
-  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --width 0.25 --image-size 96 \\
-      --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
+  prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --channel-multiplier 0.25 \\
+      --image-size 96 --batch-size 2 --steps 1200          # about 20 minutes on 2 CPU cores
   prisma-abu train-style prisma_gd/swirl.jpg --photos sample/ -o out/swirl.pth --steps 2000 --resume out/swirl.ckpt
   prisma-abu stylize sample/chelsea.jpg --model out/swirl.pth
+
+--channel-multiplier used to be spelled --width (in dream --width is the output size): the old spelling is still
+accepted.
 """
 
 
@@ -30,6 +39,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .batch import _sigterm_as_interrupt
     from .pictures import expand_sources
 
+    started = time.perf_counter()
     params = params_from_args(TrainStyleParams, args)
     out = _output(args.output, args.style)
     check_output_folder(out.parent if str(out.parent) else Path("."))
@@ -61,7 +71,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
         sha = save_style_model(out, net, params)
-    print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
+    if args.json:  # as the picture commands' --json: what was written, from what, with what, how long
+        print(json.dumps({"command": "train-style", "output": str(out), "sha256": sha, "style": args.style,
+                          "checkpoint": str(out.with_suffix(".ckpt")), "photos": len(photos),
+                          "params": params.to_dict(), "seconds": round(time.perf_counter() - started, 3)},
+                         sort_keys=True, default=str))
+    else:
+        print(f"{out}  (sha256 {sha[:12]}; checkpoint {out.with_suffix('.ckpt')})")
     return EXIT_OK
 
 
@@ -99,5 +115,8 @@ def register(sub: Any) -> None:
     p.add_argument("--resume", metavar="FILE.ckpt", help="continue a run from its checkpoint, bit for bit")
     p.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_params_arguments(p, TrainStyleParams)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the network written, its sha256, "
+                                                       "checkpoint, parameters, seconds) instead of its path")
+    add_params_arguments(p, TrainStyleParams, rename=RENAMED)
+    p.add_argument("--width", dest="p_width", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)
