@@ -116,12 +116,14 @@ def knob_groups(params_cls: type[Params], prefix: str, *, skip: Iterable[str] = 
     return [VGroup(*items, label=label, show_border=True, **group) for label, items in groups.items()]
 
 
-def knob_names_in(group: Any) -> set[str]:
-    """The trait names a view's group shows (its Items, at any depth): what a test checks is all there."""
+def knob_names_in(group: Any, object: str | None = None) -> set[str]:
+    """The trait names a view's group shows (its Items, at any depth; only those of ``object``, e.g.
+    ``"object.knobs"``, if given): what is placed, and what a test checks is all there."""
     names = set()
     for content in getattr(group, "content", ()):
         if isinstance(content, Item):
-            names.add(content.name)
+            if object is None or content.object == object:
+                names.add(content.name)
         else:
-            names |= knob_names_in(content)
+            names |= knob_names_in(content, object)
     return names

@@ -206,7 +206,7 @@ _preview = VGroup(
 _mix_placed = VGroup(_images, _kernels, _thresholds, _dream, _output)
 #: the mix knobs, laid out by hand above; a knob added to MixParams later shows in "more" until it is placed
 _mix = VGroup(_mix_placed,
-              *knob_groups(MixParams, "object.knobs", skip=knob_names_in(_mix_placed)),
+              *knob_groups(MixParams, "object.knobs", skip=knob_names_in(_mix_placed, "object.knobs")),
               visible_when=_MIX)
 
 
