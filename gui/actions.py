@@ -15,7 +15,7 @@ from prisma_abu.jobs import Job, run_job
 from prisma_abu.params import Params
 
 from .command import job_command_line
-from .command_table import WINDOW_COMMANDS
+from .command_table import WINDOW_COMMANDS, command_for, window_kinds
 from .files import check_picture_path, params_from_file, params_to_file
 from .model import BatchModel
 from .render import use_threads
@@ -100,10 +100,9 @@ class FileActions(HasTraits):
     def load_params(self, path: str | os.PathLike) -> Params | None:
         """Set every knob of the command the file's parameters are for (a ``.toml`` / ``.json`` file, or a
         picture prisma-abu wrote), and choose that command."""
-        kinds = {c.params_cls.kind: name for name, c in WINDOW_COMMANDS.items()}
         try:
-            params = params_from_file(path, kinds=tuple(kinds), default=self.model.knobs_of().params_cls)
-            command = kinds[params.kind]
+            params = params_from_file(path, kinds=window_kinds(), default=self.model.knobs_of().params_cls)
+            command = command_for(params)
             self.model.knobs_of(command).set_params(params)
         except PrismaAbuError as exc:
             self.show_error(exc, "load params")

@@ -6,9 +6,9 @@ Pure functions only (no Qt, no traits): the window's "Copy command" puts
 
 Examples
 --------
->>> from prisma_abu.params import MixParams, Params
+>>> from prisma_abu.params import MixParams
 >>> command_line(MixParams(n3=60, layer=None), "sample/chelsea.jpg", None, "out.png")
-'prisma-abu mix sample/chelsea.jpg -o out.png --n3 60 --layer none'
+'prisma-abu mix sample/chelsea.jpg -o out.png --n3 60 --layer none --auto --texture auto'
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from prisma_abu.jobs import COMMANDS, Job
 from prisma_abu.params import Params
 from prisma_abu.pipeline.progress import dream_steps, mix_steps, style_steps
 
-__all__ = ["WindowCommand", "WINDOW_COMMANDS", "Pictures"]
+__all__ = ["WindowCommand", "WINDOW_COMMANDS", "Pictures", "command_for", "window_kinds"]
 
 #: the window's pictures: (photo, guide, style picture); None where none is chosen
 Pictures = tuple[str, "str | None", "str | None"]
@@ -110,12 +110,26 @@ def _one(params, has_second):
 
 
 WINDOW_COMMANDS: Mapping[str, WindowCommand] = {c.name: c for c in (
-    WindowCommand("mix", "mix: the photo kept where the mask says, the rest painted", "source", "guide", "guide", "--guide",
-                  _mix_inputs, mix_steps),
-    WindowCommand("dream", "dream: DeepDream on the photo", "image", "guide", "guide", "--guide", _dream_inputs,
-                  lambda params, has_second: dream_steps(params)),
-    WindowCommand("stylize", "stylize: a fast style network", "photo", "style_image", "style_image",
-                  "--style-image", _stylize_inputs, _one),
-    WindowCommand("style", "style: Gatys style transfer with the style picture", "content", "style0", "style_image",
-                  "--style", _style_inputs, lambda params, has_second: style_steps(params)),
+    WindowCommand("mix", "mix: the photo kept where the mask says, the rest painted",
+                  "source", "guide", "guide", "--guide", _mix_inputs, mix_steps),
+    WindowCommand("dream", "dream: DeepDream on the photo",
+                  "image", "guide", "guide", "--guide", _dream_inputs, lambda params, has_second: dream_steps(params)),
+    WindowCommand("stylize", "stylize: a fast style network",
+                  "photo", "style_image", "style_image", "--style-image", _stylize_inputs, _one),
+    WindowCommand("style", "style: Gatys style transfer with the style picture",
+                  "content", "style0", "style_image", "--style", _style_inputs,
+                  lambda params, has_second: style_steps(params)),
 )}
+
+
+def window_kinds() -> tuple[str, ...]:
+    """The parameter kinds the window has knobs for."""
+    return tuple(c.params_cls.kind for c in WINDOW_COMMANDS.values())
+
+
+def command_for(params: Params) -> str:
+    """The window's command whose knobs ``params`` are (InvalidParameterError if none)."""
+    for name, command in WINDOW_COMMANDS.items():
+        if type(params) is command.params_cls:
+            return name
+    raise InvalidParameterError(f"expected parameters of kind {', '.join(window_kinds())}, got {params.kind}")

@@ -17,10 +17,11 @@ from traits.api import Button, Instance, Property, cached_property, observe
 from traitsui.api import Controller
 
 from prisma_abu.errors import PrismaAbuError
-from prisma_abu.params import MixParams
+from prisma_abu.params import MixParams, Params
 from prisma_abu.pipeline import MixResult
 
 from .actions import PICTURE_WILDCARD, FileActions
+from .command_table import command_for
 from .files import params_from_file, params_to_file
 from .messages import error_text
 from .model import MixModel, PrismaModel, as_rgb
@@ -174,8 +175,9 @@ class PrismaController(RenderControl, FileActions, Controller):
 
 
 def new_model(source: str | None = None, guide: str | None = None,
-              params: MixParams | None = None) -> PrismaModel:
-    """The main window's model: bundled pictures offered, ``source``/``guide`` chosen."""
+              params: Params | None = None) -> PrismaModel:
+    """The main window's model: bundled pictures offered, ``source``/``guide`` chosen, the command whose
+    parameters ``params`` are chosen and holding them (InvalidParameterError if the window has no such command)."""
     from prisma_abu.data import guide_images, sample_images
 
     from .model import picture_choices
@@ -188,9 +190,13 @@ def new_model(source: str | None = None, guide: str | None = None,
         guides = [str(p) for p in guide_images()]
     except PrismaAbuError:
         guides = []
-    model = PrismaModel(knobs=MixModel() if params is None else MixModel.from_params(params),
-                        source_choices=picture_choices(samples),
+    mix = params is None or isinstance(params, MixParams)
+    model = PrismaModel(knobs=MixModel() if mix and params is None else MixModel.from_params(params) if mix
+                        else MixModel(), source_choices=picture_choices(samples),
                         guide_choices=picture_choices(guides, none_label="(none)"))
+    if not mix:
+        model.command = command_for(params)
+        model.knobs_of().set_params(params)
     if source is not None:
         model.add_source(os.path.abspath(source))
     elif samples:

@@ -13,7 +13,8 @@ from prisma_abu.params import MixParams, Params, load_text, param_kinds
 __all__ = ["params_from_file", "params_to_file", "check_picture_path"]
 
 
-def params_from_file(path: str | os.PathLike, *, kinds: Sequence[str] = (), default: type[Params] = MixParams) -> Params:
+def params_from_file(path: str | os.PathLike, *, kinds: Sequence[str] = (),
+                     default: type[Params] = MixParams) -> Params:
     """Parameters from a ``.toml`` / ``.json`` file, or from a picture prisma-abu wrote.
 
     The file's ``kind`` picks the class when it is one of ``kinds``; a file naming no kind holds

@@ -2,10 +2,13 @@
 
 Views only say where things go: the main window's Items name
 ``object.*`` (the :class:`~prisma_abu_gui.model.PrismaModel`),
-``object.knobs.*`` (the mix knobs) and ``controller.*`` (buttons and the
-pictures shown). The knobs are grouped as in the original controller:
-commands; images, layer, enhance and mask; kernel sizes; threshold factors;
-then the dream, seed and output size.
+``object.knobs.*`` (the mix knobs), ``object.<command>_knobs.*`` (the other
+commands') and ``controller.*`` (buttons and the pictures shown). The
+command selector picks which knobs show. The mix knobs are grouped by hand
+as in the original controller: look (backbone, texture, layer, enhance,
+mask); kernel sizes; threshold factors; the dream, seed and output size; a
+mix knob not placed there, and every knob of the other commands, is laid
+out from its declaration (:mod:`.knob_views`).
 """
 
 from __future__ import annotations

@@ -124,3 +124,15 @@ def test_loading_a_dream_file_chooses_dream(window, tmp_path):
     assert controller.model.knobs.to_params() != TINY["dream"]  # the mix knobs are untouched
     written = controller.save_params(tmp_path / "back.json")
     assert DreamParams.from_json(written.read_text()) == TINY["dream"]
+
+
+def test_a_stylize_params_file_opens_the_window_on_stylize(qt_gui, tmp_path, capsys):
+    from prisma_abu_gui.app import create_controller, main
+
+    path = tmp_path / "stylize.json"
+    path.write_text(TINY["stylize"].to_json())
+    controller = create_controller(params=str(path))
+    assert controller.model.command == "stylize" and controller.model.stylize_knobs.to_params() == TINY["stylize"]
+    path.write_text('{"kind": "train-style"}')  # a kind the window has no knobs for: one line, exit 2
+    assert main(["--params", str(path)]) == 2
+    assert "expected parameters of kind 'mix'" in capsys.readouterr().err
