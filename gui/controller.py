@@ -62,9 +62,9 @@ class PrismaController(RenderControl, FileActions, Controller):
     open_guide_button = Button("Open…")
     open_style_button = Button("Open…")
 
-    #: what the window shows (built from ``model.result``)
-    source_picture = Property(observe="model.result")
-    guide_picture = Property(observe="model.result")
+    #: what the window shows (built from ``model.result``, and from the inputs it was made of)
+    source_picture = Property(observe="model.result,model.result_inputs")
+    guide_picture = Property(observe="model.result,model.result_inputs")
     mask_picture = Property(observe="model.result")
     result_picture = Property(observe="model.result")
 

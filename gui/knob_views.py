@@ -113,7 +113,7 @@ def knob_groups(params_cls: type[Params], prefix: str, *, skip: Iterable[str] = 
         if name not in skip:
             groups.setdefault(info.group or "other", []).append(
                 knob_item(params_cls, prefix, name, editor=editors.get(name)))
-    return [VGroup(*items, label=label, show_border=True, **group) for label, items in groups.items()]
+    return [VGroup(*items, label=label.capitalize(), show_border=True, **group) for label, items in groups.items()]
 
 
 def knob_names_in(group: Any, object: str | None = None) -> set[str]:

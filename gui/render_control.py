@@ -205,8 +205,8 @@ class RenderControl(HasTraits):
         result = future.result()
         command = WINDOW_COMMANDS[job.command]
         inputs = (job.inputs[command.photo_role], job.inputs.get(command.second_role))
-        self.model.trait_set(result=result, result_params=job.params, result_inputs=inputs, result_kind=kind,
-                             progress=self.model.progress_max)
+        self.model.trait_set(result_params=job.params, result_inputs=inputs, result_kind=kind,
+                             progress=self.model.progress_max, result=result)  # the result last: the rest is read then
         h, w = result.image.shape[:2]
         took = self.last_render_seconds = time.perf_counter() - started
         what = "preview" if kind == "preview" else "full picture" if job.command == "mix" else job.command

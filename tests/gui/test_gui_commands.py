@@ -54,8 +54,16 @@ def test_each_command_renders_what_the_library_renders(window, wait, shown, comm
     expected = _library(Job(command, TINY[command], inputs(controller.model)), controller.render_threads)
     assert np.array_equal(result.image, expected)
     assert np.array_equal(shown(ui, "result_picture"), expected)  # the widget paints those bytes
-    assert shown(ui, "source_picture").shape[:2] == result.job.input_image(
-        next(iter(result.job.inputs))).shape[:2]  # the photo it was made from
+    # the photo and the guide or style picture it was made from; none where the command took none (a dream
+    # without the guide objective), not the mix preview's guide from before
+    from prisma_abu_gui.command_table import WINDOW_COMMANDS
+
+    roles = WINDOW_COMMANDS[command].photo_role, WINDOW_COMMANDS[command].second_role
+    assert np.array_equal(shown(ui, "source_picture"), result.job.input_image(roles[0]))
+    if result.job.inputs.get(roles[1]) is None:
+        assert controller.guide_picture is None
+    else:
+        assert np.array_equal(shown(ui, "guide_picture"), result.job.input_image(roles[1]))
     h, w = expected.shape[:2]
     # the status says what was made (a one-step stylize's progress, told after its end, left "rendering… 100 %")
     assert controller.model.status.startswith(f"{command} {w}x{h} in "), controller.model.status
