@@ -1,9 +1,13 @@
 """prisma_abu_gui: the prisma_abu window (traitsui on Qt), installed from the folder gui/.
 
-Model (:mod:`.model`: every mix knob as traits), views (:mod:`.views`) and
-controllers (:mod:`.controller`, :mod:`.batch_dialog`, :mod:`.gallery`) are
-kept apart; pictures are rendered off the UI thread by the library only
-(:mod:`.render` calls :func:`prisma_abu.pipeline.mix`).
+Model (:mod:`.model`: every command's knobs as traits, made from the knob
+declarations by :mod:`.knob_traits`), views (:mod:`.views`,
+:mod:`.knob_views`) and controllers (:mod:`.controller` with its parts
+:mod:`.render_control` and :mod:`.actions`; :mod:`.batch_dialog`,
+:mod:`.gallery`) are kept apart. The commands the window offers (mix,
+dream, stylize, style) are one table, :mod:`.command_table`; pictures are
+rendered off the UI thread by the library only (:func:`prisma_abu.jobs.render_job`,
+and :func:`prisma_abu.pipeline.mix` for the mix previews).
 
 Importing this package imports neither Qt nor torch; ``main`` and
 ``command_line`` are loaded on first use.

@@ -19,21 +19,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="FILE", help="the photo to start with (default: the first of sample/)")
     parser.add_argument("--guide", metavar="FILE", help="the guide picture to start with (default: the first of "
                         "prisma_gd/; 'none' for none)")
-    parser.add_argument("--params", metavar="FILE", help="start from the mix parameters in this .toml or .json file")
+    parser.add_argument("--params", metavar="FILE", help="start from the parameters in this .toml or .json file "
+                        "(mix, dream, stylize or style: their kind chooses the command)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="prisma-abu gui", description="The prisma_abu window: every mix knob, "
-                                     "a live preview, batches and an arrow-key gallery.")
+    parser = argparse.ArgumentParser(prog="prisma-abu gui", description="The prisma_abu window: mix, dream, stylize "
+                                     "and style with every knob, a live preview, batches and an arrow-key gallery.")
     add_arguments(parser)
     return parser
 
 
 def create_controller(source: str | None = None, guide: str | None = None, params: str | None = None):
     """The main window's controller (no window yet); raises PrismaAbuError on a bad ``params`` file."""
+    from .command_table import window_kinds
     from .controller import PrismaController, new_model, params_from_file
 
-    loaded = None if params is None else params_from_file(params)
+    loaded = None if params is None else params_from_file(params, kinds=window_kinds())
     model = new_model(source=source, guide=None if guide in (None, "none") else guide, params=loaded)
     if guide == "none":
         model.guide = None

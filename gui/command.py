@@ -1,4 +1,4 @@
-"""The ``prisma-abu mix`` command line equivalent to a set of parameters.
+"""The ``prisma-abu`` command line equivalent to a set of parameters (mix, dream, stylize, style).
 
 Pure functions only (no Qt, no traits): the window's "Copy command" puts
 :func:`command_line`'s text on the clipboard, and a test parses it back with
@@ -8,7 +8,7 @@ Examples
 --------
 >>> from prisma_abu.params import MixParams
 >>> command_line(MixParams(n3=60, layer=None), "sample/chelsea.jpg", None, "out.png")
-'prisma-abu mix sample/chelsea.jpg -o out.png --n3 60 --layer none'
+'prisma-abu mix sample/chelsea.jpg -o out.png --n3 60 --layer none --auto --texture auto'
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import os
 import shlex
 from typing import Any
 
-from prisma_abu.params import MixParams
+from prisma_abu.params import MixParams, Params
 
-__all__ = ["command_line", "option_words"]
+__all__ = ["command_line", "job_command_line", "option_words"]
 
 PROGRAM = "prisma-abu"
 
@@ -47,7 +47,7 @@ def _value_text(name: str, value: Any) -> str:
     return str(value)
 
 
-def option_words(params: MixParams) -> list[str]:
+def option_words(params: Params) -> list[str]:
     """``--field value`` words for every field of ``params`` that is not its default.
 
     Booleans are ``--x`` / ``--no-x``, None is ``none`` and spots are
@@ -55,12 +55,14 @@ def option_words(params: MixParams) -> list[str]:
     """
     words: list[str] = []
     named: set[str] = set()
-    for f in dataclasses.fields(MixParams):
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
         value = getattr(params, f.name)
         if value == f.default:
             continue
         named.add(f.name)
         words += _words(f.name, value)
+    if not isinstance(params, MixParams):
+        return words
     # a knob auto or a texture would choose turns that choice off on the command line (MixParams.given):
     # say auto / texture explicitly when they stay on
     if named & set(MixParams.AUTO_KNOBS) and "auto" not in named and params.auto:
@@ -101,5 +103,21 @@ def command_line(params: MixParams, source: str | os.PathLike, guide: str | os.P
     words = [PROGRAM, "mix", os.fspath(source)]
     if guide is not None:
         words += ["--guide", os.fspath(guide)]
+    words += ["-o", os.fspath(output), *option_words(params)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def job_command_line(command: str, params: Params, photo: str | os.PathLike, second: str | os.PathLike | None,
+                     second_flag: str, output: str | os.PathLike) -> str:
+    """The ``prisma-abu <command>`` line that renders ``params`` on ``photo`` (and ``second`` given as
+    ``second_flag``: ``--guide``, ``--style-image``, ``--style``) into ``output``.
+
+    >>> from prisma_abu.params import DreamParams
+    >>> job_command_line("dream", DreamParams(iter_n=2), "a.jpg", None, "--guide", "o.png")
+    'prisma-abu dream a.jpg -o o.png --iter-n 2'
+    """
+    words = [PROGRAM, command, os.fspath(photo)]
+    if second is not None:
+        words += [second_flag, os.fspath(second)]
     words += ["-o", os.fspath(output), *option_words(params)]
     return " ".join(shlex.quote(w) for w in words)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.io import WRITABLE_SUFFIXES
-from prisma_abu.params import MixParams
+from prisma_abu.params import MixParams, Params, load_text, param_kinds
 
 __all__ = ["params_from_file", "params_to_file", "check_picture_path"]
 
 
-def params_from_file(path: str | os.PathLike) -> MixParams:
-    """Mix parameters from a ``.toml`` / ``.json`` file, or from a picture prisma-abu wrote."""
+def params_from_file(path: str | os.PathLike, *, kinds: Sequence[str] = (),
+                     default: type[Params] = MixParams) -> Params:
+    """Parameters from a ``.toml`` / ``.json`` file, or from a picture prisma-abu wrote.
+
+    The file's ``kind`` picks the class when it is one of ``kinds``; a file naming no kind holds
+    ``default``'s (mix parameters unless told), and so must a file of any other kind.
+    """
     path = Path(path)
     if path.suffix.lower() in WRITABLE_SUFFIXES:
         from prisma_abu.io import read_metadata
@@ -21,15 +27,16 @@ def params_from_file(path: str | os.PathLike) -> MixParams:
         data = read_metadata(path).get("params")
         if not isinstance(data, dict):
             raise InvalidParameterError(f"{path}: the picture carries no parameters; expected one prisma-abu wrote")
-        return MixParams.from_dict(data)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError(f"{path}: cannot read parameters ({exc}); expected a .toml or .json file") \
-            from None
-    if path.suffix.lower() == ".toml":
-        return MixParams.from_toml(text)
-    return MixParams.from_json(text)
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidParameterError(f"{path}: cannot read parameters ({exc}); expected a .toml or .json file") \
+                from None
+        data = load_text(text, "toml" if path.suffix.lower() == ".toml" else "json")
+    kind = data.get("kind", default.kind)
+    cls = param_kinds().get(kind) if kind in kinds else default
+    return (cls or default).from_dict(data)
 
 
 def params_to_file(params: MixParams, path: str | os.PathLike) -> Path:

@@ -1,8 +1,9 @@
-"""The window's state as traits: every mix knob, the pictures, what is shown.
+"""The window's state as traits: every command's knobs, the pictures, what is shown.
 
 :class:`MixModel` mirrors :class:`prisma_abu.params.MixParams` one trait per
-field (``to_params`` / ``from_params``); :class:`PrismaModel` adds the chosen
-pictures and the last result; :class:`BatchModel` is the grid of the "Batch"
+field (``to_params`` / ``from_params``), made from its knobs
+(:mod:`.knob_traits`) as the other commands' knobs are; :class:`PrismaModel`
+adds the command, the chosen pictures and the last result; :class:`BatchModel` is the grid of the "Batch"
 dialog. Nothing here touches Qt or renders anything.
 """
 
@@ -14,12 +15,16 @@ from typing import Any, Sequence
 
 import numpy as np
 from traits.api import (Any as AnyTrait, Bool, Dict, Directory, Enum, Float, HasStrictTraits, Instance, Int,
-                        List, Property, Range, Str, TraitError, Tuple, Union, cached_property, observe)
+                        List, Property, Range, Str, Tuple, Union, cached_property, observe)
 
 from prisma_abu.data import data_dir
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.params import PRECISIONS, MixParams
+from prisma_abu.jobs import Rendered
+from prisma_abu.params import MixParams, Params, knobs
 from prisma_abu.pipeline import MixResult, check_mask, enhance_presets, mask_combinations, texture_names
+
+from .command_table import WINDOW_COMMANDS
+from .knob_traits import KnobTraits, as_trait_value, knob_traits_class
 
 __all__ = ["MASK_CHOICES", "ENHANCE_PRESETS", "TEXTURE_CHOICES", "MixModel", "PrismaModel", "BatchModel",
            "picture_choices", "layer_choices", "as_rgb", "default_batch_folder"]
@@ -33,7 +38,6 @@ MASK_OFFERED = ("saliency", "saliency+otsu", *MASK_CHOICES)
 TEXTURE_CHOICES = ("auto", *texture_names(), None)
 #: the enhance presets, None first (no preset)
 ENHANCE_PRESETS = enhance_presets()
-_BIG = 100_000
 
 
 def layer_choices(backbone: str) -> list[str | None]:
@@ -49,11 +53,18 @@ def _backbones() -> tuple[str, ...]:
     return backbone_names()
 
 
-class MixModel(HasStrictTraits):
+def _help(name: str) -> str:
+    return knobs(MixParams)[name].help
+
+
+class MixModel(knob_traits_class(MixParams)):  # type: ignore[misc]
     """One trait per :class:`~prisma_abu.params.MixParams` field, same names and defaults.
 
-    The traits hold what a form can hold; :meth:`to_params` validates the
-    whole set (raising :class:`~prisma_abu.errors.InvalidParameterError`).
+    The traits are made from the knobs' declarations (:mod:`.knob_traits`):
+    ranges, choices and tooltips are the command line's. Four free-text knobs
+    offer the lists this machine has instead: masks, backbones, the chosen
+    backbone's layers and the enhance presets. :meth:`to_params` validates
+    the whole set (raising :class:`~prisma_abu.errors.InvalidParameterError`).
 
     Examples
     --------
@@ -62,50 +73,10 @@ class MixModel(HasStrictTraits):
     True
     """
 
-    # -- mask --
-    auto = Bool(_D.auto)
-    mask = Enum(values="mask_choices")
-    dd = Bool(_D.dd)
-    cb = Bool(_D.cb)
-    std_factor = Range(0.0, 1000.0, _D.std_factor)
-    loop_factor = Range(0.0, 1000.0, _D.loop_factor)
-    spots_keep = List(Tuple(Int, Int, Int))
-    spots_drop = List(Tuple(Int, Int, Int))
-    # -- blend --
-    n1 = Range(1, _BIG, _D.n1)
-    n2 = Range(1, _BIG, _D.n2)
-    n3 = Range(1, _BIG, _D.n3)
-    convd_median_factor = Range(0.0, 1000.0, _D.convd_median_factor)
-    convd_big_factor = Range(0.0, 1000.0, _D.convd_big_factor)
-    rb_rate = Range(0.0, 1.0, _D.rb_rate, exclude_low=True)
-    all_mask = Bool(_D.all_mask)
-    all_mask_rb_rate = Range(0.0, 1.0, _D.all_mask_rb_rate, exclude_low=True)
-    # -- enhance --
-    enhance = Enum(*ENHANCE_PRESETS)
-    enhance_p = Union(None, Range(0.0, 100.0))
-    # -- dream --
-    compose = Enum("paint", "paste")
-    keep = Range(0.0, 1.0, _D.keep)
-    softness = Range(0.0, 1.0, _D.softness)
-    texture = Enum(*TEXTURE_CHOICES)
-    dream_scale = Range(0.0, 1.0, _D.dream_scale, exclude_low=True)
-    layer = Enum(values="layer_choices")
-    backbone = Enum(values="backbone_choices")
-    iter_n = Range(0, _BIG, _D.iter_n)
-    force_iter_n = Union(None, Range(0, _BIG))
-    octave_n = Range(1, 64, _D.octave_n)
-    octave_scale = Range(1.0, 16.0, _D.octave_scale)
-    step_size = Range(0.0, None, _D.step_size)
-    jitter = Range(0, None, _D.jitter)
-    precision = Enum(*PRECISIONS)
-    device = Str(_D.device)
-    guide_model = Union(None, Str)
-    weights = Union(None, Str)
-    # -- output --
-    size = Range(8, _BIG, _D.size)
-    square = Bool(_D.square)
-    keep_size = Bool(_D.keep_size)
-    seed = Range(0, 2**63 - 1, _D.seed)
+    mask = Enum(values="mask_choices", tooltip=_help("mask"))
+    layer = Enum(values="layer_choices", tooltip=_help("layer"))
+    backbone = Enum(values="backbone_choices", tooltip=_help("backbone"))
+    enhance = Enum(*ENHANCE_PRESETS, tooltip=_help("enhance"))
 
     # -- the choices the enumerations offer (not knobs) --
     mask_choices = List(Str, list(MASK_OFFERED))
@@ -142,18 +113,6 @@ class MixModel(HasStrictTraits):
 
     # -- MixParams round trip -----------------------------------------------------------------------
 
-    @staticmethod
-    def knob_names() -> tuple[str, ...]:
-        """The knobs: the fields of :class:`~prisma_abu.params.MixParams`."""
-        return MixParams.field_names()
-
-    def to_params(self) -> MixParams:
-        """The :class:`~prisma_abu.params.MixParams` these knobs describe (validated)."""
-        values = {name: getattr(self, name) for name in self.knob_names()}
-        for name in ("spots_keep", "spots_drop"):
-            values[name] = tuple(tuple(int(v) for v in spot) for spot in values[name])
-        return MixParams(**values)
-
     @classmethod
     def from_params(cls, params: MixParams) -> "MixModel":
         """A model holding ``params``."""
@@ -161,13 +120,9 @@ class MixModel(HasStrictTraits):
         model.set_params(params)
         return model
 
-    def set_params(self, params: MixParams) -> None:
-        """Take every knob from ``params`` (a mask or layer outside the lists is added to them).
-
-        All or nothing: on InvalidParameterError no knob has changed.
-        """
-        if not isinstance(params, MixParams):
-            raise InvalidParameterError(f"expected mix parameters, got {type(params).__name__}")
+    def check_params(self, params: MixParams) -> None:
+        """Also: a mask name that exists, a backbone and an enhance preset the lists offer."""
+        super().check_params(params)
         check_mask(params.mask)  # an unknown mask name fails here, with the valid names
         if params.backbone not in self.backbone_choices:
             raise InvalidParameterError(
@@ -175,24 +130,17 @@ class MixModel(HasStrictTraits):
         if params.enhance not in ENHANCE_PRESETS:
             raise InvalidParameterError(
                 f"enhance: expected one of {', '.join(map(str, ENHANCE_PRESETS))}, got {params.enhance!r}")
-        try:
-            MixModel()._apply(params)  # a trial run: a value the form cannot hold fails before any change
-        except TraitError as exc:
-            raise InvalidParameterError(f"the window cannot hold these parameters: {exc}") from None
-        self._apply(params)
 
     def _apply(self, params: MixParams) -> None:
+        """Every knob from ``params`` (a mask or layer outside the lists is added to them)."""
         self._applying = True
         try:
             if params.mask not in self.mask_choices:
                 self.mask_choices = [*self.mask_choices, params.mask]
             self.backbone = params.backbone
             self._set_layer(params.layer)
-            values = {name: getattr(params, name) for name in self.knob_names()
-                      if name not in ("backbone", "layer")}
-            for name in ("spots_keep", "spots_drop"):
-                values[name] = [tuple(spot) for spot in values[name]]
-            self.trait_set(**values)
+            self.trait_set(**{name: as_trait_value(getattr(params, name)) for name in self.knob_names()
+                              if name not in ("backbone", "layer")})
         finally:
             self._applying = False
 
@@ -245,21 +193,24 @@ def picture_choices(paths: Sequence[os.PathLike | str], *, none_label: str | Non
 
 
 class PrismaModel(HasStrictTraits):
-    """The main window's state: knobs, pictures and the last result shown."""
+    """The main window's state: the command, its knobs, pictures and the last result shown."""
 
-    #: every mix knob
+    #: which command renders (a row of :data:`~prisma_abu_gui.command_table.WINDOW_COMMANDS`)
+    command = Enum(*WINDOW_COMMANDS)
+    #: every mix knob; the other commands' knobs are ``<command>_knobs`` (added below, made from their knobs)
     knobs = Instance(MixModel, ())
 
-    #: the photo (a file path) and the guide (a file path or None)
+    #: the photo (a file path), the guide and the style picture (a file path or None)
     source = Str()
     guide = Union(None, Str())
+    style_image = Union(None, Str())
     #: what the pictures' lists offer: ``{path: "NNN:label"}`` (the guides' has None first)
     source_choices = Dict(Str, Str)
     guide_choices = Dict(AnyTrait, Str)
 
-    #: the last result shown and what made it (``preview`` or ``full``)
-    result = Instance(MixResult)
-    result_params = Instance(MixParams)
+    #: the last result shown (a mix's MixResult, another command's Rendered) and what made it
+    result = Union(None, Instance(MixResult), Instance(Rendered))
+    result_params = Instance(Params)
     result_inputs = Tuple(Str, Union(None, Str))
     result_kind = Enum("none", "preview", "full")
 
@@ -270,6 +221,11 @@ class PrismaModel(HasStrictTraits):
     progress = Int(0)
     progress_max = Int(1)
 
+    def knobs_of(self, command: str | None = None) -> KnobTraits:
+        """The knobs of ``command`` (default: the chosen one)."""
+        command = self.command if command is None else command
+        return self.knobs if command == "mix" else getattr(self, f"{command}_knobs")
+
     def add_source(self, path: os.PathLike | str) -> str:
         """Offer ``path`` among the sources (a file picked in a dialog) and choose it."""
         path = str(path)
@@ -278,15 +234,28 @@ class PrismaModel(HasStrictTraits):
         self.source = path
         return path
 
-    def add_guide(self, path: os.PathLike | str | None) -> str | None:
-        """Offer ``path`` among the guides and choose it (None: no guide)."""
+    def _offer(self, path: os.PathLike | str | None) -> str | None:
         if path is not None:
             path = str(path)
             if path not in self.guide_choices:
                 others = [p for p in self.guide_choices if p is not None]
                 self.guide_choices = picture_choices([*others, path], none_label="(none)")
-        self.guide = path
         return path
+
+    def add_guide(self, path: os.PathLike | str | None) -> str | None:
+        """Offer ``path`` among the guides and choose it (None: no guide)."""
+        self.guide = self._offer(path)
+        return self.guide
+
+    def add_style_image(self, path: os.PathLike | str | None) -> str | None:
+        """Offer ``path`` among the guides (paintings both) and choose it as the style picture."""
+        self.style_image = self._offer(path)
+        return self.style_image
+
+
+for _name, _command in WINDOW_COMMANDS.items():
+    if _name != "mix":
+        PrismaModel.add_class_trait(f"{_name}_knobs", Instance(knob_traits_class(_command.params_cls), ()))
 
 
 class BatchModel(HasStrictTraits):

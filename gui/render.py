@@ -18,8 +18,8 @@ from prisma_abu.io import read_image
 from prisma_abu.params import MixParams
 from prisma_abu.pipeline import MixResult, mix
 
-__all__ = ["Superseded", "load_picture", "render_mix", "preview_params", "dream_steps", "PREVIEW_WIDTH",
-           "render_threads", "use_threads"]
+__all__ = ["Superseded", "load_picture", "render_mix", "preview_params", "PREVIEW_WIDTH", "render_threads",
+           "use_threads"]
 
 #: the width of the quick previews that follow the knobs
 PREVIEW_WIDTH = 160
@@ -91,20 +91,3 @@ def use_threads(threads: int) -> None:
     from prisma_abu.pipeline.models import set_threads
 
     set_threads(max(1, int(threads)))
-
-
-def dream_steps(params: MixParams, has_guide: bool) -> int:
-    """How many dream steps ``mix`` will report through its callback (0: no dream).
-
-    The texture preset counts (``auto``'s pick is guessed as ``strokes``).
-    """
-    params = params.with_texture()
-    if params.layer is None:
-        return 0
-    if params.force_iter_n is not None:
-        iter_n = params.force_iter_n
-    elif has_guide:
-        iter_n = params.iter_n
-    else:
-        iter_n = int(10 / params.rb_rate)
-    return params.octave_n * iter_n

@@ -2,10 +2,13 @@
 
 Views only say where things go: the main window's Items name
 ``object.*`` (the :class:`~prisma_abu_gui.model.PrismaModel`),
-``object.knobs.*`` (the mix knobs) and ``controller.*`` (buttons and the
-pictures shown). The knobs are grouped as in the original controller:
-commands; images, layer, enhance and mask; kernel sizes; threshold factors;
-then the dream, seed and output size.
+``object.knobs.*`` (the mix knobs), ``object.<command>_knobs.*`` (the other
+commands') and ``controller.*`` (buttons and the pictures shown). The
+command selector picks which knobs show. The mix knobs are grouped by hand
+as in the original controller: look (backbone, texture, layer, enhance,
+mask); kernel sizes; threshold factors; the dream, seed and output size; a
+mix knob not placed there, and every knob of the other commands, is laid
+out from its declaration (:mod:`.knob_views`).
 """
 
 from __future__ import annotations
@@ -18,43 +21,15 @@ from traitsui.key_bindings import KeyBinding, KeyBindings
 
 from prisma_abu.params import MixParams, knobs
 
+from .command_table import WINDOW_COMMANDS
+from .knob_views import (format_optional, format_spots, knob_groups, knob_names_in, parse_optional_float,
+                         parse_optional_int, parse_optional_text, parse_spots)
 from .model import ENHANCE_PRESETS, TEXTURE_CHOICES
 
-__all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "parse_spots", "format_spots",
+__all__ = ["main_view", "batch_view", "gallery_view", "gallery_keys", "command_panels", "parse_spots", "format_spots",
            "parse_optional_float", "parse_optional_int", "format_optional"]
 
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
-
-
-# --- text <-> value for the knobs a plain widget cannot hold -------------------------------------------
-
-def parse_spots(text: str) -> list[tuple[int, int, int]]:
-    """``"y,x,size;y,x,size"`` -> ``[(y, x, size), ...]`` (ValueError on anything else)."""
-    spots = []
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        values = tuple(int(v) for v in part.split(","))
-        if len(values) != 3:
-            raise ValueError(f"expected y,x,size, got {part!r}")
-        spots.append(values)
-    return spots
-
-
-def format_spots(spots: Any) -> str:
-    return ";".join(",".join(str(v) for v in spot) for spot in spots or ())
-
-
-def parse_optional_float(text: str) -> float | None:
-    return None if not text.strip() or text.strip().lower() == "none" else float(text)
-
-
-def parse_optional_int(text: str) -> int | None:
-    return None if not text.strip() or text.strip().lower() == "none" else int(text)
-
-
-def format_optional(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _layer_label(value: Any) -> str:
@@ -93,28 +68,50 @@ def _optional(parse, placeholder: str) -> TextEditor:
                       placeholder=placeholder)
 
 
+_MIX = "object.command == 'mix'"
+
 _commands = VGroup(
+    Item("object.command", label="Command", editor=EnumEditor(values={
+        name: f"{i}:{c.label}" for i, (name, c) in enumerate(WINDOW_COMMANDS.items())}),
+         tooltip="what to render: each command's knobs are below, its pictures above them"),
     HGroup(UItem("controller.render_button", tooltip="render the full-size picture"),
            UItem("controller.cancel_button", enabled_when="object.busy",
-                 tooltip="stop the render in progress (at its next dream step)"),
+                 tooltip="stop the render in progress (at its next step)"),
            UItem("controller.save_button", tooltip="render at full size into a picture that keeps its parameters"),
-           UItem("controller.batch_button", tooltip="render a grid of guides, layers, presets and rb_rates"),
-           UItem("controller.copy_button", tooltip="put the equivalent `prisma-abu mix` line on the clipboard")),
+           UItem("controller.batch_button", enabled_when=_MIX,
+                 tooltip="render a grid of guides, layers, presets and rb_rates"),
+           UItem("controller.copy_button", tooltip="put the equivalent `prisma-abu` line on the clipboard")),
     HGroup(UItem("controller.load_params_button", tooltip="set every knob from a .toml or .json file"),
            UItem("controller.save_params_button", tooltip="write every knob to a .toml or .json file"),
            UItem("controller.defaults_button", tooltip="every knob back to its default"),
-           Item("controller.live_preview", label="live preview",
-                tooltip="a small preview follows the knobs")),
+           Item("controller.live_preview", label="live preview", enabled_when=_MIX,
+                tooltip="a small preview follows the mix knobs")),
     label="Commands", show_border=True,
 )
 
-_images = VGroup(
+
+def _second(name: str) -> str:
+    """Shown for the commands that take the window's picture ``name`` (guide or style picture)."""
+    names = [n for n, c in WINDOW_COMMANDS.items() if c.second == name]
+    return f"object.command in {names!r}"
+
+
+_pictures = VGroup(
     HGroup(Item("object.source", label="Photo", editor=EnumEditor(name="object.source_choices"), springy=True,
                 tooltip="the photo (sample/) or any picture opened"),
            UItem("controller.open_source_button", tooltip="open any picture as the photo")),
     HGroup(Item("object.guide", label="Guide", editor=EnumEditor(name="object.guide_choices"), springy=True,
                 tooltip="the guide picture (prisma_gd/), or none: a plain dream"),
-           UItem("controller.open_guide_button", tooltip="open any picture as the guide")),
+           UItem("controller.open_guide_button", tooltip="open any picture as the guide"),
+           visible_when=_second("guide")),
+    HGroup(Item("object.style_image", label="Style picture", editor=EnumEditor(name="object.guide_choices"),
+                springy=True, tooltip="the painting whose style is taken (stylize: with the arbitrary model)"),
+           UItem("controller.open_style_button", tooltip="open any picture as the style picture"),
+           visible_when=_second("style_image")),
+    label="Pictures", show_border=True,
+)
+
+_images = VGroup(
     _knob("backbone", "Backbone",
           editor=EnumEditor(name="object.knobs.backbone_choices")),
     _knob("texture", "Texture",
@@ -125,13 +122,13 @@ _images = VGroup(
                  editor=EnumEditor(values=list(ENHANCE_PRESETS), format_func=_enhance_label)),
            _knob("enhance_p", "factor",
                  editor=_optional(parse_optional_float, "the preset's"), width=60)),
-    _knob("guide_model", "or paint it", editor=_optional(lambda t: None if not t.strip() else t.strip(),
+    _knob("guide_model", "or paint it", editor=_optional(parse_optional_text,
                                                          "a style network, e.g. multistyle26:7")),
     HGroup(_knob("compose", "Compose"), _knob("keep", "keep"), _knob("softness", "softness")),
     HGroup(_knob("auto", "auto"),
            _knob("mask", "Mask", editor=EnumEditor(name="object.knobs.mask_choices"),
                  springy=True)),
-    label="Images", show_border=True,
+    label="Look", show_border=True,
 )
 
 _kernels = HGroup(
@@ -172,7 +169,7 @@ _dream = VGroup(
                                                                              enter_set=True)),
            _knob("precision", "precision"), _knob("device", "device")),
     _knob("weights", "weights",
-          editor=_optional(lambda t: None if not t.strip() else t.strip(), "embedded")),
+          editor=_optional(parse_optional_text, "embedded")),
     label="Dream", show_border=True,
 )
 
@@ -198,7 +195,7 @@ def _picture(name: str, label: str, size: int) -> VGroup:
 
 
 _preview = VGroup(
-    HGroup(_picture("source_picture", "Photo", 130), _picture("guide_picture", "Guide", 130),
+    HGroup(_picture("source_picture", "Photo", 130), _picture("guide_picture", "Guide or style", 130),
            _picture("mask_picture", "Mask (what keeps the photo)", 130)),
     VGroup(UItem("controller.result_picture",
                  editor=ImageEditor(scale=True, preserve_aspect_ratio=True, allow_upscaling=True,
@@ -209,10 +206,34 @@ _preview = VGroup(
     UItem("object.error", style="readonly", style_sheet=ERROR_STYLE),
 )
 
+_mix_placed = VGroup(_images, _kernels, _thresholds, _dream, _output)
+#: the mix knobs, laid out by hand above; a knob added to MixParams later shows in "more" until it is placed
+_mix = VGroup(_mix_placed,
+              *knob_groups(MixParams, "object.knobs", skip=knob_names_in(_mix_placed, "object.knobs")),
+              visible_when=_MIX)
+
+
+def _suggestions() -> dict[str, dict[str, EnumEditor]]:
+    """Free-text knobs of the other commands with the values this machine offers (any other may be typed)."""
+    from prisma_abu.pipeline.models import backbone_names
+
+    backbones = EnumEditor(values=list(backbone_names()), evaluate=str)
+    models = EnumEditor(values=[*(f"multistyle26:{i}" for i in range(26)), "arbitrary"], evaluate=str)
+    return {"dream": {"backbone": backbones}, "style": {"backbone": backbones}, "stylize": {"model": models}}
+
+
+def command_panels() -> list[VGroup]:
+    """The knobs of every command but mix, made from their declarations, each shown when it is chosen."""
+    suggestions = _suggestions()
+    return [VGroup(*knob_groups(c.params_cls, f"object.{name}_knobs", editors=suggestions.get(name)),
+                   visible_when=f"object.command == {name!r}")
+            for name, c in WINDOW_COMMANDS.items() if name != "mix"]
+
+
 main_view = View(
     HSplit(
         # scrolls rather than squeezing its rows when the screen is short (1366x768 laptops)
-        VGroup(_commands, _images, _kernels, _thresholds, _dream, _output, scrollable=True),
+        VGroup(_commands, _pictures, _mix, *command_panels(), scrollable=True),
         _preview,
     ),
     title="prisma_abu — photos into paintings",

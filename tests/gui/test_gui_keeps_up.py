@@ -48,7 +48,7 @@ def test_render_shows_per_cent_and_time_left_and_cancels(window, wait):
 
 
 def test_previews_run_on_one_thread_and_renders_leave_a_core(window, wait, monkeypatch):
-    import prisma_abu_gui.controller as module
+    import prisma_abu_gui.render_control as module
 
     controller, _ = window
     controller.live_preview = False
