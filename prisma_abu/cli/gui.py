@@ -60,7 +60,7 @@ def _cmd_viewer(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``gui`` to ``prisma-abu``'s sub-commands."""
-    p = subparsers.add_parser("gui", help="the window: every mix knob, a live preview, batches, a gallery",
+    p = subparsers.add_parser("gui", help="the window: mix, dream, stylize and style with every knob, a live preview, batches, a gallery",
                               description="Open the prisma_abu window (needs the gui extra: `make gui` in "
                                           "the checkout, or pip install -e '.[gui]').")
     p.add_argument("--source", dest="gui_source", metavar="F", type=find_picture, help="the photo to start with")
