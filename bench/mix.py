@@ -13,10 +13,13 @@ Prints medians of ``--repeats`` runs, in one process:
   efficientnet_lite0, 10 iterations x 4 octaves), the masks + blend alone,
   and beside them the original's convolve2d formulation of the blend.
 
+* with ``--growth``: the default mix of one photo at 960 and at 1920 px, interleaved, and the ratio
+  (pixels x4; issue 21's goal: time x4.5 at most).
+
 Goals on a 2-core machine: default mix <= 1.0 s (issue 19), saliency mask <= 100 ms,
 the book's masks + blend <= 20 ms.
 
-    python bench/mix.py [--repeats 5] [--threads N]
+    python bench/mix.py [--repeats 5] [--threads N] [--growth]
 """
 
 from __future__ import annotations
@@ -49,15 +52,38 @@ def _median(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def growth(repeats: int) -> None:
+    """The default mix at 960 and 1920 px (the astronaut enlarged to 2048 px), interleaved, warm."""
+    from PIL import Image
+    from skimage import data
+
+    photo = np.asarray(Image.fromarray(data.astronaut()).resize((2048, 2048), Image.Resampling.LANCZOS), np.float32)
+    guide = read_image("prisma_gd/swirl.jpg")
+    pipeline.mix(photo, guide, MixParams(size=480))  # warm-up
+    times: dict[int, list[float]] = {960: [], 1920: []}
+    for _ in range(repeats):
+        for size in times:
+            start = time.perf_counter()
+            pipeline.mix(photo, guide, MixParams(size=size))
+            times[size].append(time.perf_counter() - start)
+    small, large = (statistics.median(times[size]) for size in (960, 1920))
+    print(f"default mix, medians of {repeats} interleaved: 960 px {small:.2f} s, 1920 px {large:.2f} s, "
+          f"x{large / small:.2f} for x4 pixels (goal <= x4.5)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--growth", action="store_true", help="only the 960 -> 1920 px growth of the default mix")
     args = parser.parse_args()
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.growth:
+        growth(args.repeats)
+        return
     source = read_image("sample/chelsea.jpg")
     guide = read_image("prisma_gd/swirl.jpg")
     default = MixParams()  # auto + the default texture
@@ -84,7 +110,8 @@ def main() -> None:
     src0, _ = pipeline.prepare_mix(source, guide, default)
     paint = _median(lambda: _mix_module.painting(src0, guide, default), args.repeats)
     face = _median(faces, args.repeats)
-    weight = _median(lambda: _mix_module.keep_weight(src0, result.keep, result.params, photo=source), args.repeats)
+    weight = _median(lambda: _mix_module.keep_weights(src0, result.keep, result.params, photo=source,
+                                                        subject_shares=(1.0, _mix_module.PAINT_CHROMA)), args.repeats)
     sal = _median(saliency, args.repeats)
     src, gd = pipeline.prepare_mix(source, guide, params)
 

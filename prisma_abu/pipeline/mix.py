@@ -20,7 +20,7 @@ from .masking import SALIENCY, check_mask, mix_mask, uses_saliency
 __all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
            "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations", "resolve_params",
            "uses_saliency", "texture_names", "SALIENCY", "painted_guide", "painting",
-           "keep_weight", "paint_blend", "FACE_KEEP", "PAINT_CHROMA"]
+           "keep_weight", "keep_weights", "paint_blend", "FACE_KEEP", "PAINT_CHROMA"]
 
 #: the shallow layer each backbone amplifies in ``mix`` when ``layer="auto"``
 #: (the original used GoogLeNet's ``conv2/3x3_reduce``: stride 4, two convs deep).
@@ -214,19 +214,41 @@ def painting(src: np.ndarray, guide: np.ndarray, params: MixParams) -> np.ndarra
     return (painted if scale == 1 else resize_image(painted, base_width=w, height=h)).astype(np.float32)
 
 
-def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
-                photo: np.ndarray | None = None, subject_share: float = 1.0) -> np.ndarray:
-    """How much of the photo each pixel keeps with ``compose = "paint"``: (M, N) float32 0..1.
+#: the keep map is feathered on a copy of at most this longer side, then zoomed back (a Gaussian's cost grows
+#: with its width: at 1920 px the full-size blurs took 7.7 of 12 s; bench/mix.py --growth)
+FEATHER_SIDE = 480
 
-    ``params.keep`` on the blend's keep map, ``FACE_KEEP`` on every detected face's head and
-    ``SHOULDERS_KEEP`` on its shoulders (found on ``photo``, the photo as given; default ``src``), both feathered by a
-    Gaussian of ``params.softness`` times the longer side, then refined by a guided filter of that
-    radius (:func:`~prisma_abu.ops.blend.guided_filter`: the soft edge follows the photo's edges);
-    0 (the painting) elsewhere. ``subject_share`` scales the subject's and the shoulders' part, not
-    the heads' (:data:`PAINT_CHROMA` gives the colour's weight: a face keeps its skin's colour).
-    """
+
+def _feathered(parts: np.ndarray, sigma: float) -> np.ndarray:
+    """Each channel of (M, N, C) ``parts`` blurred by a Gaussian of ``sigma`` px, on a copy of at most
+    :data:`FEATHER_SIDE` px zoomed back (bilinear) when the picture is larger."""
     from scipy.ndimage import gaussian_filter
 
+    from ..ops.resize import zoom_detail
+
+    shape = parts.shape[:2]
+    scale = max(shape) / FEATHER_SIDE
+    work = parts if scale <= 1 else zoom_detail(parts, (max(1, round(shape[0] / scale)),
+                                                       max(1, round(shape[1] / scale))))
+    step = max(1.0, scale)
+    out = np.stack([gaussian_filter(work[..., c], sigma / step) if work[..., c].any() else work[..., c]
+                    for c in range(work.shape[2])], axis=-1)
+    return out if scale <= 1 else zoom_detail(out, shape)
+
+
+def keep_weights(src: np.ndarray, keep: np.ndarray, params: MixParams, *, photo: np.ndarray | None = None,
+                 subject_shares: tuple[float, ...] = (1.0,)) -> list[np.ndarray]:
+    """How much of the photo each pixel keeps with ``compose = "paint"``: one (M, N) float32 0..1 map
+    per ``subject_shares`` entry.
+
+    ``params.keep`` on the blend's keep map, ``FACE_KEEP`` on every detected face's head and
+    ``SHOULDERS_KEEP`` on its shoulders (found on ``photo``, the photo as given; default ``src``), all
+    feathered by a Gaussian of ``params.softness`` times the longer side (:func:`_feathered`), then
+    refined by a guided filter of that radius (:func:`~prisma_abu.ops.blend.guided_filter`: the soft
+    edge follows the photo's edges); 0 (the painting) elsewhere. A subject share scales the subject's
+    and the shoulders' part, not the heads' (:data:`PAINT_CHROMA` gives the colour's weight: a face
+    keeps its skin's colour).
+    """
     from ..ops.blend import guided_filter
     from ..ops.color import to_grey
     from ..ops.faces import head_and_shoulders
@@ -237,17 +259,26 @@ def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
     soft = np.asarray(keep, np.float32)
     soft = soft / 255.0 if soft.max() > 1 else soft
     boxes = face_boxes(src if photo is None else photo, shape)
-    heads = head_and_shoulders(shape, boxes, shoulders=False).astype(np.float32)
-    shoulders = head_and_shoulders(shape, boxes, head=False).astype(np.float32)
+    parts = np.stack([soft, head_and_shoulders(shape, boxes, shoulders=False),
+                      head_and_shoulders(shape, boxes, head=False)], axis=-1).astype(np.float32)
     if sigma > 0:
-        soft, heads, shoulders = (gaussian_filter(part, sigma) if part.any() else part
-                                  for part in (soft, heads, shoulders))
-    weight = np.maximum.reduce([subject_share * params.keep * np.clip(soft, 0, 1),
-                                FACE_KEEP * np.clip(heads, 0, 1),
-                                subject_share * SHOULDERS_KEEP * np.clip(shoulders, 0, 1)]).astype(np.float32)
-    if sigma >= 1 and weight.any():
-        weight = guided_filter(to_grey(src), weight, round(sigma))
-    return weight
+        parts = _feathered(parts, sigma)
+    soft, heads, shoulders = (np.clip(parts[..., c], 0, 1) for c in range(3))
+    grey = to_grey(src)
+    out = []
+    for share in subject_shares:
+        weight = np.maximum.reduce([share * params.keep * soft, FACE_KEEP * heads,
+                                    share * SHOULDERS_KEEP * shoulders]).astype(np.float32)
+        if sigma >= 1 and weight.any():
+            weight = guided_filter(grey, weight, round(sigma))
+        out.append(weight)
+    return out
+
+
+def keep_weight(src: np.ndarray, keep: np.ndarray, params: MixParams, *,
+                photo: np.ndarray | None = None, subject_share: float = 1.0) -> np.ndarray:
+    """:func:`keep_weights`' map for one subject share."""
+    return keep_weights(src, keep, params, photo=photo, subject_shares=(subject_share,))[0]
 
 
 def paint_blend(src: np.ndarray, painted: np.ndarray, weight: np.ndarray,
@@ -354,8 +385,7 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     weight = None
     if params.compose == "paint" and gd is not None:  # (no guide: the book's black guide, pasted)
         painted = gd if params.guide_model is not None else painting(src, guide, params)
-        weight = keep_weight(src, keep, params, photo=source)
-        colour = keep_weight(src, keep, params, photo=source, subject_share=PAINT_CHROMA)
+        weight, colour = keep_weights(src, keep, params, photo=source, subject_shares=(1.0, PAINT_CHROMA))
         blended = paint_blend(src, painted, weight, colour)
     else:
         blended = _blend(src, gd, mask, params, rng)

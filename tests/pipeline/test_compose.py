@@ -176,3 +176,18 @@ def test_the_guided_filter_snaps_a_blurred_edge_to_the_photos_edge():
     assert refined.min() >= 0 and refined.max() <= 1
     with pytest.raises(PrismaAbuError):
         guided_filter(photo, blurred[:10], 8)
+
+
+def test_a_large_keep_map_is_feathered_on_a_small_copy_as_on_the_full_one():
+    from scipy.ndimage import gaussian_filter
+
+    from prisma_abu.pipeline.mix import FEATHER_SIDE, _feathered
+
+    parts = np.zeros((1200, 1500, 2), np.float32)
+    parts[300:900, 400:1000, 0] = 1.0  # a subject
+    parts[100:200, 100:180, 1] = 1.0  # a head
+    sigma = 0.03 * 1500
+    fast = _feathered(parts, sigma)
+    assert fast.shape == parts.shape and max(parts.shape[:2]) > FEATHER_SIDE
+    for c in range(2):
+        np.testing.assert_allclose(fast[..., c], gaussian_filter(parts[..., c], sigma), atol=0.02)
