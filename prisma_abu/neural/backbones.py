@@ -39,6 +39,7 @@ from typing import Any
 import torch
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.neural.device import check_image_tensor
 from prisma_abu.neural.modelfiles import first_line
 from prisma_abu.neural.names import (backbone_module, backbone_names, backbone_status,  # noqa: F401 (its names)
                                      layer_names, unknown_layer)
@@ -330,8 +331,8 @@ class Backbone(torch.nn.Module):
 
     def _network_input(self, image: torch.Tensor) -> torch.Tensor:
         """Float32, preprocessed and channels-last (oneDNN's fast layout on CPU)."""
-        x = _check_image(image)
-        x = self.preprocess(x if x.dtype == torch.float32 else x.float())
+        check_image_tensor(image)
+        x = self.preprocess(image if image.dtype == torch.float32 else image.float())
         return x.contiguous(memory_format=torch.channels_last)
 
     #: Why :meth:`classify` is unavailable, or None when it is available.
@@ -368,18 +369,6 @@ def fuse_conv_bn(conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> None:
         bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
         conv.weight = torch.nn.Parameter(conv.weight * scale.view(-1, 1, 1, 1), requires_grad=False)
         conv.bias = torch.nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
-
-
-def _check_image(image: Any) -> torch.Tensor:
-    if not isinstance(image, torch.Tensor):
-        raise InvalidImageError(f"expected a torch.Tensor image, got {type(image).__name__}")
-    if image.ndim != 4 or image.shape[1] != 3:
-        raise InvalidImageError(
-            f"expected an Nx3xHxW image tensor, got shape {'x'.join(map(str, image.shape))}"
-        )
-    if not image.is_floating_point():
-        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
-    return image
 
 
 def load_backbone(

@@ -32,7 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import InvalidImageError, InvalidParameterError
-from .deepdream import to_array, to_tensor
+from ..images import check_rgb
+from .device import autocast, device_of, to_array, to_device, to_tensor
 from .losses import content_loss, gram_loss, gram_matrix, total_variation
 from .optim import image_optimization
 
@@ -99,12 +100,6 @@ class StyleProgress:
 ProgressCallback = Callable[[StyleProgress], None]
 #: ``checkpoint(iteration, image)``: the best picture so far at the current scale.
 CheckpointCallback = Callable[[int, np.ndarray], None]
-
-
-def _autocast(precision: str, device: torch.device):
-    from .device import autocast
-
-    return autocast(device, precision)
 
 
 class _NormalizeGrad(torch.autograd.Function):
@@ -183,7 +178,7 @@ class StyleCriterion(torch.nn.Module):
     def _features(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         if not layers:
             return {}
-        with _autocast(self.precision, x.device):
+        with autocast(x.device, self.precision):
             return self.backbone(x, list(layers))
 
     def composite(self, x: torch.Tensor) -> torch.Tensor:
@@ -282,11 +277,9 @@ def plateaued(best: Sequence[float], tolerance: float, window: int = PLATEAU_WIN
 
 
 def _check_inputs(content: np.ndarray, styles: Sequence[np.ndarray], blend_weights, mask) -> list[float]:
-    for name, image in [("content", content)] + [(f"style {i}", s) for i, s in enumerate(styles)]:
-        ok = isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
-        if not ok or min(image.shape[:2]) < 1:
-            shape = getattr(image, "shape", type(image).__name__)
-            raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got {shape}")
+    shape = check_rgb(content, "content").shape[:2]
+    for i, style in enumerate(styles):
+        check_rgb(style, f"style {i}")
     if not styles:
         raise InvalidParameterError("styles: expected at least one style image, got none")
     weights = [1.0] * len(styles) if blend_weights is None or len(blend_weights) == 0 else list(blend_weights)
@@ -296,15 +289,13 @@ def _check_inputs(content: np.ndarray, styles: Sequence[np.ndarray], blend_weigh
     if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
         raise InvalidParameterError(
             f"blend_weights: expected weights >= 0 with a positive sum, got {weights}")
-    if mask is not None and (mask.shape != content.shape[:2]):
-        raise InvalidImageError(f"mask: expected shape {content.shape[:2]} (the content's), got {mask.shape}")
+    if mask is not None and np.shape(mask) != shape:
+        raise InvalidImageError(f"mask: expected shape {shape} (the content's), got {np.shape(mask)}")
     return weights
 
 
 def _initial(init: str | np.ndarray, content: torch.Tensor, size: tuple[int, int], seed: int,
              device: torch.device) -> torch.Tensor:
-    from .device import to_device
-
     if isinstance(init, np.ndarray):
         expected = tuple(content.shape[-2:]) + (3,)
         if init.shape != expected:
@@ -390,9 +381,6 @@ def style_transfer(backbone, content: np.ndarray, styles: Sequence[np.ndarray], 
         The lowest-loss picture of the full-size scale, clipped to 0..255.
     """
     weights = _check_inputs(content, styles, blend_weights, mask)
-    from .device import to_device
-    from .deepdream import device_of
-
     device = device_of(backbone)  # every tensor goes where the network's weights are
     c_full = to_device(to_tensor(content), device)
     s_full = [to_device(to_tensor(s), device) for s in styles]

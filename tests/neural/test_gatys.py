@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError
-from prisma_abu.neural.deepdream import to_tensor
+from prisma_abu.neural.device import to_tensor
 from prisma_abu.neural.losses import (
     ContentLoss, GramLoss, TVLoss, content_loss, gram_loss, gram_matrix, total_variation,
 )

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
 
 __all__ = [
     "StyleNet",
@@ -46,7 +46,6 @@ __all__ = [
     "builtin_models",
     "source_names",
     "file_suffixes",
-    "check_image",
     "check_strength",
     "stylize_tensor",
     "run_plan",
@@ -268,26 +267,6 @@ def load_stylenet(spec: str, *, device: torch.device | str | None = None, **opti
 # -- checks ---------------------------------------------------------------------------
 
 
-def check_image(net: StyleNet, image: torch.Tensor) -> None:
-    """Refuse anything but ``Nx3xHxW`` floats with both sides >= ``net.min_size``.
-
-    Raises
-    ------
-    InvalidImageError
-    """
-    if not isinstance(image, torch.Tensor) or image.dim() != 4 or image.shape[1] != 3:
-        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise InvalidImageError(f"expected an Nx3xHxW tensor, got {shape}")
-    if not image.is_floating_point():
-        raise InvalidImageError(f"expected a float tensor in 0..255, got {image.dtype}")
-    h, w = image.shape[-2:]
-    if min(h, w) < net.min_size:
-        raise InvalidImageError(
-            f"picture too small for {net.name or type(net).__name__}: expected both sides >= "
-            f"{net.min_size} px, got {w}x{h}"
-        )
-
-
 def check_strength(strength: float) -> float:
     """``strength`` as a float in 0..1, else InvalidParameterError."""
     try:
@@ -337,12 +316,10 @@ def _run_whole(net: StyleNet, image: torch.Tensor, precision: str, runtime: str)
         from prisma_abu.neural.stylenets import runtime as rt
 
         return rt.run(net, image)
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    with torch.inference_mode():
-        if dtype is None:
-            return net(image.float())
-        with torch.autocast(image.device.type, dtype=dtype):
-            return net(image.float()).float()
+    from prisma_abu.neural.device import autocast
+
+    with torch.inference_mode(), autocast(image.device, precision):
+        return net(image.float()).float()
 
 
 
@@ -381,7 +358,9 @@ def stylize_tensor(net: StyleNet, image: torch.Tensor, *, tile: int | None = Non
     InvalidParameterError
         Bad ``tile``/``overlap``/``precision``/``runtime``.
     """
-    check_image(net, image)
+    from prisma_abu.neural.device import check_image_tensor
+
+    check_image_tensor(image, net.min_size, net=net.name or type(net).__name__)
     precision, runtime = _resolve(net, image, precision, runtime)
     h, w = image.shape[-2:]
     if tile is None or (h <= tile and w <= tile):

@@ -45,9 +45,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from prisma_abu.errors import ModelError
+from prisma_abu.neural.device import check_image_tensor
 from prisma_abu.neural.stylenets import StyleNet
 from prisma_abu.neural.stylenets.torch7_reader import TABLE, TORCH, TorchObject, read_t7
-from prisma_abu.neural.stylenets.transformer_net import check_image
 
 __all__ = [
     "SUFFIXES",
@@ -358,7 +358,7 @@ class Torch7StyleNet(StyleNet):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW`` RGB 0..255."""
-        h, w = check_image(image, self.min_size)
+        h, w = check_image_tensor(image, self.min_size, net=self.name)
         x = self.to_network(image)
         pad_h, pad_w = -h % self.multiple, -w % self.multiple
         if pad_h or pad_w:

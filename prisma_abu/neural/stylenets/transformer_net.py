@@ -42,7 +42,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.neural.device import check_image_tensor
 from prisma_abu.neural.stylenets import StyleNet
 
 __all__ = [
@@ -214,7 +215,7 @@ class TransformerStyleNet(StyleNet):
         InvalidImageError
             If the tensor is not ``Nx3xHxW`` or a side is under :attr:`min_size`.
         """
-        h, w = check_image(image, self.min_size)
+        h, w = check_image_tensor(image, self.min_size, net=self.name)
         pad_h, pad_w = -h % MULTIPLE, -w % MULTIPLE
         x = F.pad(image, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else image
         y = self.net(x.contiguous(memory_format=torch.channels_last))
@@ -222,19 +223,6 @@ class TransformerStyleNet(StyleNet):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, channels={self.net.channels}"
-
-
-def check_image(image: Any, min_size: int) -> tuple[int, int]:
-    """Height and width of an ``Nx3xHxW`` float tensor with both sides >= ``min_size``."""
-    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[1] != 3:
-        shape = "x".join(map(str, image.shape)) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise InvalidImageError(f"expected an Nx3xHxW RGB tensor, got {shape}")
-    if not image.is_floating_point():
-        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
-    h, w = image.shape[-2:]
-    if min(h, w) < min_size:
-        raise InvalidImageError(f"image {w}x{h} is too small for this style network; expected sides >= {min_size} px")
-    return int(h), int(w)
 
 
 # -- state dicts -----------------------------------------------------------------------
