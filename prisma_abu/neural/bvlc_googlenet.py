@@ -11,7 +11,7 @@ the ``.caffemodel`` by :mod:`prisma_abu.neural.caffemodel`, converted once into
 the cache folder (sha256-checked, converted again when the file changes).
 
 Preprocessing as the original's: RGB ``0..255`` to BGR, minus the mean pixel
-``MEAN_BGR``.
+:data:`prisma_abu.neural.preprocess.BVLC_MEAN_BGR`.
 
 Layer names are Caffe's blob names, in network order, as pycaffe's
 ``net.blobs`` lists them (less ``data``, the split blobs, the classifier and
@@ -42,13 +42,13 @@ from torch import nn
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
 from prisma_abu.neural.modelfiles import model_file, torch_load
+from prisma_abu.neural.preprocess import PixelNorm
 
 __all__ = [
     "BVLCGoogLeNet",
     "CaffeGoogLeNet",
     "CaffeLRN",
     "INCEPTIONS",
-    "MEAN_BGR",
     "PRISMA_LAYER",
     "layer_names",
     "describe",
@@ -63,8 +63,6 @@ __all__ = [
 ]
 
 NAME = "bvlc_googlenet"
-#: The mean pixel the original subtracted, in BGR order (``PrismaCaffe.py``).
-MEAN_BGR = (104.0, 117.0, 123.0)
 DEFAULT_LAYER = "inception_4c/output"
 #: The layer the original's Prisma mix amplified (``fit_img(nbk='conv2/3x3_reduce')``).
 PRISMA_LAYER = "conv2/3x3_reduce"
@@ -271,11 +269,11 @@ class BVLCGoogLeNet(Backbone):
         self._set_stages(stages, default_layer=DEFAULT_LAYER, shallow_layers=_LAYERS[:10], aliases=aliases)
         if not net.has_classifier:
             self._no_classifier = f"this {NAME} file has no {CLASSIFIER!r} layer; expected one for classify()"
-        self.register_buffer("_mean", torch.tensor(MEAN_BGR).view(1, 3, 1, 1), persistent=False)
+        self.pixels = PixelNorm("bvlc")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
-        """``bgr - MEAN_BGR`` on ``0..255``: ``Nx3xHxW`` RGB -> ``Nx3xHxW`` BGR."""
-        return image.flip(1) - self._mean
+        """``bgr - BVLC_MEAN_BGR`` on ``0..255``: ``Nx3xHxW`` RGB -> ``Nx3xHxW`` BGR."""
+        return self.pixels(image)
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         """``loss3/classifier`` on ``pool5/7x7_s1`` (averaged when larger than 1x1, beyond 224 px)."""

@@ -9,8 +9,8 @@ parses the file with a small bounds-checked reader
 rebuilds the network module for module in torch (:func:`to_module`).
 
 The network works on Caffe-style input, as fast-neural-style's ``vgg``
-preprocessing made it: BGR, 0..255, minus the mean pixel (103.939, 116.779,
-123.680), and gives its result in the same space.  :class:`Torch7StyleNet`
+preprocessing made it: BGR, 0..255, minus VGG's mean pixel
+(:class:`~prisma_abu.neural.preprocess.PixelNorm` ``"caffe"``), and gives its result in the same space.  :class:`Torch7StyleNet`
 does that conversion inside, so it takes and returns RGB 0..255 like every
 :class:`~prisma_abu.neural.stylenets.StyleNet` (a checkpoint whose
 ``opt.preprocessing`` is ``resnet`` gets ImageNet mean/std on RGB 0..1).
@@ -46,12 +46,12 @@ from torch import nn
 
 from prisma_abu.errors import ModelError
 from prisma_abu.neural.device import check_image_tensor
+from prisma_abu.neural.preprocess import PixelNorm
 from prisma_abu.neural.stylenets import StyleNet
 from prisma_abu.neural.stylenets.torch7_reader import TABLE, TORCH, TorchObject, read_t7
 
 __all__ = [
     "SUFFIXES",
-    "VGG_MEAN_BGR",
     "TorchObject",
     "read_t7",
     "to_module",
@@ -61,10 +61,6 @@ __all__ = [
 ]
 
 SUFFIXES = (".t7",)
-#: fast-neural-style's ``vgg`` preprocessing: mean pixel in BGR order (0..255).
-VGG_MEAN_BGR = (103.939, 116.779, 123.680)
-_RESNET_MEAN = (0.485, 0.456, 0.406)
-_RESNET_STD = (0.229, 0.224, 0.225)
 
 # -- modules -----------------------------------------------------------------------------
 
@@ -341,20 +337,15 @@ class Torch7StyleNet(StyleNet):
         self.preprocessing, self.name, self.sha256 = preprocessing, name, sha256
         self.multiple = _strides(body)
         self.min_size = self.multiple
-        if preprocessing == "vgg":
-            mean, scale = torch.tensor(VGG_MEAN_BGR), torch.ones(3)
-        else:
-            mean, scale = torch.tensor(_RESNET_MEAN) * 255, torch.tensor(_RESNET_STD) * 255
-        self.register_buffer("_mean", mean.view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("_scale", scale.view(1, 3, 1, 1), persistent=False)
+        self.pixels = PixelNorm("caffe" if preprocessing == "vgg" else "imagenet")
 
     def to_network(self, image: torch.Tensor) -> torch.Tensor:
         """RGB 0..255 -> the Torch7 network's input space."""
-        return (image.flip(1) - self._mean) if self.preprocessing == "vgg" else (image - self._mean) / self._scale
+        return self.pixels(image)
 
     def from_network(self, out: torch.Tensor) -> torch.Tensor:
         """The Torch7 network's output space -> RGB 0..255 (unclamped)."""
-        return (out + self._mean).flip(1) if self.preprocessing == "vgg" else out * self._scale + self._mean
+        return self.pixels.inverse(out)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW`` RGB 0..255."""
