@@ -110,14 +110,14 @@ class GoogLeNet(Backbone):
         self._set_stages(
             stages, default_layer=DEFAULT_LAYER, shallow_layers=_LAYERS[:10], aliases=aliases
         )
-        self.pixels = PixelNorm("imagenet")
+        self.pixels = PixelNorm("googlenet" if net.transform_input else "imagenet")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """ImageNet mean/std on ``rgb / 255``, then ``_transform_input``.
 
         ``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW``.
         """
-        return self.net._transform_input(self.pixels(image))
+        return self.pixels(image)
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.net.avgpool(x), 1)

@@ -10,6 +10,9 @@ convention) and converts it with a :class:`PixelNorm` of its kind:
     (:data:`BVLC_MEAN_BGR`, BVLC GoogLeNet).
 ``imagenet``
     RGB, ``(rgb / 255 - IMAGENET_MEAN) / IMAGENET_STD`` (torchvision's weights, the Torch7 ``resnet`` networks).
+``googlenet``
+    ``imagenet``, then rescaled to what the TensorFlow-ported GoogLeNet weights expect (``(rgb / 255 - 0.5) / 0.5``
+    as torchvision's ``transform_input=True`` computes it, channel by channel).
 ``tf``
     RGB, ``(rgb - 127) / 128`` (the TensorFlow EfficientNet).
 
@@ -41,7 +44,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 TF_MEAN = 127.0
 TF_STD = 128.0
 #: the kinds :class:`PixelNorm` takes
-PIXEL_NORMS = ("caffe", "bvlc", "imagenet", "tf")
+PIXEL_NORMS = ("caffe", "bvlc", "imagenet", "googlenet", "tf")
 
 
 class PixelNorm(nn.Module):
@@ -49,7 +52,7 @@ class PixelNorm(nn.Module):
 
     Parameters
     ----------
-    kind : {"caffe", "bvlc", "imagenet", "tf"}
+    kind : {"caffe", "bvlc", "imagenet", "googlenet", "tf"}
         See the module's description.
     """
 
@@ -61,23 +64,32 @@ class PixelNorm(nn.Module):
         self.bgr = kind in ("caffe", "bvlc")
         if self.bgr:
             mean, std = torch.tensor(CAFFE_MEAN_BGR if kind == "caffe" else BVLC_MEAN_BGR), None
-        elif kind == "imagenet":
+        elif kind in ("imagenet", "googlenet"):
             mean, std = torch.tensor(IMAGENET_MEAN) * 255, torch.tensor(IMAGENET_STD) * 255
         else:
             mean, std = torch.full((3,), TF_MEAN), torch.full((3,), TF_STD)
         self.register_buffer("mean", mean.view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", None if std is None else std.view(1, 3, 1, 1), persistent=False)
+        # torchvision's GoogLeNet ``transform_input``: x * (std / 0.5) + (mean - 0.5) / 0.5, per channel
+        tf = kind == "googlenet"
+        scale = torch.tensor([s / 0.5 for s in IMAGENET_STD]) if tf else None
+        shift = torch.tensor([(m - 0.5) / 0.5 for m in IMAGENET_MEAN]) if tf else None
+        self.register_buffer("tf_scale", None if scale is None else scale.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("tf_shift", None if shift is None else shift.view(1, 3, 1, 1), persistent=False)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """``Nx3xHxW`` RGB 0..255 -> the network's input space."""
         if self.bgr:
             return image.flip(1) - self.mean
-        return (image - self.mean) / self.std
+        x = (image - self.mean) / self.std
+        return x if self.tf_scale is None else x * self.tf_scale + self.tf_shift
 
     def inverse(self, out: torch.Tensor) -> torch.Tensor:
         """The network's input space -> ``Nx3xHxW`` RGB 0..255 (unclamped)."""
         if self.bgr:
             return (out + self.mean).flip(1)
+        if self.tf_scale is not None:
+            out = (out - self.tf_shift) / self.tf_scale
         return out * self.std + self.mean
 
     def extra_repr(self) -> str:

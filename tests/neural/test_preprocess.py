@@ -42,3 +42,13 @@ def test_the_constants_are_written_once() -> None:
     holders = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
                if re.search(r"103\.939|0\.485|0\.229|\b104\.0, 117\.0", path.read_text(encoding="utf-8"))}
     assert holders == {"neural/preprocess.py"}
+
+
+def test_googlenet_is_torchvisions_transform_input_bit_for_bit() -> None:
+    """ImageNet statistics, then torchvision's ``transform_input`` arithmetic, channel by channel."""
+    x = torch.rand(2, 3, 4, 5) * 255
+    net = PixelNorm("imagenet")(x)
+    expected = torch.cat([net[:, 0:1] * (0.229 / 0.5) + (0.485 - 0.5) / 0.5,
+                          net[:, 1:2] * (0.224 / 0.5) + (0.456 - 0.5) / 0.5,
+                          net[:, 2:3] * (0.225 / 0.5) + (0.406 - 0.5) / 0.5], 1)
+    assert torch.equal(PixelNorm("googlenet")(x), expected)
