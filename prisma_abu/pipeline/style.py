@@ -364,7 +364,7 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     import torch
 
     from ..neural.device import device_of, to_device, to_tensor
-    from ..neural.gatys import StyleCriterion
+    from ..neural.style_criterion import StyleCriterion
 
     net, content_layers, style_layers = _load(params)
     device = device_of(net)
