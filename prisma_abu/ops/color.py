@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.images import as_uint8, check_grey, check_mask, check_rgb
+from prisma_abu.images import as_uint8, check_grey, check_mask, check_rgb  # noqa: F401 (ops' names)
 
 __all__ = [
     "as_uint8",

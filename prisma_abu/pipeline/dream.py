@@ -5,7 +5,7 @@ Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 

@@ -24,7 +24,6 @@ from PIL import Image
 
 from prisma_abu.data import sample_path
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
-from prisma_abu.neural import stylenets
 from prisma_abu.neural.stylenets import (
     StyleNet,
     builtin_models,

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
 from prisma_abu.images import check_rgb
 from prisma_abu.neural.device import check_image_tensor, to_tensor
 from prisma_abu.neural.stylenets import StyleNet, check_strength, register_source
