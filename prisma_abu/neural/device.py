@@ -22,10 +22,9 @@ import contextlib
 import re
 from typing import Any, Iterator
 
-import numpy as np
 import torch
 
-from ..errors import InvalidImageError, InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = ["DEVICES", "parse_device", "resolve_device", "device_name", "to_device", "autocast", "found_devices",
            "cuda_bf16"]
@@ -165,12 +164,14 @@ def device_of(module: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def to_tensor(image: np.ndarray) -> torch.Tensor:
+def to_tensor(image: Any) -> torch.Tensor:
     """(M, N, 3) float 0..255 array -> 1x3xMxN float32 tensor on the CPU (a copy: the array may be read-only)."""
+    import numpy as np
+
     return torch.from_numpy(np.array(np.moveaxis(np.asarray(image), -1, 0), dtype=np.float32, order="C"))[None]
 
 
-def to_array(tensor: torch.Tensor) -> np.ndarray:
+def to_array(tensor: torch.Tensor) -> Any:
     """1x3xMxN tensor -> (M, N, 3) float32 array (detached, a copy)."""
     return tensor.detach()[0].permute(1, 2, 0).float().cpu().contiguous().numpy().copy()
 
@@ -185,6 +186,8 @@ def check_image_tensor(image: Any, min_size: int = 1, *, name: str = "", net: st
     InvalidImageError
         On anything else; the message names what was wrong and what was expected.
     """
+    from ..errors import InvalidImageError
+
     where = f"{name}: " if name else ""
     if not isinstance(image, torch.Tensor):
         raise InvalidImageError(f"{where}expected a torch.Tensor image, got {type(image).__name__}")
