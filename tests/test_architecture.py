@@ -3,9 +3,9 @@
 The layers, lowest first (a module imports only from lower layers or from
 its own package):
 
-0. foundation — ``errors``, ``params``, ``io`` (pictures), ``atomic`` (every write), ``data``, ``provenance`` (a
-   picture's record read back: its inputs found again, its arithmetic bounded), ``modelspec`` (a style network's
-   name or file, read once)
+0. foundation — ``errors``, ``params``, ``io`` (pictures), ``images`` (a picture array checked), ``atomic`` (every
+   write), ``data``, ``provenance`` (a picture's record read back: its inputs found again, its arithmetic bounded),
+   ``modelspec`` (a style network's name or file, read once)
 1. ``ops`` (numpy / scikit-image) and ``neural`` (torch), which never import each other
 2. ``pipeline`` — the only place ops and neural meet
 2.5 ``commands`` — each rendering command described once (parameters, inputs, renderer, progress, batch naming)
@@ -35,9 +35,11 @@ import prisma_abu
 PACKAGE = Path(prisma_abu.__file__).parent
 GUI = PACKAGE.parent / "gui"
 NEVER = ("traits", "traitsui", "pyface", "matplotlib", "IPython", "PySide6")
-LIGHT = ("prisma_abu", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.errors", "prisma_abu.cli",
-         "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.commands", "prisma_abu.jobs")
-LAYERS = {"errors": 0, "modelspec": 0, "params": 0, "io": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1, "neural": 1, "pipeline": 2, "commands": 2.5, "jobs": 3, "provenance": 0,
+LIGHT = ("prisma_abu", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.images",
+         "prisma_abu.errors", "prisma_abu.cli", "prisma_abu.data", "prisma_abu.ops", "prisma_abu.pipeline",
+         "prisma_abu.batch", "prisma_abu.commands", "prisma_abu.jobs")
+LAYERS = {"errors": 0, "modelspec": 0, "params": 0, "io": 0, "images": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1,
+          "neural": 1, "pipeline": 2, "commands": 2.5, "jobs": 3, "provenance": 0,
           "api": 4, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
 #: what a shell (cli, gui) may import from prisma_abu
 SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",

@@ -499,17 +499,17 @@ def test_an_onnx_tensor_whose_dims_its_data_do_not_fill_is_one_line(tmp_path):
 def test_train_style_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     import errno
 
-    from prisma_abu import io
+    from prisma_abu import atomic
 
-    real = io.write_bytes_atomic
+    real = atomic.write_bytes_atomic
 
     def full(path, data):
-        with io.atomic_output(path) as tmp:
+        with atomic.atomic_output(path) as tmp:
             tmp.write_bytes(data[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(io, "write_bytes_atomic", full)
+    monkeypatch.setattr(atomic, "write_bytes_atomic", full)
     assert main(["train-style", "prisma_gd/swirl.jpg", *TRAIN, "-o", str(tmp_path / "m.pth")]) == 2
     assert "No space left on device" in _error_line(capsys)
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(io, "write_bytes_atomic", real)
+    monkeypatch.setattr(atomic, "write_bytes_atomic", real)

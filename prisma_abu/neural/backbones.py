@@ -29,17 +29,14 @@ names (which backbones, their layers, their weights' status) live in
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import torch
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
-from prisma_abu.neural.modelfiles import first_line
+from prisma_abu.neural.device import check_image_tensor
+from prisma_abu.neural.loading import clear_backbone_cache, load_backbone  # noqa: F401 (its names)
 from prisma_abu.neural.names import (backbone_module, backbone_names, backbone_status,  # noqa: F401 (its names)
                                      layer_names, unknown_layer)
 
@@ -55,7 +52,6 @@ __all__ = [
     "unknown_layer",
 ]
 
-_POOLINGS = ("max", "avg")
 
 
 @dataclass(frozen=True)
@@ -330,8 +326,8 @@ class Backbone(torch.nn.Module):
 
     def _network_input(self, image: torch.Tensor) -> torch.Tensor:
         """Float32, preprocessed and channels-last (oneDNN's fast layout on CPU)."""
-        x = _check_image(image)
-        x = self.preprocess(x if x.dtype == torch.float32 else x.float())
+        check_image_tensor(image)
+        x = self.preprocess(image if image.dtype == torch.float32 else image.float())
         return x.contiguous(memory_format=torch.channels_last)
 
     #: Why :meth:`classify` is unavailable, or None when it is available.
@@ -368,76 +364,3 @@ def fuse_conv_bn(conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> None:
         bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
         conv.weight = torch.nn.Parameter(conv.weight * scale.view(-1, 1, 1, 1), requires_grad=False)
         conv.bias = torch.nn.Parameter((bias - bn.running_mean) * scale + bn.bias, requires_grad=False)
-
-
-def _check_image(image: Any) -> torch.Tensor:
-    if not isinstance(image, torch.Tensor):
-        raise InvalidImageError(f"expected a torch.Tensor image, got {type(image).__name__}")
-    if image.ndim != 4 or image.shape[1] != 3:
-        raise InvalidImageError(
-            f"expected an Nx3xHxW image tensor, got shape {'x'.join(map(str, image.shape))}"
-        )
-    if not image.is_floating_point():
-        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
-    return image
-
-
-def load_backbone(
-    name: str,
-    *,
-    weights: str | os.PathLike[str] | None = None,
-    pooling: str = "max",
-    device: str | torch.device = "cpu",
-) -> Backbone:
-    """Load a pretrained backbone, once per process and device.
-
-    Parameters
-    ----------
-    name : str
-        One of :func:`backbone_names`.
-    weights : path-like, optional
-        A weights file to use instead of the default one.
-    pooling : {"max", "avg"}
-        ``"avg"`` replaces max pooling by average pooling of the same
-        geometry (vgg16 and vgg19 only).
-    device : str or torch.device
-        Where its weights go (see :mod:`prisma_abu.neural.device`).
-
-    Returns
-    -------
-    Backbone
-        In eval mode, parameters frozen.  The same object is returned for the
-        same arguments: do not modify it.
-
-    Raises
-    ------
-    InvalidParameterError
-        Unknown backbone or pooling.
-    ModelError
-        Weights missing, corrupt or not fitting the network.
-    """
-    backbone_module(name)
-    if pooling not in _POOLINGS:
-        raise InvalidParameterError(f"expected pooling 'max' or 'avg', got {pooling!r}")
-    try:
-        key = None if weights is None else str(Path(weights).expanduser().resolve())
-    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a name too long
-        raise ModelError(f"{name} weights {str(weights)[:300]}: cannot be read ({first_line(exc)})") from None
-    return _load_cached(name, key, pooling, str(torch.device(device)))
-
-
-@functools.lru_cache(maxsize=None)
-def _load_cached(name: str, weights: str | None, pooling: str, device: str = "cpu") -> Backbone:
-    if device != "cpu":
-        import copy  # a module's .to() moves it in place: the CPU one stays cached as it is
-
-        return copy.deepcopy(_load_cached(name, weights, pooling, "cpu")).to(torch.device(device))
-    net = backbone_module(name).build(name, None if weights is None else Path(weights), pooling)
-    net.eval()
-    net.requires_grad_(False)
-    return net.to(memory_format=torch.channels_last)
-
-
-def clear_backbone_cache() -> None:
-    """Forget the networks :func:`load_backbone` loaded (frees their memory)."""
-    _load_cached.cache_clear()

@@ -2,7 +2,7 @@
 
 :func:`read_json` gives a cache file's JSON object or None (missing, too
 large, corrupt, nested too deep, not an object); :func:`write` stores bytes
-atomically through :func:`prisma_abu.io.write_bytes_atomic` and, when the
+atomically through :func:`prisma_abu.atomic.write_bytes_atomic` and, when the
 folder cannot be written (read-only, full disk), says so once per file on the
 ``prisma_abu`` logger (one line on stderr when nothing else is configured)
 and goes on without it.
@@ -58,7 +58,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 def write(path: Path, data: bytes) -> bool:
     """Write ``data`` to the cache file ``path`` atomically; False (one warning) when it cannot be written."""
-    from prisma_abu.io import write_bytes_atomic
+    from prisma_abu.atomic import write_bytes_atomic
 
     try:
         write_bytes_atomic(path, data)

@@ -20,8 +20,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidImageError, InvalidParameterError
+from ..errors import InvalidParameterError
+from ..images import check_rgb
 from .backbones import Backbone
+from .device import autocast, device_of, to_array, to_device, to_tensor
 
 __all__ = [
     "DreamObjective",
@@ -31,8 +33,6 @@ __all__ = [
     "deep_dream",
     "resolve_precision",
     "bf16_supported",
-    "to_tensor",
-    "to_array",
 ]
 
 #: ``callback(octave, step, objective_value)`` after every gradient step.
@@ -41,16 +41,6 @@ Callback = Callable[[int, int, float], None]
 MIN_OCTAVE_SIDE = 32
 #: tile borders and context sit on multiples of this (the networks' largest stride)
 TILE_ALIGN = 32
-
-
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    """(M, N, 3) float 0..255 array -> 1x3xMxN float32 tensor."""
-    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].contiguous()
-
-
-def to_array(tensor: torch.Tensor) -> np.ndarray:
-    """1x3xMxN tensor -> (M, N, 3) float32 array (detached, a copy)."""
-    return tensor.detach()[0].permute(1, 2, 0).float().cpu().contiguous().numpy().copy()
 
 
 def bf16_supported() -> bool:
@@ -68,22 +58,6 @@ def resolve_precision(precision: str) -> str:
     if precision not in ("fp32", "bf16"):
         raise InvalidParameterError(f"precision: expected auto, fp32 or bf16, got {precision!r}")
     return precision
-
-
-def _autocast(precision: str, device: torch.device | None = None):
-    """The autocast of ``precision`` on ``device`` (the CPU when not given); see :func:`.device.autocast`."""
-    from .device import autocast
-
-    return autocast(torch.device("cpu") if device is None else device, precision)
-
-
-def device_of(module: torch.nn.Module) -> torch.device:
-    """Where a network's weights live (the CPU for one without any)."""
-    for parameter in module.parameters():
-        return parameter.device
-    for buffer in module.buffers():
-        return buffer.device
-    return torch.device("cpu")
 
 
 @dataclass(frozen=True)
@@ -138,11 +112,9 @@ def guide_objective(act: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
 def guide_features(backbone: Backbone, guide: np.ndarray, layers: Sequence[str], *,
                    channels: Sequence[int] = (), precision: str = "fp32") -> dict[str, torch.Tensor]:
     """The guide image's features at each layer, as (C, K) tensors (on the backbone's device)."""
-    from .device import to_device
-
     device = device_of(backbone)
     x = to_device(to_tensor(guide), device)
-    with torch.no_grad(), _autocast(precision, device):
+    with torch.no_grad(), autocast(device, precision):
         feats = backbone(x, list(layers))
     out = {}
     for layer in layers:
@@ -200,7 +172,7 @@ class _Seeded(torch.autograd.Function):
 def _gradient(backbone: Backbone, x: torch.Tensor, objective: DreamObjective,
               precision: str) -> tuple[torch.Tensor, float]:
     x = x.detach().requires_grad_(True)
-    with _autocast(precision, x.device):
+    with autocast(x.device, precision):
         # a Backbone leaves the activations channels-last (one layout through the backward pass)
         feats = backbone(x, list(objective.layers), contiguous=False) if isinstance(backbone, Backbone) \
             else backbone(x, list(objective.layers))
@@ -247,11 +219,6 @@ def _step(backbone: Backbone, x: torch.Tensor, objective: DreamObjective, rng: n
     return torch.roll(rolled, shifts=(-oy, -ox), dims=(-2, -1)), value
 
 
-def _check_image(image: np.ndarray) -> None:
-    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise InvalidImageError(f"expected an (M, N, 3) RGB image, got shape {image.shape}")
-
-
 def deep_dream(backbone: Backbone, image: np.ndarray, objective: DreamObjective, *,
                iter_n: int = 10, octave_n: int = 4, octave_scale: float = 1.4,
                step_size: float = 1.5, jitter: int = 32, seed: int = 0,
@@ -283,12 +250,10 @@ def deep_dream(backbone: Backbone, image: np.ndarray, objective: DreamObjective,
     dreamed : (M, N, 3) ndarray of float32
         Clipped to 0..255.
     """
-    _check_image(image)
+    image = check_rgb(image)
     tile_size = max(TILE_ALIGN, tile_size // TILE_ALIGN * TILE_ALIGN)
     tile_overlap = -(-tile_overlap // TILE_ALIGN) * TILE_ALIGN
     rng = np.random.default_rng(seed)
-    from .device import to_device
-
     octaves = _pyramid(to_device(to_tensor(image), device_of(backbone)), octave_n, octave_scale)
     detail = torch.zeros_like(octaves[-1])
     x = octaves[-1]

@@ -128,18 +128,68 @@ def cuda_bf16(device: torch.device) -> bool:
 def autocast(device: torch.device, precision: str) -> Iterator[None]:
     """The autocast of ``precision`` on ``device``: bf16 on a CPU; bf16, or fp16 without it, on a GPU.
 
-    ``fp32`` (and a device without autocast) runs as it is.
+    ``fp16`` asks for fp16 wherever it runs; ``fp32`` (and a device without autocast) runs as it is.
     """
-    if precision == "fp32":
+    if precision == "fp32" or device.type not in ("cpu", "cuda"):
         yield
         return
-    if device.type == "cpu":
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            yield
-        return
-    if device.type == "cuda":
-        dtype = torch.bfloat16 if cuda_bf16(device) else torch.float16
-        with torch.autocast("cuda", dtype=dtype):
-            yield
-        return
-    yield
+    dtype = torch.float16 if precision == "fp16" else torch.bfloat16
+    if device.type == "cuda" and dtype == torch.bfloat16 and not cuda_bf16(device):
+        dtype = torch.float16
+    with torch.autocast(device.type, dtype=dtype):
+        yield
+
+
+# -- a network's device; pictures as tensors: the one conversion between (M, N, 3) arrays and 1x3xMxN
+# tensors, and their check
+
+__all__ += ["device_of", "to_tensor", "to_array", "check_image_tensor"]
+
+
+def device_of(module: torch.nn.Module) -> torch.device:
+    """Where a network's weights live (the CPU for one without any)."""
+    for parameter in module.parameters():
+        return parameter.device
+    for buffer in module.buffers():
+        return buffer.device
+    return torch.device("cpu")
+
+
+def to_tensor(image: Any) -> torch.Tensor:
+    """(M, N, 3) float 0..255 array -> 1x3xMxN float32 tensor on the CPU (a copy: the array may be read-only)."""
+    import numpy as np
+
+    return torch.from_numpy(np.array(np.moveaxis(np.asarray(image), -1, 0), dtype=np.float32, order="C"))[None]
+
+
+def to_array(tensor: torch.Tensor) -> Any:
+    """1x3xMxN tensor -> (M, N, 3) float32 array (detached, a copy)."""
+    return tensor.detach()[0].permute(1, 2, 0).float().cpu().contiguous().numpy().copy()
+
+
+def check_image_tensor(image: Any, min_size: int = 1, *, name: str = "", net: str = "") -> tuple[int, int]:
+    """Height and width of an ``Nx3xHxW`` float tensor (RGB 0..255) with both sides >= ``min_size``.
+
+    ``name`` (the picture) prefixes the messages and ``net`` says whose minimum size it is.
+
+    Raises
+    ------
+    InvalidImageError
+        On anything else; the message names what was wrong and what was expected.
+    """
+    from ..errors import InvalidImageError
+
+    where = f"{name}: " if name else ""
+    if not isinstance(image, torch.Tensor):
+        raise InvalidImageError(f"{where}expected a torch.Tensor image, got {type(image).__name__}")
+    if image.ndim != 4 or image.shape[1] != 3:
+        shape = "x".join(map(str, image.shape))
+        raise InvalidImageError(f"{where}expected an Nx3xHxW image tensor, got shape {shape}")
+    if not image.is_floating_point():
+        raise InvalidImageError(f"{where}expected a float image tensor (RGB 0..255), got {image.dtype}")
+    h, w = int(image.shape[-2]), int(image.shape[-1])
+    if min(h, w) < min_size:
+        whose = f" for {net}" if net else ""
+        raise InvalidImageError(f"{name or 'picture'} too small{whose}: expected both sides >= {min_size} px, "
+                                f"got {w}x{h}")
+    return h, w

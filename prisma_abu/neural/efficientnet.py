@@ -44,6 +44,7 @@ from torch import nn
 
 from prisma_abu.errors import InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage, fuse_conv_bn
+from prisma_abu.neural.preprocess import PixelNorm
 
 __all__ = ["EfficientNetLite0", "BLOCKS", "layer_names", "describe", "status", "build"]
 
@@ -56,8 +57,6 @@ STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3)
 STEM_CHANNELS = 32
 HEAD_CHANNELS = 1280
 BN_EPS = 1e-3
-INPUT_MEAN = 127.0
-INPUT_STD = 128.0
 DEFAULT_LAYER = "blocks.9"
 
 
@@ -295,12 +294,11 @@ class EfficientNetLite0(Backbone):
         self._set_stages(
             stages, default_layer=DEFAULT_LAYER, shallow_layers=_LAYERS[:10], aliases=aliases
         )
-        self.register_buffer("_mean", torch.tensor(INPUT_MEAN), persistent=False)
-        self.register_buffer("_std", torch.tensor(INPUT_STD), persistent=False)
+        self.pixels = PixelNorm("tf")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """``(rgb - 127) / 128``, ``Nx3xHxW`` -> ``Nx3xHxW``."""
-        return (image - self._mean) / self._std
+        return self.pixels(image)
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         return self.net.classifier(x)

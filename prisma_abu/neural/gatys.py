@@ -29,12 +29,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..errors import InvalidImageError, InvalidParameterError
-from .deepdream import to_array, to_tensor
-from .losses import content_loss, gram_loss, gram_matrix, total_variation
+from ..images import check_rgb
+from .device import device_of, to_array, to_device, to_tensor
 from .optim import image_optimization
+from .style_criterion import StyleCriterion, StyleLosses, resize_tensor
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -67,19 +67,6 @@ PLATEAU_WINDOW = 20
 
 
 @dataclass(frozen=True)
-class StyleLosses:
-    """One evaluation's weighted losses."""
-
-    content: float
-    style: float
-    tv: float
-
-    @property
-    def total(self) -> float:
-        return self.content + self.style + self.tv
-
-
-@dataclass(frozen=True)
 class StyleProgress:
     """What :func:`style_transfer` reports after every iteration.
 
@@ -99,138 +86,6 @@ class StyleProgress:
 ProgressCallback = Callable[[StyleProgress], None]
 #: ``checkpoint(iteration, image)``: the best picture so far at the current scale.
 CheckpointCallback = Callable[[int, np.ndarray], None]
-
-
-def _autocast(precision: str, device: torch.device):
-    from .device import autocast
-
-    return autocast(device, precision)
-
-
-class _NormalizeGrad(torch.autograd.Function):
-    """Identity forward; backward scales the gradient to L1 norm ``strength`` (neural-style)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, strength: float) -> torch.Tensor:  # type: ignore[override]
-        ctx.strength = strength
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        return grad * (ctx.strength / (grad.abs().sum() + 1e-8)), None
-
-
-def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize, antialiased when shrinking."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
-
-
-class StyleCriterion(torch.nn.Module):
-    """Content + style + total-variation loss of a picture, for one scale.
-
-    Parameters
-    ----------
-    backbone : Backbone
-        ``backbone(image, layers) -> {layer: activation}`` (preprocessing inside).
-    content : (1, 3, H, W) tensor
-        RGB 0..255; the optimised picture has this size.
-    styles : sequence of (1, 3, h, w) tensors
-        RGB 0..255, each at the size its features should be taken at.
-    blend_weights : sequence of float
-        One weight >= 0 per style (normalised to sum 1): the target Gram
-        matrix is the weighted mean of the styles'.
-    content_layers, style_layers : sequence of str
-    content_weight, style_weight, tv_weight : float
-        Each content (style) layer's loss is weighted by ``content_weight``
-        (``style_weight``).
-    mask : (1, 1, H, W) tensor, optional
-        0..1: where the style goes (see the module's docstring).
-    normalize_gradients : bool
-        neural-style's ``-normalize_gradients``: each content and style
-        term's gradient is scaled to L1 norm equal to its weight.
-    precision : {'fp32', 'bf16'}
-        The network runs under bf16 autocast with 'bf16'; losses are float32.
-
-    Attributes
-    ----------
-    last : StyleLosses or None
-        The parts of the last evaluation.
-    """
-
-    def __init__(self, backbone, content: torch.Tensor, styles: Sequence[torch.Tensor], *,
-                 blend_weights: Sequence[float], content_layers: Sequence[str],
-                 style_layers: Sequence[str], content_weight: float, style_weight: float,
-                 tv_weight: float, mask: torch.Tensor | None = None,
-                 normalize_gradients: bool = False, precision: str = "fp32") -> None:
-        super().__init__()
-        self.backbone = backbone
-        self.content_layers = tuple(content_layers)
-        self.style_layers = tuple(style_layers)
-        self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
-        self.weights = (float(content_weight), float(style_weight), float(tv_weight))
-        self.normalize_gradients = normalize_gradients
-        self.precision = precision
-        self.register_buffer("content", content.detach().float())
-        self.register_buffer("mask", None if mask is None else mask.detach().float())
-        with torch.no_grad():
-            self.content_targets = self._features(self.content, self.content_layers)
-            self.style_targets = _blended_grams(self._features, styles, blend_weights, self.style_layers)
-        self.last: StyleLosses | None = None
-
-    def _features(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        if not layers:
-            return {}
-        with _autocast(self.precision, x.device):
-            return self.backbone(x, list(layers))
-
-    def composite(self, x: torch.Tensor) -> torch.Tensor:
-        """The picture the network sees: ``x``, or the content outside the mask."""
-        if self.mask is None:
-            return x
-        return self.content + self.mask * (x - self.content)
-
-    def _term(self, act: torch.Tensor, weight: float) -> torch.Tensor:
-        return _NormalizeGrad.apply(act, weight) if self.normalize_gradients else act
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The objective: its value is the weighted total loss."""
-        cw, sw, tw = self.weights
-        x = self.composite(x)
-        feats = self._features(x, self.layers)
-        c_raw = [content_loss(self._term(feats[n], cw), self.content_targets[n]) for n in self.content_layers]
-        s_raw = [gram_loss(self._term(feats[n], sw), self.style_targets[n], mask=self._layer_mask(feats[n]))
-                 for n in self.style_layers]
-        tv = tw * total_variation(x) if tw else x.new_zeros(())
-        c_val = cw * sum((v.detach() for v in c_raw), x.new_zeros(()))
-        s_val = sw * sum((v.detach() for v in s_raw), x.new_zeros(()))
-        self.last = StyleLosses(float(c_val), float(s_val), float(tv.detach()))
-        if self.normalize_gradients:  # gradients already weighted inside _NormalizeGrad
-            graph = sum(c_raw, x.new_zeros(())) + sum(s_raw, x.new_zeros(())) + tv
-        else:
-            graph = cw * sum(c_raw, x.new_zeros(())) + sw * sum(s_raw, x.new_zeros(())) + tv
-        return graph + (c_val + s_val + tv.detach() - graph).detach()
-
-    def _layer_mask(self, act: torch.Tensor) -> torch.Tensor | None:
-        if self.mask is None:
-            return None
-        return F.adaptive_avg_pool2d(self.mask, act.shape[-2:])
-
-
-def _blended_grams(features, styles: Sequence[torch.Tensor], blend_weights: Sequence[float],
-                   layers: Sequence[str]) -> dict[str, torch.Tensor]:
-    total = float(sum(blend_weights))
-    grams: dict[str, torch.Tensor] = {}
-    for style, weight in zip(styles, blend_weights):
-        if weight == 0:
-            continue
-        feats = features(style, layers)
-        for name in layers:
-            g = gram_matrix(feats[name]) * (weight / total)
-            grams[name] = g if name not in grams else grams[name] + g
-    return grams
 
 
 def scale_sizes(size: tuple[int, int], num_scales: int, scale_factor: float = 2.0) -> list[tuple[int, int]]:
@@ -282,11 +137,9 @@ def plateaued(best: Sequence[float], tolerance: float, window: int = PLATEAU_WIN
 
 
 def _check_inputs(content: np.ndarray, styles: Sequence[np.ndarray], blend_weights, mask) -> list[float]:
-    for name, image in [("content", content)] + [(f"style {i}", s) for i, s in enumerate(styles)]:
-        ok = isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3
-        if not ok or min(image.shape[:2]) < 1:
-            shape = getattr(image, "shape", type(image).__name__)
-            raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got {shape}")
+    shape = check_rgb(content, "content").shape[:2]
+    for i, style in enumerate(styles):
+        check_rgb(style, f"style {i}")
     if not styles:
         raise InvalidParameterError("styles: expected at least one style image, got none")
     weights = [1.0] * len(styles) if blend_weights is None or len(blend_weights) == 0 else list(blend_weights)
@@ -296,22 +149,20 @@ def _check_inputs(content: np.ndarray, styles: Sequence[np.ndarray], blend_weigh
     if any(not math.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
         raise InvalidParameterError(
             f"blend_weights: expected weights >= 0 with a positive sum, got {weights}")
-    if mask is not None and (mask.shape != content.shape[:2]):
-        raise InvalidImageError(f"mask: expected shape {content.shape[:2]} (the content's), got {mask.shape}")
+    if mask is not None and np.shape(mask) != shape:
+        raise InvalidImageError(f"mask: expected shape {shape} (the content's), got {np.shape(mask)}")
     return weights
 
 
 def _initial(init: str | np.ndarray, content: torch.Tensor, size: tuple[int, int], seed: int,
              device: torch.device) -> torch.Tensor:
-    from .device import to_device
-
     if isinstance(init, np.ndarray):
         expected = tuple(content.shape[-2:]) + (3,)
         if init.shape != expected:
             raise InvalidImageError(f"init image: expected shape {expected} (the content's), got {init.shape}")
-        return _resize(to_device(to_tensor(init), device), size)
+        return resize_tensor(to_device(to_tensor(init), device), size)
     if init == "image":
-        return _resize(content, size)
+        return resize_tensor(content, size)
     if init == "random":
         gen = torch.Generator().manual_seed(seed)
         noise = torch.randn((1, 3) + tuple(size), generator=gen) * RANDOM_INIT_STD  # the same on every device
@@ -390,9 +241,6 @@ def style_transfer(backbone, content: np.ndarray, styles: Sequence[np.ndarray], 
         The lowest-loss picture of the full-size scale, clipped to 0..255.
     """
     weights = _check_inputs(content, styles, blend_weights, mask)
-    from .device import to_device
-    from .deepdream import device_of
-
     device = device_of(backbone)  # every tensor goes where the network's weights are
     c_full = to_device(to_tensor(content), device)
     s_full = [to_device(to_tensor(s), device) for s in styles]
@@ -411,12 +259,12 @@ def style_transfer(backbone, content: np.ndarray, styles: Sequence[np.ndarray], 
     for index, (size, n_iter, prec, tol) in enumerate(zip(sizes, iterations, precisions, tolerances)):
         factor = size[0] / content.shape[0]
         criterion = StyleCriterion(
-            backbone, _resize(c_full, size), [_shrunk_style(s, factor) for s in s_full],
+            backbone, resize_tensor(c_full, size), [_shrunk_style(s, factor) for s in s_full],
             blend_weights=weights, content_layers=content_layers, style_layers=style_layers,
             content_weight=content_weight, style_weight=style_weight, tv_weight=tv_weight,
-            mask=None if m_full is None else _resize(m_full, size).clamp(0, 1),
+            mask=None if m_full is None else resize_tensor(m_full, size).clamp(0, 1),
             normalize_gradients=normalize_gradients, precision=prec)
-        x = _initial(init, c_full, size, seed, device) if x is None else _resize(x, size)
+        x = _initial(init, c_full, size, seed, device) if x is None else resize_tensor(x, size)
         budget = n_iter + spare
         x, used = run.scale(index, size, criterion, x, budget, tol, optimizer=optimizer,
                             learning_rate=learning_rate, bounds=(0.0, 255.0) if clamp else None)
@@ -449,7 +297,7 @@ def _shrunk_style(style: torch.Tensor, factor: float) -> torch.Tensor:
         return style
     h, w = style.shape[-2:]
     f = max(factor, MIN_STYLE_SIDE / min(h, w))
-    return _resize(style, (max(1, round(h * f)), max(1, round(w * f)))) if f < 1 else style
+    return resize_tensor(style, (max(1, round(h * f)), max(1, round(w * f)))) if f < 1 else style
 
 
 class _Run:

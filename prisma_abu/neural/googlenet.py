@@ -27,6 +27,7 @@ from torch import nn
 
 from prisma_abu.errors import InvalidParameterError, ModelError
 from prisma_abu.neural.backbones import Backbone, Stage, fuse_conv_bn
+from prisma_abu.neural.preprocess import PixelNorm
 
 __all__ = ["GoogLeNet", "LAYERS", "layer_names", "describe", "status", "build"]
 
@@ -52,8 +53,6 @@ LAYERS = (
     ("inception_5b/output", "inception5b"),
 )
 DEFAULT_LAYER = "inception_4c/output"
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _LAYERS = tuple(caffe for caffe, _ in LAYERS)
 
 
@@ -111,16 +110,14 @@ class GoogLeNet(Backbone):
         self._set_stages(
             stages, default_layer=DEFAULT_LAYER, shallow_layers=_LAYERS[:10], aliases=aliases
         )
-        mean, std = torch.tensor(IMAGENET_MEAN) * 255, torch.tensor(IMAGENET_STD) * 255
-        self.register_buffer("_mean", mean.view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("_std", std.view(1, 3, 1, 1), persistent=False)
+        self.pixels = PixelNorm("googlenet" if net.transform_input else "imagenet")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """ImageNet mean/std on ``rgb / 255``, then ``_transform_input``.
 
         ``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW``.
         """
-        return self.net._transform_input((image - self._mean) / self._std)
+        return self.pixels(image)
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.net.avgpool(x), 1)

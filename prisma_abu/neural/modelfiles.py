@@ -179,7 +179,7 @@ def torch_load(source: str | os.PathLike[str] | bytes, what: str) -> Any:
 
 def write_model_bytes(path: str | os.PathLike[str], data: bytes, what: str) -> None:
     """Write a network or checkpoint the user asked for, atomically; a full disk is one line, nothing half-written."""
-    from prisma_abu.io import write_bytes_atomic
+    from prisma_abu.atomic import write_bytes_atomic
 
     try:
         write_bytes_atomic(path, data)

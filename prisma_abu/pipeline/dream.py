@@ -5,14 +5,18 @@ Nothing here reads or writes files.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from ..errors import InvalidImageError, InvalidParameterError
+from ..errors import InvalidParameterError
+from ..images import as_uint8, check_rgb
 from ..params import DreamParams
 
-__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb", "check_pixels", "MAX_PIXELS"]
+#: the old name of :func:`prisma_abu.images.check_rgb`, public through ``prisma_abu.pipeline``
+as_rgb = check_rgb
+
+__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb", "check_rgb", "check_pixels", "MAX_PIXELS"]
 
 #: the largest picture a pipeline makes (50 megapixels): below Pillow's decompression-bomb limit, so
 #: every picture prisma_abu writes can be read (and replayed) by prisma_abu again
@@ -32,29 +36,11 @@ def resolve_layers(params: DreamParams):
     return net, layers
 
 
-def as_rgb(image: Any, name: str = "image") -> np.ndarray:
-    """``image`` checked as an (M, N, 3) finite numeric array; anything else is an InvalidImageError."""
-    from ..ops.color import check_rgb
-
-    try:
-        array = np.asarray(image)
-    except (ValueError, TypeError):
-        raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got {type(image).__name__}") from None
-    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise InvalidImageError(f"{name}: expected an (M, N, 3) RGB array, got shape {array.shape}")
-    return check_rgb(array, name=name)
-
-
 def check_pixels(height: int, width: int, what: str = "the picture") -> None:
     """Refuse a picture of more than :data:`MAX_PIXELS` pixels before making it."""
     if height * width > MAX_PIXELS:
         raise InvalidParameterError(f"{what} would be {width}x{height} = {height * width / 1e6:.0f} megapixels; "
                                     f"expected at most {MAX_PIXELS / 1e6:.0f} (a smaller --size)")
-
-
-def as_uint8(image: np.ndarray) -> np.ndarray:
-    """``image`` clipped to 0..255 and truncated to uint8 (as the original)."""
-    return np.uint8(np.clip(image, 0, 255))
 
 
 def _fit_guide(guide: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -100,9 +86,9 @@ def dream(image: np.ndarray, params: DreamParams = DreamParams(), *, guide: np.n
     from .models import resolve_run
     from ..ops.resize import longer_side_size, resize_longer_side
 
-    image = as_rgb(image, "image")
+    image = check_rgb(image, "image")
     if guide is not None:
-        guide = as_rgb(guide, "guide")
+        guide = check_rgb(guide, "guide")
     if params.objective == "guide" and guide is None:
         raise InvalidParameterError("objective 'guide' needs a guide image; expected --guide FILE")
     if params.size is not None:

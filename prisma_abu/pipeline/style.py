@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import InvalidImageError, InvalidParameterError
+from ..images import check_rgb
 from ..params import MixParams, StyleParams
 
 __all__ = [
@@ -91,19 +92,13 @@ def _resized(image: np.ndarray, longer: int) -> np.ndarray:
 
 def prepare_content(content: np.ndarray, params: StyleParams) -> np.ndarray:
     """The content at ``size`` (longer side), float32 0..255."""
-    return _resized(_check_rgb(content, "content"), params.size)
+    return _resized(check_rgb(content, "content"), params.size)
 
 
 def prepare_styles(styles: Sequence[np.ndarray], params: StyleParams) -> list[np.ndarray]:
     """Each style at ``style_scale * size`` (longer side), as neural-style."""
     longer = max(1, int(np.ceil(params.style_scale * params.size)))
-    return [_resized(_check_rgb(s, f"style {i}"), longer) for i, s in enumerate(styles)]
-
-
-def _check_rgb(image: np.ndarray, name: str) -> np.ndarray:
-    from .dream import as_rgb
-
-    return as_rgb(image, name)
+    return [_resized(check_rgb(s, f"style {i}"), longer) for i, s in enumerate(styles)]
 
 
 def iteration_schedule(params: StyleParams, num_scales: int | None = None) -> tuple[int, ...]:
@@ -347,7 +342,7 @@ def style(content: np.ndarray, styles: Sequence[np.ndarray], params: StyleParams
 def _resized_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     from ..ops.resize import resize_image
 
-    image = _check_rgb(image, "init image")
+    image = check_rgb(image, "init image")
     if image.shape[:2] == tuple(size):
         return np.asarray(image, np.float32)
     return resize_image(image, base_width=size[1], height=size[0])
@@ -368,9 +363,8 @@ def evaluate_losses(image: np.ndarray, content: np.ndarray, styles: Sequence[np.
     """
     import torch
 
-    from ..neural.deepdream import device_of, to_tensor
-    from ..neural.device import to_device
-    from ..neural.gatys import StyleCriterion
+    from ..neural.device import device_of, to_device, to_tensor
+    from ..neural.style_criterion import StyleCriterion
 
     net, content_layers, style_layers = _load(params)
     device = device_of(net)

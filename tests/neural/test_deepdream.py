@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from prisma_abu.errors import InvalidImageError
-from prisma_abu.neural.deepdream import (
-    DreamObjective, deep_dream, guide_features, guide_objective, l2_objective, to_array, to_tensor,
-)
+from prisma_abu.neural.deepdream import DreamObjective, deep_dream, guide_features, guide_objective, l2_objective
+from prisma_abu.neural.device import to_array, to_tensor
 
 
 def _activation_norm(net, image, layer):
@@ -110,7 +109,7 @@ def test_tiled_equals_untiled_within_tolerance(tiny_encoder, picture):
 
 
 def test_bad_image_shape_is_refused(tiny_encoder):
-    with pytest.raises(InvalidImageError, match=r"expected an \(M, N, 3\) RGB image"):
+    with pytest.raises(InvalidImageError, match=r"image: expected an \(M, N, 3\) RGB array"):
         deep_dream(tiny_encoder, np.zeros((8, 8), np.float32), DreamObjective(("conv1",), (1.0,)))
 
 

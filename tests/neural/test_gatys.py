@@ -8,14 +8,13 @@ import torch
 from PIL import Image
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError
-from prisma_abu.neural.deepdream import to_tensor
+from prisma_abu.neural.device import to_tensor
 from prisma_abu.neural.losses import (
     ContentLoss, GramLoss, TVLoss, content_loss, gram_loss, gram_matrix, total_variation,
 )
 from prisma_abu.neural import gatys
-from prisma_abu.neural.gatys import (
-    STYLE_LAYERS, StyleCriterion, _NormalizeGrad, plateaued, scale_sizes, style_transfer,
-)
+from prisma_abu.neural.gatys import STYLE_LAYERS, plateaued, scale_sizes, style_transfer
+from prisma_abu.neural.style_criterion import StyleCriterion, _NormalizeGrad
 
 
 # --- losses -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from prisma_abu.neural import deepdream, device
+from prisma_abu.neural import deepdream, gatys
 
 META = torch.device("meta")
 
@@ -28,8 +28,9 @@ def sent(monkeypatch):
             calls.append((tuple(value.shape), torch.device(where)))
         return value
 
-    monkeypatch.setattr(device, "to_device", spy)
-    monkeypatch.setattr(deepdream, "device_of", lambda module: META)
+    for engine in (deepdream, gatys):  # each engine's names from the device module
+        monkeypatch.setattr(engine, "to_device", spy)
+        monkeypatch.setattr(engine, "device_of", lambda module: META)
     return calls
 
 

@@ -9,7 +9,7 @@ import torch
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.io import read_image
 from prisma_abu.neural.backbones import load_backbone
-from prisma_abu.neural.deepdream import to_tensor
+from prisma_abu.neural.device import to_tensor
 from prisma_abu.neural.saliency import class_saliency
 
 

@@ -24,7 +24,6 @@ from PIL import Image
 
 from prisma_abu.data import sample_path
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
-from prisma_abu.neural import stylenets
 from prisma_abu.neural.stylenets import (
     StyleNet,
     builtin_models,
@@ -32,7 +31,7 @@ from prisma_abu.neural.stylenets import (
     register_file_loader,
     stylize_tensor,
 )
-from prisma_abu.neural.stylenets import magenta, magenta_files, runtime
+from prisma_abu.neural.stylenets import magenta, magenta_files, registry, runtime
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -299,7 +298,7 @@ def test_builtin_models_lists_the_sources():
 
 
 def test_file_loaders_plug_in_by_suffix(tmp_path, monkeypatch):
-    monkeypatch.setattr(stylenets, "_file_kinds", list(stylenets._file_kinds))
+    monkeypatch.setattr(registry, "_file_kinds", list(registry._file_kinds))
     calls = []
 
     def loader(path, *, device=None, **options):

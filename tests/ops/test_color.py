@@ -49,7 +49,7 @@ def test_as_uint8_rejects_nan() -> None:
 
 
 def test_check_rgb_rejects_wrong_shape() -> None:
-    message = r"expected image of shape \(M, N, 3\), got \(4, 4\)"
+    message = r"image: expected an \(M, N, 3\) RGB array, got shape \(4, 4\)"
     with pytest.raises(InvalidImageError, match=message):
         check_rgb(np.zeros((4, 4)))
 

@@ -54,7 +54,7 @@ def test_no_features_is_the_picture_as_uint8(grey_picture: np.ndarray) -> None:
 
 
 def test_rejects_a_non_rgb_picture() -> None:
-    with pytest.raises(InvalidImageError, match=r"expected image of shape \(M, N, 3\)"):
+    with pytest.raises(InvalidImageError, match=r"image: expected an \(M, N, 3\) RGB array, got shape \(4, 4\)"):
         draw_features(np.zeros((4, 4)), np.zeros((0, 2), int), np.zeros((0, 2)))
 
 

@@ -25,7 +25,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.images import check_rgb
+from prisma_abu.neural.device import check_image_tensor, to_tensor
 from prisma_abu.neural.stylenets import StyleNet, check_strength, register_source
 from prisma_abu.neural.stylenets import magenta_files as files
 from prisma_abu.neural.stylenets import magenta_nets as nets
@@ -196,16 +198,9 @@ def _no_options(name: str, options: Mapping[str, Any]) -> None:
 
 def _as_batch(image: np.ndarray | torch.Tensor, what: str) -> torch.Tensor:
     """``HxWx3`` array or ``Nx3xHxW`` tensor (0..255) -> ``Nx3xHxW`` float32 tensor."""
-    if isinstance(image, np.ndarray):
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise InvalidImageError(f"{what}: expected an HxWx3 RGB array, got shape {image.shape}")
-        image = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]
-    if not isinstance(image, torch.Tensor) or image.dim() != 4 or image.shape[1] != 3:
-        raise InvalidImageError(f"{what}: expected an HxWx3 array or Nx3xHxW tensor, got {type(image).__name__}")
-    if min(image.shape[-2:]) < MIN_SIZE:
-        raise InvalidImageError(
-            f"{what} too small: expected both sides >= {MIN_SIZE} px, got {image.shape[-1]}x{image.shape[-2]}"
-        )
+    if not isinstance(image, torch.Tensor):
+        image = to_tensor(check_rgb(image, what))
+    check_image_tensor(image, MIN_SIZE, name=what)
     return image.float()
 
 

@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import io
@@ -39,6 +38,8 @@ import torch
 import torch.nn.functional as F
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.images import check_rgb
+from prisma_abu.neural.device import autocast, to_tensor
 from prisma_abu.neural.losses import content_loss, gram_loss, gram_matrix, total_variation
 from prisma_abu.neural.stylenets.transformer_net import TransformerNet, TransformerStyleNet, channels_for_width
 from prisma_abu.params import TrainStyleParams
@@ -64,16 +65,6 @@ CHECKPOINT_FORMAT = "prisma_abu.train_style_checkpoint"
 Callback = Callable[[int, Mapping[str, float]], None]
 #: Fields a resumed run may change (the rest must equal the checkpoint's).
 _RESUMABLE = ("steps", "checkpoint_every")
-
-
-def _image_tensor(image: Any, what: str) -> torch.Tensor:
-    """(H, W, 3) array 0..255 -> 3xHxW float32 tensor."""
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise InvalidImageError(f"{what}: expected an HxWx3 RGB picture, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.number):
-        raise InvalidImageError(f"{what}: expected numbers (RGB 0..255), got {array.dtype}")
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1).contiguous()
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -155,12 +146,6 @@ def _precision(precision: str, device: torch.device) -> str:
     return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
 
 
-def _autocast(precision: str, device: torch.device):
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def style_targets(encoder: Any, style: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
     """Gram matrices (1xCxC float32) of a 1x3xHxW style picture at ``layers``."""
     with torch.no_grad():
@@ -210,11 +195,11 @@ def evaluate_losses(net: torch.nn.Module, photos: Sequence[np.ndarray], style: n
     encoder = _encoder(encoder, torch.device("cpu"))
     inner = net.net if isinstance(net, TransformerStyleNet) else net
     size = params.image_size
-    grams = style_targets(encoder, _longer_side(_image_tensor(style, "style"), params.style_image_size)[None],
+    grams = style_targets(encoder, _longer_side(to_tensor(check_rgb(style, "style"))[0], params.style_image_size)[None],
                           style_layers)
     totals: dict[str, float] = {}
     for i, photo in enumerate(photos):
-        t = _image_tensor(photo, f"photo {i}")
+        t = to_tensor(check_rgb(photo, f"photo {i}"))[0]
         h, w = t.shape[-2:]
         scale = size / min(h, w)
         t = _resize(t, (max(size, round(h * scale)), max(size, round(w * scale))))
@@ -352,9 +337,9 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     device = torch.device(device)
     if not photos:
         raise InvalidImageError("photos: expected at least one training photo, got none")
-    raw_style = _image_tensor(style, "style")
+    raw_style = to_tensor(check_rgb(style, "style"))[0]
     style_t = _longer_side(raw_style, params.style_image_size)
-    photo_ts = [_image_tensor(p, f"photo {i}") for i, p in enumerate(photos)]
+    photo_ts = [to_tensor(check_rgb(p, f"photo {i}"))[0] for i, p in enumerate(photos)]
     data = _fingerprint(style_t, photo_ts)
     precision = _precision(params.precision, device)
     encoder = _encoder(encoder, device)
@@ -383,7 +368,7 @@ def train_style(style: np.ndarray, photos: Sequence[np.ndarray], params: TrainSt
     for step in range(start + 1, params.steps + 1):
         x = crops.batch(params.batch_size).to(device)
         optimizer.zero_grad(set_to_none=True)
-        with _autocast(precision, device):
+        with autocast(device, precision):
             y = net(x).float()
             terms = perceptual_losses(encoder, x, y, grams, params, content_layer=content_layer,
                                       style_layers=style_layers)

@@ -13,7 +13,7 @@ picture is reflected out to a multiple of 4 and the result cropped back),
 output clamped to 0..255, run in the channels-last layout (oneDNN's fast path
 on the CPU).
 
-Files: :func:`load` reads pytorch-examples state dicts (old ones' unused
+The network's layers: :mod:`.transformer_layers`.  Files: :func:`load` reads pytorch-examples state dicts (old ones' unused
 ``in*.running_mean`` / ``running_var`` entries dropped, as pytorch-examples
 itself does) and the files :func:`save_model` writes, which carry the
 training parameters beside the weights.
@@ -42,8 +42,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
+from prisma_abu.errors import InvalidParameterError, ModelError
+from prisma_abu.neural.device import check_image_tensor
 from prisma_abu.neural.stylenets import StyleNet
+from prisma_abu.neural.stylenets.transformer_layers import (DEFAULT_CHANNELS, ConvLayer,  # noqa: F401 (its names)
+                                                            ResidualBlock, TransformerNet, UpsampleConvLayer,
+                                                            channels_for_width)
 
 __all__ = [
     "SUFFIXES",
@@ -67,117 +71,9 @@ SUFFIXES = (".pth", ".model")
 #: Marker of the files :func:`save_model` writes.
 FORMAT = "prisma_abu.transformer_net"
 _VERSION = 1
-#: pytorch-examples' channel counts (conv1, conv2, conv3 outputs).
-DEFAULT_CHANNELS = (32, 64, 128)
 #: The picture is padded to a multiple of this (two stride-2 convolutions).
 MULTIPLE = 4
 _LEGACY_KEY = re.compile(r"in\d+\.running_(mean|var)$")
-
-
-class ConvLayer(torch.nn.Module):
-    """Reflection padding of ``kernel_size // 2`` then a convolution (pytorch-examples)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int) -> None:
-        super().__init__()
-        self.reflection_pad = torch.nn.ReflectionPad2d(kernel_size // 2)
-        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv2d(self.reflection_pad(x))
-
-
-class ResidualBlock(torch.nn.Module):
-    """Two 3x3 conv + instance norm layers and a skip connection (pytorch-examples)."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.conv1 = ConvLayer(channels, channels, kernel_size=3, stride=1)
-        self.in1 = torch.nn.InstanceNorm2d(channels, affine=True)
-        self.conv2 = ConvLayer(channels, channels, kernel_size=3, stride=1)
-        self.in2 = torch.nn.InstanceNorm2d(channels, affine=True)
-        self.relu = torch.nn.ReLU()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.in1(self.conv1(x)))
-        return self.in2(self.conv2(out)) + x
-
-
-class UpsampleConvLayer(torch.nn.Module):
-    """Nearest-neighbour upsampling then a :class:`ConvLayer` (pytorch-examples)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int,
-                 upsample: int | None = None) -> None:
-        super().__init__()
-        self.upsample = upsample
-        self.reflection_pad = torch.nn.ReflectionPad2d(kernel_size // 2)
-        self.conv2d = torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.upsample:
-            x = F.interpolate(x, mode="nearest", scale_factor=self.upsample)
-        return self.conv2d(self.reflection_pad(x))
-
-
-def channels_for_width(width: float) -> tuple[int, int, int]:
-    """Channel counts for a width multiplier (1.0: pytorch-examples' 32, 64, 128).
-
-    Raises
-    ------
-    InvalidParameterError
-        If ``width`` is not in (0, 8].
-    """
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 8:
-        raise InvalidParameterError(f"width: expected a number in (0, 8], got {width!r}")
-    return tuple(max(1, round(c * width)) for c in DEFAULT_CHANNELS)  # type: ignore[return-value]
-
-
-class TransformerNet(torch.nn.Module):
-    """pytorch-examples' ``TransformerNet``, optionally narrower.
-
-    Parameters
-    ----------
-    channels : (int, int, int)
-        Outputs of ``conv1``, ``conv2`` and ``conv3`` (the residual blocks
-        run at the last); pytorch-examples' ``(32, 64, 128)`` by default.
-
-    Notes
-    -----
-    ``forward`` maps an ``Nx3xHxW`` RGB tensor in 0..255 to RGB in about
-    0..255, unclamped (training needs the gradient everywhere). Its output is
-    ``4·ceil(H/4) x 4·ceil(W/4)``-ish for sides that are not multiples of 4;
-    :class:`TransformerStyleNet` takes care of that.
-    """
-
-    def __init__(self, channels: tuple[int, int, int] = DEFAULT_CHANNELS) -> None:
-        super().__init__()
-        c1, c2, c3 = self.channels = tuple(int(c) for c in channels)  # type: ignore[assignment]
-        self.conv1 = ConvLayer(3, c1, kernel_size=9, stride=1)
-        self.in1 = torch.nn.InstanceNorm2d(c1, affine=True)
-        self.conv2 = ConvLayer(c1, c2, kernel_size=3, stride=2)
-        self.in2 = torch.nn.InstanceNorm2d(c2, affine=True)
-        self.conv3 = ConvLayer(c2, c3, kernel_size=3, stride=2)
-        self.in3 = torch.nn.InstanceNorm2d(c3, affine=True)
-        self.res1 = ResidualBlock(c3)
-        self.res2 = ResidualBlock(c3)
-        self.res3 = ResidualBlock(c3)
-        self.res4 = ResidualBlock(c3)
-        self.res5 = ResidualBlock(c3)
-        self.deconv1 = UpsampleConvLayer(c3, c2, kernel_size=3, stride=1, upsample=2)
-        self.in4 = torch.nn.InstanceNorm2d(c2, affine=True)
-        self.deconv2 = UpsampleConvLayer(c2, c1, kernel_size=3, stride=1, upsample=2)
-        self.in5 = torch.nn.InstanceNorm2d(c1, affine=True)
-        self.deconv3 = ConvLayer(c1, 3, kernel_size=9, stride=1)
-        self.relu = torch.nn.ReLU()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``Nx3xHxW`` RGB 0..255 -> ``Nx3xH'xW'`` RGB (unclamped)."""
-        y = self.relu(self.in1(self.conv1(x)))
-        y = self.relu(self.in2(self.conv2(y)))
-        y = self.relu(self.in3(self.conv3(y)))
-        y = self.res5(self.res4(self.res3(self.res2(self.res1(y)))))
-        y = self.relu(self.in4(self.deconv1(y)))
-        y = self.relu(self.in5(self.deconv2(y)))
-        return self.deconv3(y)
 
 
 class TransformerStyleNet(StyleNet):
@@ -214,7 +110,7 @@ class TransformerStyleNet(StyleNet):
         InvalidImageError
             If the tensor is not ``Nx3xHxW`` or a side is under :attr:`min_size`.
         """
-        h, w = check_image(image, self.min_size)
+        h, w = check_image_tensor(image, self.min_size, net=self.name)
         pad_h, pad_w = -h % MULTIPLE, -w % MULTIPLE
         x = F.pad(image, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else image
         y = self.net(x.contiguous(memory_format=torch.channels_last))
@@ -222,19 +118,6 @@ class TransformerStyleNet(StyleNet):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, channels={self.net.channels}"
-
-
-def check_image(image: Any, min_size: int) -> tuple[int, int]:
-    """Height and width of an ``Nx3xHxW`` float tensor with both sides >= ``min_size``."""
-    if not isinstance(image, torch.Tensor) or image.ndim != 4 or image.shape[1] != 3:
-        shape = "x".join(map(str, image.shape)) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise InvalidImageError(f"expected an Nx3xHxW RGB tensor, got {shape}")
-    if not image.is_floating_point():
-        raise InvalidImageError(f"expected a float image tensor (RGB 0..255), got {image.dtype}")
-    h, w = image.shape[-2:]
-    if min(h, w) < min_size:
-        raise InvalidImageError(f"image {w}x{h} is too small for this style network; expected sides >= {min_size} px")
-    return int(h), int(w)
 
 
 # -- state dicts -----------------------------------------------------------------------
