@@ -22,7 +22,8 @@ import scipy.ndimage as nd
 import torch
 
 from prisma_abu.neural.backbones import load_backbone
-from prisma_abu.neural.deepdream import DreamObjective, bf16_supported, deep_dream
+from prisma_abu.neural.deepdream import DreamObjective, deep_dream
+from prisma_abu.neural.device import cpu_bf16
 from prisma_abu.pipeline.models import resolve_precision
 
 ITER_N, OCTAVE_N, OCTAVE_SCALE = 10, 4, 1.4
@@ -73,7 +74,7 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
         "reference fp32": lambda: reference_dream(net, image, layer),
         "ours fp32": lambda: deep_dream(net, image, objective, precision="fp32"),
     }
-    if bf16_supported():
+    if cpu_bf16():
         runs["ours bf16"] = lambda: deep_dream(net, image, objective, precision="bf16")
     auto = resolve_precision("auto", name, "cpu")  # measured once on this machine (neural.calibrate)
     runs[f"ours auto={auto}"] = lambda: deep_dream(net, image, objective, precision=auto)
@@ -92,7 +93,7 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
     fastest = min(statistics.median(times[k]) for k in ("ours fp32", "ours bf16") if k in times)
     slower = statistics.median(times[f"ours auto={auto}"]) / fastest
     verdict = "PASS" if slower <= AUTO_SLACK else "FAIL"
-    native = "" if bf16_supported() else " (no native bf16 here: auto is fp32 without measuring)"
+    native = "" if cpu_bf16() else " (no native bf16 here: auto is fp32 without measuring)"
     print(f"  auto / faster of fp32 and bf16 = {slower:.3f}   (goal <= {AUTO_SLACK})   {verdict}{native}")
 
 

@@ -37,7 +37,7 @@ from prisma_abu.pipeline import masking
 _mix_module = importlib.import_module("prisma_abu.pipeline.mix")  # (pipeline.mix is the function)
 from prisma_abu.io import read_image
 from prisma_abu.neural.backbones import load_backbone
-from prisma_abu.ops.blend import blend_convolved_reference
+from prisma_abu.ops.blend_reference import blend_convolved_reference
 from prisma_abu.ops.color import to_grey
 from prisma_abu.ops.masks import mask_otsu
 from prisma_abu.params import MixParams

@@ -204,13 +204,12 @@ def auto_reason(params: StyleParams) -> str:
     import os
 
     from prisma_abu.neural.calibrate import FORCE_ENV, machine_key, verdicts
-    from prisma_abu.neural.deepdream import bf16_supported
-    from prisma_abu.neural.device import cuda_bf16, torch_device
+    from prisma_abu.neural.device import native_bf16, torch_device
 
     if os.environ.get(FORCE_ENV):
         return f"forced by {FORCE_ENV}={os.environ[FORCE_ENV]}"
     device = torch_device(params.device)
-    if not (cuda_bf16(device) if device.type == "cuda" else bf16_supported()):
+    if not native_bf16(device):
         return f"{device.type} without native bf16: fp32, nothing measured"
     entry = verdicts().get(machine_key(params.backbone, device, params.weights))
     if not isinstance(entry, dict):

@@ -24,7 +24,7 @@ from .actions import PICTURE_WILDCARD, FileActions
 from .command_table import command_for
 from .files import params_from_file, params_to_file
 from .messages import error_text
-from .model import MixModel, PrismaModel, as_rgb
+from .model import MixModel, PrismaModel, display_rgb
 from .render import load_picture
 from .render_control import RenderControl
 
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 def _picture(array: np.ndarray | None) -> ArrayImage | None:
-    rgb = as_rgb(array)
+    rgb = display_rgb(array)
     return None if rgb is None else ArrayImage(data=rgb)
 
 

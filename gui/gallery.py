@@ -18,7 +18,7 @@ from traitsui.api import Controller
 
 from prisma_abu.errors import PrismaAbuError
 
-from .model import as_rgb
+from .model import display_rgb
 from .render import load_picture
 
 __all__ = ["GalleryEntry", "GalleryModel", "GalleryController", "entries_from_report", "entries_from_folder",
@@ -116,7 +116,7 @@ class GalleryModel(HasStrictTraits):
 
 
 def _picture(path: str | os.PathLike | None) -> ArrayImage | None:
-    return None if path is None else ArrayImage(data=as_rgb(load_picture(path)))
+    return None if path is None else ArrayImage(data=display_rgb(load_picture(path)))
 
 
 def none_picture(size: int = 160):

@@ -21,13 +21,13 @@ from prisma_abu.data import data_dir
 from prisma_abu.errors import InvalidParameterError
 from prisma_abu.jobs import Rendered
 from prisma_abu.params import MixParams, Params, knobs
-from prisma_abu.pipeline import MixResult, check_mask, enhance_presets, mask_combinations, texture_names
+from prisma_abu.pipeline import MixResult, check_mask_spec, enhance_presets, mask_combinations, texture_names
 
 from .command_table import WINDOW_COMMANDS
 from .knob_traits import KnobTraits, as_trait_value, knob_traits_class
 
 __all__ = ["MASK_CHOICES", "ENHANCE_PRESETS", "TEXTURE_CHOICES", "MixModel", "PrismaModel", "BatchModel",
-           "picture_choices", "layer_choices", "as_rgb", "default_batch_folder"]
+           "picture_choices", "layer_choices", "display_rgb", "default_batch_folder"]
 
 _D = MixParams()
 #: the seven mask functions the original offered, as ``mask`` strings
@@ -123,7 +123,7 @@ class MixModel(knob_traits_class(MixParams)):  # type: ignore[misc]
     def check_params(self, params: MixParams) -> None:
         """Also: a mask name that exists, a backbone and an enhance preset the lists offer."""
         super().check_params(params)
-        check_mask(params.mask)  # an unknown mask name fails here, with the valid names
+        check_mask_spec(params.mask)  # an unknown mask name fails here, with the valid names
         if params.backbone not in self.backbone_choices:
             raise InvalidParameterError(
                 f"backbone: expected one of {', '.join(self.backbone_choices)}, got {params.backbone!r}")
@@ -333,7 +333,7 @@ def default_batch_folder() -> str:
     return str((data_dir() / "out" / "gui").resolve())
 
 
-def as_rgb(array: np.ndarray | None) -> np.ndarray | None:
+def display_rgb(array: np.ndarray | None) -> np.ndarray | None:
     """An (M, N, 3) C-ordered uint8 copy for display ((M, N) masks become grey)."""
     if array is None:
         return None

@@ -26,7 +26,7 @@ from traitsui.key_bindings import KeyBinding, KeyBindings
 from prisma_abu.errors import PrismaAbuError
 
 from .messages import error_text
-from .model import as_rgb
+from .model import display_rgb
 
 __all__ = ["ViewerModel", "ViewerController", "ModelEntry", "default_models", "open_viewer", "viewer_view",
            "viewer_main"]
@@ -137,7 +137,7 @@ class ViewerController(Controller):
     def photo(self, index: int) -> np.ndarray:
         """The photo at the viewer's size (read once)."""
         from prisma_abu.api import as_picture
-        from prisma_abu.pipeline.dream import as_rgb as check
+        from prisma_abu.pipeline import check_rgb as check
 
         with self._lock:
             if index not in self._photos:
@@ -196,8 +196,8 @@ class ViewerController(Controller):
         self.caption = (f"{Path(m.photos[key[0]]).name}  ×  {entry.label}   (photo {key[0] + 1}/{len(m.photos)}, "
                         f"model {key[1] + 1}/{len(m.models)}; ↑/↓ photo, ←/→ model)")
         try:
-            self.photo_picture = ArrayImage(data=as_rgb(self.photo(key[0])))
-            self.style_picture = ArrayImage(data=as_rgb(self._style_picture(entry)))
+            self.photo_picture = ArrayImage(data=display_rgb(self.photo(key[0])))
+            self.style_picture = ArrayImage(data=display_rgb(self._style_picture(entry)))
         except PrismaAbuError as exc:
             m.error = error_text(exc)
             return
@@ -229,8 +229,8 @@ class ViewerController(Controller):
         self._display(key, painting)
 
     def _display(self, key: tuple[int, int], painting: np.ndarray) -> None:
-        self.result_picture = ArrayImage(data=as_rgb(painting))
-        self.style_picture = ArrayImage(data=as_rgb(self._style_picture(self.model.models[key[1]])))
+        self.result_picture = ArrayImage(data=display_rgb(painting))
+        self.style_picture = ArrayImage(data=display_rgb(self._style_picture(self.model.models[key[1]])))
         self.model.trait_set(busy=False, error="", status=f"{len(self._cache)} paintings cached")
         self.shown += 1
         for neighbour in self._neighbours(key):

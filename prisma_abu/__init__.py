@@ -1,7 +1,7 @@
 """prisma_abu: photos into paintings, the way abu's Prisma did.
 
 The verbs take a path, a bundled picture's name (``"chelsea"``), a PIL image
-or an (M, N, 3) array and return a :class:`~prisma_abu.api.Painting`: an
+or an (M, N, 3) array and return a :class:`~prisma_abu.paintings.Painting`: an
 (M, N, 3) uint8 array that a notebook shows as a picture, whose repr is one
 line (command, size, knobs) and whose ``save("out.png")`` writes the
 parameters ``prisma-abu replay`` renders again (``mix`` returns a result with

@@ -319,10 +319,9 @@ def encode_image(image: np.ndarray, fmt: str = "PNG", *, metadata: Mapping[str, 
 
 
 def _pixels(image: np.ndarray) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise InvalidImageError(f"expected an (M, N, 3) RGB array, got shape {arr.shape}")
-    return np.uint8(np.clip(arr, 0, 255)) if arr.dtype != np.uint8 else arr
+    from .images import as_uint8, check_rgb
+
+    return as_uint8(check_rgb(image, "picture"))
 
 
 def _metadata_text(metadata: Mapping[str, Any] | None) -> str:

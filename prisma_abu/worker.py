@@ -36,10 +36,10 @@ MaskFunc = Callable[..., np.ndarray]
 
 def _as_array(image: Any) -> np.ndarray:
     """PIL image or array -> (M, N, 3) float32 (the original's ``np.float32(r_img)``)."""
-    arr = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image, dtype=np.float32)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise InvalidParameterError(f"expected an (M, N, 3) RGB picture, got shape {arr.shape}")
-    return arr
+    from .images import check_rgb
+
+    return check_rgb(np.asarray(image.convert("RGB") if hasattr(image, "convert") else image, dtype=np.float32),
+                     "picture")
 
 
 def _book_params() -> MixParams:
@@ -108,7 +108,7 @@ class PrismaWorker:
         return mask_stdmean(np.asarray(l_img, np.float32), std_factor=std_factor, cb=cb)
 
     def do_features(self, r_img: Any, l_img: np.ndarray, cb: bool, loop_factor: float = 1.0) -> np.ndarray:
-        from .ops.masks import mask_features
+        from .ops.features import mask_features
 
         return mask_features(_as_array(r_img), np.asarray(l_img, np.float32), loop_factor=loop_factor)
 
@@ -128,7 +128,7 @@ class PrismaWorker:
     def find_features(self, gd_file: str | None = None, r_img: Any = None, l_img: np.ndarray | None = None,
                       loop_factor: float = 1, show: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(the picture inside the grown corner region, the picture), as the original."""
-        from .ops.masks import feature_region, find_corners
+        from .ops.features import feature_region, find_corners
 
         r_img = self._read(gd_file) if gd_file is not None else _as_array(r_img)
         l_img = self._grey(r_img) if l_img is None else np.asarray(l_img, np.float32)
@@ -142,7 +142,7 @@ class PrismaWorker:
     def show_features(self, gd_file: str | os.PathLike) -> np.ndarray:
         """The Harris corners (blue) and their sub-pixel refinements (red +) over the picture."""
         from .ops.draw import draw_features
-        from .ops.masks import find_corners
+        from .ops.features import find_corners
 
         r_img = self._read(gd_file)
         coords, subpix = find_corners(self._grey(r_img))
@@ -152,7 +152,7 @@ class PrismaWorker:
 
     def handle_mask_sp_array(self, clean_border_img: np.ndarray) -> np.ndarray:
         """Force the spot masks of ``params`` (spots_keep to 255, spots_drop to 0)."""
-        from .ops.masks import apply_spots
+        from .ops.spots import apply_spots
 
         return apply_spots(clean_border_img, keep=self.params.spots_keep, drop=self.params.spots_drop)
 

@@ -9,7 +9,8 @@ its own package):
 1. ``ops`` (numpy / scikit-image) and ``neural`` (torch), which never import each other
 2. ``pipeline`` — the only place ops and neural meet
 2.5 ``commands`` — each rendering command described once (parameters, inputs, renderer, progress, batch naming)
-3. ``jobs`` — a command, its parameters and inputs; the renderer table; ``api`` — the verbs for scripts
+3. ``jobs`` — a command, its parameters and inputs; the renderer table; ``paintings`` (what the verbs return) and
+   ``api`` — the verbs for scripts
 4. ``batch``
 5. the book's façades ``worker`` and ``master``, and ``demo``
 6. ``web`` — the studio's app, store and worker pool (``prisma-abu serve``)
@@ -40,14 +41,14 @@ LIGHT = ("prisma_abu", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.
          "prisma_abu.batch", "prisma_abu.commands", "prisma_abu.jobs")
 LAYERS = {"errors": 0, "modelspec": 0, "params": 0, "io": 0, "images": 0, "atomic": 0, "video": 0, "data": 0, "ops": 1,
           "neural": 1, "pipeline": 2, "commands": 2.5, "jobs": 3, "provenance": 0,
-          "api": 4, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
+          "paintings": 3.5, "api": 4, "batch": 4, "worker": 5, "master": 5, "demo": 5, "web": 6, "cli": 7}
 #: what a shell (cli, gui) may import from prisma_abu
 SHELL_API = ("prisma_abu", "prisma_abu.errors", "prisma_abu.modelspec", "prisma_abu.params", "prisma_abu.io", "prisma_abu.video", "prisma_abu.data",
-             "prisma_abu.commands", "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
+             "prisma_abu.commands", "prisma_abu.jobs", "prisma_abu.api", "prisma_abu.paintings", "prisma_abu.pipeline", "prisma_abu.batch", "prisma_abu.worker",
              "prisma_abu.master", "prisma_abu.cli", "prisma_abu.web")
-#: modules past ~500 lines, each with the reason it stays whole
+#: modules past 400 lines, each with the reason it stays whole (none: split by idea instead)
 LONG_MODULES: dict[str, str] = {}
-MAX_LINES = 500
+MAX_LINES = 400
 
 
 def _module_name(path: Path, root: Path, top: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import prisma_abu
-from prisma_abu.api import IN_MEMORY, MixPainting, Painting
+from prisma_abu.paintings import IN_MEMORY, MixPainting, Painting
 from prisma_abu.cli import main
 from prisma_abu.io import read_image, read_metadata
 

@@ -35,7 +35,8 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from .api import MixPainting as MixPainting, Painting as Painting, Picture as Picture
+from .api import Picture as Picture
+from .paintings import MixPainting as MixPainting, Painting as Painting
 from .params import DreamParams, MixParams, StyleParams, StylizeParams
 '''
 

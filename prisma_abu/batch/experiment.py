@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import InvalidParameterError
 from ..io import WRITABLE_SUFFIXES, check_output_folder
-from ..params.base import PARAMS_TEXT_LIMIT, load_text
+from ..params.text import PARAMS_TEXT_LIMIT, load_text
 from .backends import check_run_options
 from .inputs import expand_inputs, is_none
 from .kinds import JobKind, job_kind, safe_label

@@ -165,14 +165,14 @@ class MixKind(JobKind):
         return frozenset(), {}
 
     def validate(self, params):
-        from ..pipeline.mix import check_enhance, check_mask
+        from ..pipeline.mix import check_enhance, check_mask_spec
         from ..pipeline.models import check_layers, check_weights
 
         super().validate(params)
         for enhance in sorted({p.enhance for p in params}, key=str):
             check_enhance(enhance)
         for mask in sorted({p.mask for p in params}):
-            check_mask(mask)
+            check_mask_spec(mask)
         check_layers({(p.backbone, p.weights, p.layer) for p in params if p.layer not in (None, "auto")})
         check_weights({(p.backbone, p.weights) for p in params if p.layer is not None})
 

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InvalidParameterError
 from ..images import check_rgb
 from .backbones import Backbone
 from .device import autocast, device_of, to_array, to_device, to_tensor
@@ -31,8 +30,6 @@ __all__ = [
     "guide_objective",
     "guide_features",
     "deep_dream",
-    "resolve_precision",
-    "bf16_supported",
 ]
 
 #: ``callback(octave, step, objective_value)`` after every gradient step.
@@ -41,23 +38,6 @@ Callback = Callable[[int, int, float], None]
 MIN_OCTAVE_SIDE = 32
 #: tile borders and context sit on multiples of this (the networks' largest stride)
 TILE_ALIGN = 32
-
-
-def bf16_supported() -> bool:
-    """Whether this CPU runs bf16 natively (AVX512-BF16 / AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(precision: str) -> str:
-    """``auto`` -> ``bf16`` on CPUs with native bf16, else ``fp32``."""
-    if precision == "auto":
-        return "bf16" if bf16_supported() else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise InvalidParameterError(f"precision: expected auto, fp32 or bf16, got {precision!r}")
-    return precision
 
 
 @dataclass(frozen=True)

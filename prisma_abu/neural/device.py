@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any, Iterator
 
 import torch
@@ -30,7 +31,7 @@ from ..errors import InvalidParameterError
 from ..params.base import DEVICES, parse_device  # noqa: F401 (its names: one reading of a device name)
 
 __all__ = ["DEVICES", "parse_device", "torch_device", "device_name", "to_device", "autocast", "found_devices",
-           "cuda_bf16"]
+           "cuda_bf16", "cpu_bf16", "native_bf16"]
 
 
 def _cuda_count() -> int:
@@ -122,6 +123,26 @@ def cuda_bf16(device: torch.device) -> bool:
         return bool(torch.cuda.is_bf16_supported())
     except (RuntimeError, AssertionError):
         return False
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_bf16() -> bool:
+    """Whether this CPU has native bf16 instructions (``avx512_bf16`` or ``amx_bf16``).
+
+    Read from the kernel's CPU flags (``/proc/cpuinfo``; no public torch API says it): False where
+    there is no such file (then ``auto`` runs fp32 on the CPU without measuring).
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` runs bf16 natively: a CUDA device with bf16, or a CPU with :func:`cpu_bf16`."""
+    return cuda_bf16(device) if device.type == "cuda" else device.type == "cpu" and cpu_bf16()
 
 
 @contextlib.contextmanager

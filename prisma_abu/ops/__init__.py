@@ -14,12 +14,16 @@ import lazy_loader as _lazy
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submod_attrs={
-        "blend": ["blend_convolved", "blend_convolved_reference", "box_sum", "convolved_keep", "keep_rates"],
+        "blend": ["blend_convolved", "box_sum", "convolved_keep", "keep_rates"],
+        "blend_reference": ["blend_convolved_reference"],
         "color": ["as_uint8", "check_grey", "check_mask", "check_number", "check_rgb", "to_grey"],
         "draw": ["draw_features"],
         "enhance": ["ENHANCE_FACTORS", "ENHANCE_PRESETS", "enhance_image"],
-        "masks": ["MASK_COMBINATIONS", "MASK_NAMES", "MASKS", "apply_spots", "dilation_count", "feature_region",
-                  "find_corners", "make_mask", "mask_features", "mask_otsu", "mask_stdmean", "parse_mask_spec"],
+        "guided": ["guided_filter"],
+        "features": ["dilation_count", "feature_region", "find_corners", "mask_features"],
+        "masks": ["MASK_COMBINATIONS", "MASK_NAMES", "MASKS", "make_mask", "mask_otsu", "mask_stdmean",
+                  "parse_mask_spec"],
+        "spots": ["apply_spots"],
         "resize": ["resize_image", "target_size"],
     },
 )

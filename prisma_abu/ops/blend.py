@@ -10,8 +10,8 @@ window touched the mask inside a dense large-scale area. Its cost grew with
 window sums are integers read off an integral image (:func:`box_sum`) and
 each threshold is turned, once, into an exact integer bound with
 :class:`fractions.Fraction`, so no floating-point residue can put a pixel on
-the wrong side. :func:`blend_convolved_reference` is the literal slow
-formulation, kept for the tests and the benchmark.
+the wrong side. :func:`prisma_abu.ops.blend_reference.blend_convolved_reference`
+is the literal slow formulation, kept for the tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ from prisma_abu.ops.color import check_mask, check_number, check_rgb
 
 __all__ = [
     "blend_convolved",
-    "blend_convolved_reference",
     "box_sum",
     "convolved_keep",
-    "guided_filter",
     "keep_rates",
 ]
 
@@ -312,7 +310,7 @@ def blend_convolved(
                | (small > 0) & w & (big > convd_big_factor * big.mean())
         out[..., d] = where(keep, source[..., d], guide[..., d]).astype(uint8)
 
-    Byte for byte the result of :func:`blend_convolved_reference` (same
+    Byte for byte the result of :func:`~prisma_abu.ops.blend_reference.blend_convolved_reference` (same
     `rng` state), but exact integer arithmetic in O(1) per pixel.
 
     ``w`` is drawn as ``rng.random((M, N)) < rate`` once per channel, in
@@ -365,80 +363,3 @@ def blend_convolved(
         keep = either if w is None else either & w
         out[..., d] = np.where(keep, source[..., d], guide[..., d]).astype("uint8")
     return out
-
-
-def blend_convolved_reference(
-    source: np.ndarray,
-    guide: np.ndarray | None,
-    mask: np.ndarray,
-    *,
-    n1: int = 5,
-    n2: int = 25,
-    n3: int = 120,
-    rb_rate: float = 1.0,
-    convd_median_factor: float = 5.0,
-    convd_big_factor: float = 1.0,
-    rng: np.random.Generator | None = None,
-) -> np.ndarray:
-    """The original's blend, literally: three float ``convolve2d`` per channel (slow).
-
-    The reference :func:`blend_convolved` is tested against; it costs
-    O(n**2) per pixel and channel (seconds at 480x480 with ``n3=120``), like
-    the original, which recomputed the three convolutions for every channel.
-    Same parameters, validation, random draws and result as
-    :func:`blend_convolved`.
-    """
-    from scipy.signal import convolve2d  # only here: importing scipy.signal costs 0.6 s
-
-    source, guide, mask = _check_blend_arrays(source, guide, mask)
-    rates = keep_rates(rb_rate)
-    (n1, n2, n3), (f_median, f_big) = _check_blend_options(
-        source.shape, (n1, n2, n3), (convd_median_factor, convd_big_factor)
-    )
-    rng = _check_rng(rng)
-    out = np.empty(source.shape, dtype=np.uint8)
-    for d, rate in enumerate(rates):
-        small = convolve2d(mask, np.ones((n1, n1)) / n1**2, mode="same", boundary="fill")
-        median = convolve2d(mask, np.ones((n2, n2)) / n2**2, mode="same", boundary="fill")
-        big = convolve2d(mask, np.ones((n3, n3)) / n3**2, mode="same", boundary="fill")
-        w = _draw_keep(rng, mask.shape, rate)
-        w = np.ones(mask.shape, dtype=bool) if w is None else w
-        keep = (median > f_median * big.mean()) & w | (small > 0) & w & (big > f_big * big.mean())
-        out[..., d] = np.where(keep, source[..., d], guide[..., d]).astype("uint8")
-    return out
-
-
-def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
-    """He, Sun and Tang's guided filter: ``p`` smoothed so that its edges follow ``guide``'s.
-
-    Parameters
-    ----------
-    guide : (M, N) ndarray
-        Grey picture in [0, 1] (the photo).
-    p : (M, N) ndarray
-        The map to refine (a soft keep map, 0..1).
-    radius : int
-        The window's half side in pixels (>= 1).
-    eps : float
-        Regularisation: below the guide's local variance an edge is followed.
-
-    Returns
-    -------
-    (M, N) ndarray of float32, clipped to 0..1
-    """
-    from scipy.ndimage import uniform_filter
-
-    guide = np.asarray(guide, np.float32)
-    p = np.asarray(p, np.float32)
-    if guide.shape != p.shape or guide.ndim != 2:
-        raise InvalidParameterError(f"guided_filter: expected two (M, N) maps of one size, got {guide.shape} "
-                                    f"and {p.shape}")
-    size = 2 * max(1, int(radius)) + 1
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return uniform_filter(x, size, mode="reflect")
-
-    mean_i, mean_p = box(guide), box(p)
-    a = (box(guide * p) - mean_i * mean_p) / (box(guide * guide) - mean_i * mean_i + eps)
-    b = mean_p - a * mean_i
-    return np.clip(box(a) * guide + box(b), 0.0, 1.0).astype(np.float32)

@@ -73,7 +73,7 @@ def draw_features(
         RGB picture, uint8 or float in 0..255 (converted with
         ``np.uint8(np.clip(image, 0, 255))``).
     coords : (K, 2) ndarray
-        ``(row, column)`` of the corners (:func:`~prisma_abu.ops.masks.find_corners`).
+        ``(row, column)`` of the corners (:func:`~prisma_abu.ops.features.find_corners`).
     coords_subpix : (L, 2) ndarray
         Refined ``(row, column)``, NaN where unknown (such rows are skipped).
     dot_radius : int

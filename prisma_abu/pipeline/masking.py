@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..params import MixParams
 
-__all__ = ["SALIENCY", "SALIENCY_BACKBONE", "NO_MASK", "mix_mask", "check_mask", "uses_saliency",
+__all__ = ["SALIENCY", "SALIENCY_BACKBONE", "NO_MASK", "mix_mask", "check_mask_spec", "uses_saliency",
            "subject_mask", "face_boxes"]
 
 #: the classifier ``saliency`` asks (embedded, with its ImageNet head)
@@ -128,7 +128,8 @@ def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None =
     photo before resizing; default ``source``) and zoomed to ``source``.
     """
     from ..ops.color import to_grey
-    from ..ops.masks import apply_spots, make_mask
+    from ..ops.masks import make_mask
+    from ..ops.spots import apply_spots
 
     if params.all_mask:
         mask = np.full(source.shape[:2], 255, np.uint8)
@@ -149,7 +150,7 @@ def mix_mask(source: np.ndarray, params: MixParams, *, mask: np.ndarray | None =
     return apply_spots(mask, keep=params.spots_keep, drop=params.spots_drop)
 
 
-def check_mask(spec: str) -> tuple[str, ...]:
+def check_mask_spec(spec: str) -> tuple[str, ...]:
     """The canonical mask names of ``spec`` (``"otsu_func + stdmean_func"``, ``"saliency+otsu"``;
     ``"none"``: no part, the empty mask).
 

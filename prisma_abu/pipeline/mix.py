@@ -14,10 +14,10 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..params import MixParams
 from .auto import resolve_params
-from .dream import as_rgb, as_uint8, check_pixels, dream
-from .masking import SALIENCY, check_mask, mix_mask, uses_saliency
+from .dream import as_uint8, check_pixels, check_rgb, dream
+from .masking import SALIENCY, check_mask_spec, mix_mask, uses_saliency
 
-__all__ = ["mix", "check_enhance", "check_mask", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
+__all__ = ["mix", "check_enhance", "check_mask_spec", "mix_mask", "mask_picture", "feature_picture", "prepare_mix",
            "MixResult", "PRISMA_LAYERS", "prisma_layer", "enhance_presets", "mask_combinations", "resolve_params",
            "uses_saliency", "texture_names", "SALIENCY", "painted_guide", "painting",
            "keep_weight", "keep_weights", "paint_blend", "FACE_KEEP", "PAINT_CHROMA"]
@@ -244,12 +244,12 @@ def keep_weights(src: np.ndarray, keep: np.ndarray, params: MixParams, *, photo:
     ``params.keep`` on the blend's keep map, ``FACE_KEEP`` on every detected face's head and
     ``SHOULDERS_KEEP`` on its shoulders (found on ``photo``, the photo as given; default ``src``), all
     feathered by a Gaussian of ``params.softness`` times the longer side (:func:`_feathered`), then
-    refined by a guided filter of that radius (:func:`~prisma_abu.ops.blend.guided_filter`: the soft
+    refined by a guided filter of that radius (:func:`~prisma_abu.ops.guided.guided_filter`: the soft
     edge follows the photo's edges); 0 (the painting) elsewhere. A subject share scales the subject's
     and the shoulders' part, not the heads' (:data:`PAINT_CHROMA` gives the colour's weight: a face
     keeps its skin's colour).
     """
-    from ..ops.blend import guided_filter
+    from ..ops.guided import guided_filter
     from ..ops.color import to_grey
     from ..ops.faces import head_and_shoulders
     from .masking import face_boxes
@@ -311,7 +311,7 @@ def mask_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
 
     With ``auto``, the mask ``auto`` chooses.
     """
-    source = as_rgb(source, "source")
+    source = check_rgb(source, "source")
     src, _ = prepare_mix(source, None, params)
     params = resolve_params(source, src, params)
     return np.repeat(mix_mask(src, params, photo=source)[:, :, None], 3, axis=2)
@@ -321,9 +321,9 @@ def feature_picture(source: np.ndarray, params: MixParams) -> np.ndarray:
     """``source`` (resized as ``mix`` does) with its Harris corners (blue) and sub-pixel refinements (red +)."""
     from ..ops.color import to_grey
     from ..ops.draw import draw_features
-    from ..ops.masks import find_corners
+    from ..ops.features import find_corners
 
-    src, _ = prepare_mix(as_rgb(source, "source"), None, params)
+    src, _ = prepare_mix(check_rgb(source, "source"), None, params)
     coords, subpix = find_corners(to_grey(src))
     return draw_features(src, coords, subpix)
 
@@ -364,9 +364,9 @@ def mix(source: np.ndarray, guide: np.ndarray | None = None, params: MixParams =
     MixResult
     """
     check_enhance(params.enhance)
-    check_mask(params.mask)  # the mask asked for is checked even when auto chooses another
-    source = as_rgb(source, "source")
-    guide = None if guide is None else as_rgb(guide, "guide")
+    check_mask_spec(params.mask)  # the mask asked for is checked even when auto chooses another
+    source = check_rgb(source, "source")
+    guide = None if guide is None else check_rgb(guide, "guide")
     src, gd = prepare_mix(source, guide, params)
     if params.guide_model is not None:
         if guide is not None:

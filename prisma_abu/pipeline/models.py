@@ -110,11 +110,11 @@ def environment() -> dict[str, Any]:
     import torch
     import torchvision
 
-    from ..neural.deepdream import bf16_supported
+    from ..neural.device import cpu_bf16
 
     return {"python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
             "torchvision": torchvision.__version__, "threads": torch.get_num_threads(),
-            "bf16": bf16_supported(), "cuda": torch.cuda.is_available()}
+            "bf16": cpu_bf16(), "cuda": torch.cuda.is_available()}
 
 
 def resolve_precision(precision: str, backbone: str | None = None, device: str = "cpu",
@@ -138,14 +138,11 @@ def resolve_precision(precision: str, backbone: str | None = None, device: str =
                                     f"got {precision!r}")
     if precision != "auto":
         return precision
-    from ..neural.device import cuda_bf16, torch_device
+    from ..neural.device import native_bf16, torch_device
 
     where = torch_device(device)
     if backbone is None:
-        from ..neural.deepdream import bf16_supported
-
-        native = cuda_bf16(where) if where.type == "cuda" else where.type == "cpu" and bf16_supported()
-        return "bf16" if native else "fp32"
+        return "bf16" if native_bf16(where) else "fp32"
     from ..neural.calibrate import calibrated_precision
 
     return calibrated_precision(backbone, where, weights=weights)

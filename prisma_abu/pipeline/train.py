@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError
 from ..params import TrainStyleParams
-from .dream import as_rgb
+from ..images import check_rgb
 
 __all__ = ["train_style", "save_style_model"]
 
@@ -58,7 +58,7 @@ def _checked(picture: np.ndarray, name: str) -> np.ndarray:
     """An RGB array that passes the reader's bomb guard (a 1x100000 strip: one line, not torch's error)."""
     from ..io import check_picture_size
 
-    array = as_rgb(picture, name)
+    array = check_rgb(picture, name)
     check_picture_size(name, array.shape[1], array.shape[0])
     return array
 

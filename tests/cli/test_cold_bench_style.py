@@ -23,7 +23,7 @@ def _bench():
 @pytest.mark.parametrize("stored", ["fp32", "bf16"])
 def test_auto_is_labelled_with_the_stored_verdict(stored, monkeypatch):
     from prisma_abu.neural.calibrate import FORCE_ENV, calibration_file, machine_key
-    from prisma_abu.neural.deepdream import bf16_supported
+    from prisma_abu.neural.device import cpu_bf16
     from prisma_abu.neural.device import torch_device
     from prisma_abu.params import StyleParams
 
@@ -45,9 +45,9 @@ def test_auto_is_labelled_with_the_stored_verdict(stored, monkeypatch):
             path.unlink()
         else:
             path.write_bytes(before)
-    ran = stored if bf16_supported() else "fp32"  # no native bf16: fp32 whatever is stored
+    ran = stored if cpu_bf16() else "fp32"  # no native bf16: fp32 whatever is stored
     assert labels == {f"auto (= {ran})": ran}
-    if bf16_supported():
+    if cpu_bf16():
         assert reason.startswith(f"stored verdict {stored} for {params.backbone} (settled")
     else:
         assert "without native bf16" in reason

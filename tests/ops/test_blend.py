@@ -8,13 +8,8 @@ from scipy.signal import convolve2d
 from skimage import data
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError
-from prisma_abu.ops.blend import (
-    blend_convolved,
-    blend_convolved_reference,
-    box_sum,
-    convolved_keep,
-    keep_rates,
-)
+from prisma_abu.ops.blend import blend_convolved, box_sum, convolved_keep, keep_rates
+from prisma_abu.ops.blend_reference import blend_convolved_reference
 from prisma_abu.ops.color import to_grey
 from prisma_abu.ops.masks import mask_otsu
 from prisma_abu.ops.resize import resize_image

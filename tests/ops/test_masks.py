@@ -12,19 +12,9 @@ from skimage.segmentation import clear_border
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError
 from prisma_abu.ops.color import to_grey
-from prisma_abu.ops.masks import (
-    MASK_COMBINATIONS,
-    MASK_NAMES,
-    apply_spots,
-    dilation_count,
-    feature_region,
-    find_corners,
-    make_mask,
-    mask_features,
-    mask_otsu,
-    mask_stdmean,
-    parse_mask_spec,
-)
+from prisma_abu.ops.features import dilation_count, feature_region, find_corners, mask_features
+from prisma_abu.ops.masks import MASK_COMBINATIONS, MASK_NAMES, make_mask, mask_otsu, mask_stdmean, parse_mask_spec
+from prisma_abu.ops.spots import apply_spots
 
 
 @pytest.fixture(scope="module")

@@ -47,9 +47,9 @@ def test_saliency_adds_up_with_the_classical_masks():
     both = pipeline.mix_mask(src, params.replace(mask="saliency+otsu"), photo=photo)
     np.testing.assert_array_equal(both, np.clip(sal.astype(int) + otsu, 0, 255))
     assert 0 < (sal > 0).mean() < (both > 0).mean()
-    assert pipeline.check_mask("Saliency + otsu_func") == ("saliency", "otsu")
+    assert pipeline.check_mask_spec("Saliency + otsu_func") == ("saliency", "otsu")
     with pytest.raises(Exception, match="saliency"):
-        pipeline.check_mask("salience")
+        pipeline.check_mask_spec("salience")
 
 
 def test_the_paste_mix_keeps_the_subject_and_takes_the_rest_from_the_guide():

@@ -165,7 +165,7 @@ def test_a_face_keeps_its_colour_when_the_subject_gives_half_of_it():
 def test_the_guided_filter_snaps_a_blurred_edge_to_the_photos_edge():
     from scipy.ndimage import gaussian_filter
 
-    from prisma_abu.ops.blend import guided_filter
+    from prisma_abu.ops.guided import guided_filter
 
     photo = np.zeros((64, 64), np.float32)
     photo[:, 32:] = 1.0  # an edge at column 32

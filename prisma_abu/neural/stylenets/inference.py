@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from prisma_abu.errors import InvalidParameterError
-from prisma_abu.neural.device import autocast, check_image_tensor
+from prisma_abu.neural.device import autocast, check_image_tensor, native_bf16
 from prisma_abu.neural.stylenets import RUN_PRECISIONS, RUNTIMES, StyleNet
 
 __all__ = ["stylize_tensor", "run_plan"]
@@ -27,7 +27,7 @@ def _resolve(net: StyleNet, image: torch.Tensor, precision: str, runtime: str) -
             f"{type(net).__name__} on {image.device}"
         )
     if precision == "auto":
-        precision = "fp32" if on_cpu else ("bf16" if torch.cuda.is_bf16_supported() else "fp16")
+        precision = "fp32" if on_cpu else ("bf16" if native_bf16(image.device) else "fp16")
     if runtime == "auto":
         from prisma_abu.neural.stylenets import runtime as rt
 

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.images import check_rgb
-from prisma_abu.neural.device import autocast, to_tensor
+from prisma_abu.neural.device import autocast, native_bf16, to_tensor
 from prisma_abu.neural.losses import content_loss, gram_loss, gram_matrix, total_variation
 from prisma_abu.neural.stylenets.transformer_net import TransformerNet, TransformerStyleNet, channels_for_width
 from prisma_abu.params import TrainStyleParams
@@ -143,7 +143,7 @@ def _precision(precision: str, device: torch.device) -> str:
         from ..calibrate import calibrated_precision
 
         return calibrated_precision("vgg16", device)
-    return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device.type == "cuda" and native_bf16(device) else "fp32"
 
 
 def style_targets(encoder: Any, style: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
