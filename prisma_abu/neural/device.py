@@ -125,15 +125,15 @@ def cuda_bf16(device: torch.device) -> bool:
         return False
 
 
-@functools.lru_cache(maxsize=1)
-def cpu_bf16() -> bool:
+@functools.lru_cache(maxsize=4)
+def cpu_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether this CPU has native bf16 instructions (``avx512_bf16`` or ``amx_bf16``).
 
-    Read from the kernel's CPU flags (``/proc/cpuinfo``; no public torch API says it): False where
-    there is no such file (then ``auto`` runs fp32 on the CPU without measuring).
+    Read from the kernel's CPU flags (``cpuinfo``; no public torch API says it): False where there is
+    no such file (then ``auto`` runs fp32 on the CPU without measuring).
     """
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+        with open(cpuinfo, encoding="ascii", errors="replace") as info:
             flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
     except OSError:
         return False

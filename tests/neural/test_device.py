@@ -198,3 +198,15 @@ def test_recalibrate_forgets_every_verdict(timings):
     timings(fp32=2.0, bf16=1.0)
     assert calibrate.calibrated_precision("tiny", torch.device("cpu"), load=lambda: None) == "bf16"
     assert calibrate.forget() == 1 and calibrate.verdicts() == {}
+
+
+def test_native_bf16_is_read_from_the_cpus_flags(tmp_path):
+    from prisma_abu.neural.device import cpu_bf16
+
+    with_bf16, without, amx = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16 avx512_vnni\n\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512bw avx512_vnni\n\n")  # an AVX-512 Xeon
+    amx.write_text("flags\t\t: fpu amx_tile amx_bf16\n")
+    assert cpu_bf16(str(with_bf16)) and cpu_bf16(str(amx))
+    assert not cpu_bf16(str(without))
+    assert not cpu_bf16(str(tmp_path / "missing"))  # not Linux: no flags, fp32 without measuring
