@@ -114,7 +114,7 @@ def add_params_arguments(parser: argparse.ArgumentParser, cls: type[Params], *,
     (``peer``: field -> flag, e.g. neural-style's ``-content_weight``); a peer's flag for an on/off field takes
     ``0`` or ``1`` or nothing (on), as Lua's and PyTorch's scripts write them.
     """
-    rename, peer = rename or {}, peer or {}
+    rename, peer = (cls.OPTION_NAMES if rename is None else rename), peer or {}
     hints = typing.get_type_hints(cls)
     groups: dict[str, Any] = {}  # one help section per knob group, in the order the class declares them
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]

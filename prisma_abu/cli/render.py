@@ -143,7 +143,7 @@ def register(sub: Any) -> None:
     add_common_options(p)
     p.add_argument("--guide", metavar="PICTURE", type=find_picture, help="a guide picture: the dream pulls the layer toward its "
                                                        "features (sets --objective guide)")
-    add_params_arguments(p, DreamParams, rename={"layers": "layer"})
+    add_params_arguments(p, DreamParams)
     _add_force(p)
     p.set_defaults(func=_cmd_dream)
 

@@ -16,9 +16,8 @@ from .common import EXIT_OK, add_params_arguments, params_from_args
 
 __all__ = ["register", "RENAMED"]
 
-#: train-style's option names that are not its knobs' (``--width`` is the output size in ``dream``): the knob
-#: ``width`` (kept in Python, experiment files and every model's metadata) is ``--channel-multiplier``
-RENAMED = {"width": "channel_multiplier"}
+#: train-style's option names that are not its knobs' (declared with the knobs)
+RENAMED = TrainStyleParams.OPTION_NAMES
 
 _EPILOG = """\
 examples:
@@ -117,6 +116,6 @@ def register(sub: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON object (the network written, its sha256, "
                                                        "checkpoint, parameters, seconds) instead of its path")
-    add_params_arguments(p, TrainStyleParams, rename=RENAMED)
+    add_params_arguments(p, TrainStyleParams)
     p.add_argument("--width", dest="p_width", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_train)

@@ -23,6 +23,7 @@ from .base import (NO_LEGACY, Knob, Params, knob, knobs, load_text, param_kinds,
                    params_from_metadata, register_kind)
 from .dream import OBJECTIVES, PRECISIONS, DreamParams
 from .mix import TEXTURES, MixParams
+from .options import option_words
 from .style import STYLE_INITS, STYLE_OPTIMIZERS, STYLE_POOLINGS, StyleParams
 from .stylize import StylizeParams
 from .train import TrainStyleParams
@@ -33,4 +34,4 @@ _Params = Params
 __all__ = ["Params", "Knob", "knob", "knobs", "DreamParams", "MixParams", "StyleParams", "StylizeParams", "TrainStyleParams",
            "PRECISIONS",
            "OBJECTIVES", "STYLE_INITS", "STYLE_OPTIMIZERS", "STYLE_POOLINGS", "params_from_dict", "params_from_metadata",
-           "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES", "load_text"]
+           "register_kind", "param_kinds", "NO_LEGACY", "TEXTURES", "load_text", "option_words"]

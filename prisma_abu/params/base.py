@@ -219,6 +219,9 @@ class Params:
     """The base of every parameter object: knob checks, dict / JSON / TOML round trip and ``replace``."""
 
     kind: ClassVar[str] = ""
+    #: knobs whose command-line option has another name (``{"layers": "layer"}``): read by the CLI's options,
+    #: :func:`~prisma_abu.params.option_words`, the web forms and the docs
+    OPTION_NAMES: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __post_init__(self) -> None:
         self._check_knobs()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from types import MappingProxyType
+from typing import ClassVar, Mapping
 
 from ..errors import InvalidParameterError
 from .base import PRECISIONS, Params, check_int, check_range, device_knob, knob, register_kind
@@ -26,6 +27,7 @@ class DreamParams(Params):
     """
 
     kind: ClassVar[str] = "dream"
+    OPTION_NAMES: ClassVar[Mapping[str, str]] = MappingProxyType({"layers": "layer"})
 
     backbone: str = knob("efficientnet_lite0", "the network that dreams (see `prisma-abu doctor`)",
                          metavar="NAME", group=_NET)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from types import MappingProxyType
+from typing import ClassVar, Mapping
 
 from ..errors import InvalidParameterError
 from .base import Params, device_knob, knob, register_kind
@@ -29,6 +30,9 @@ class TrainStyleParams(Params):
     """
 
     kind: ClassVar[str] = "train_style"
+    #: ``--width`` is the output size in ``dream``: the knob ``width`` (kept in Python, experiment files and every
+    #: model's metadata) is ``--channel-multiplier``
+    OPTION_NAMES: ClassVar[Mapping[str, str]] = MappingProxyType({"width": "channel_multiplier"})
 
     style_image_size: int | None = knob(256, "the style picture's longer side for its Gram matrices (none: its "
                                         "own size)", metavar="PIXELS", low=16, high=8192, unit="px", group="data")

@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import shlex
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..data import guide_images
 from ..errors import InvalidParameterError
 from ..params import DreamParams, MixParams, Params, StylizeParams, knobs
+from ..params import option_words as params_option_words
 
 __all__ = ["WebCommand", "WEB_COMMANDS", "form_spec", "parse_params", "command_line", "guide_names",
            "STYLIZED", "NO_GUIDE", "MULTISTYLE", "option_words"]
@@ -45,7 +46,6 @@ class WebCommand:
     params_cls: type[Params]
     photo_role: str
     title: str
-    rename: Mapping[str, str] = field(default_factory=dict)
     primary: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ("weights",)
     guide_role: str | None = None
@@ -56,7 +56,7 @@ WEB_COMMANDS: dict[str, WebCommand] = {c.name: c for c in (
                primary=("texture", "size", "seed"), hidden=("weights", "guide_model"), guide_role="guide"),
     WebCommand("stylize", StylizeParams, "photo", "A style network",
                primary=("model", "strength", "preserve_color", "size"), hidden=("tile",)),
-    WebCommand("dream", DreamParams, "image", "DeepDream", rename={"layers": "layer"},
+    WebCommand("dream", DreamParams, "image", "DeepDream",
                primary=("layers", "iter_n", "octave_n", "size", "seed"), guide_role="guide"),
 )}
 
@@ -88,7 +88,7 @@ def form_spec() -> dict[str, Any]:
             info = knobs(command.params_cls)[f.name]
             base, optional = _base(hints[f.name])
             fields.append({
-                "name": f.name, "option": "--" + command.rename.get(f.name, f.name).replace("_", "-"),
+                "name": f.name, "option": "--" + command.params_cls.OPTION_NAMES.get(f.name, f.name).replace("_", "-"),
                 "help": info.help, "default": defaults[f.name], "type": _kind(base), "optional": optional,
                 "choices": list(info.choices) if info.choices is not None else None, "low": info.low,
                 "high": info.high, "low_open": info.low_open, "unit": info.unit, "metavar": info.metavar,
@@ -130,45 +130,9 @@ def parse_params(command: WebCommand, values: Any, *, max_size: int | None = Non
     return params
 
 
-def _number(value: float | int) -> str:
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _value_text(name: str, value: Any) -> str:
-    """One option's value as ``prisma_abu.cli`` parses it."""
-    if value is None:
-        return "none"
-    if name.startswith("spots_"):
-        return ";".join(",".join(str(v) for v in spot) for spot in value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(_number(v) if isinstance(v, (int, float)) else str(v) for v in value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _number(value)
-    return str(value)
-
-
 def option_words(command: WebCommand, params: Params) -> list[str]:
     """``--option value`` words for every knob of ``params`` that is not its default (the CLI's spellings)."""
-    cls = type(params)
-    defaults, values = cls().to_dict(), params.to_dict()
-    words, named = [], set()
-
-    def words_for(name: str, value: Any) -> list[str]:
-        flag = command.rename.get(name, name).replace("_", "-")
-        if isinstance(value, bool):
-            return ["--" + flag if value else "--no-" + flag]
-        return ["--" + flag, _value_text(name, value)]
-
-    for name, value in values.items():
-        if value != defaults[name]:
-            named.add(name)
-            words += words_for(name, value)
-    # a knob auto or a texture would choose turns that choice off on the command line: say so when it stays on
-    if named & set(getattr(cls, "AUTO_KNOBS", ())) and "auto" not in named and values.get("auto"):
-        words += words_for("auto", True)
-    if named & set(getattr(cls, "TEXTURE_KNOBS", ())) and "texture" not in named and values.get("texture"):
-        words += words_for("texture", values["texture"])
-    return words
+    return params_option_words(params)
 
 
 def command_line(record: Mapping[str, Any]) -> str:
