@@ -107,8 +107,12 @@ def lookup(spec: str) -> dict[str, Any] | None:
 
 
 def store(spec: str, *, name: str, sha256: str, min_size: int, style: np.ndarray, graph: bytes,
-          threads: int) -> bool:
-    """Remember ``spec``'s graph and conditioning for the next runs; False (and nothing written) if the cache is unwritable."""
+          threads: int, extra: dict[str, Any] | None = None) -> bool:
+    """Remember ``spec``'s graph and conditioning for the next runs; False (and nothing written) if the cache is unwritable.
+
+    ``extra``: more fields of the entry; a ``bytes`` value is another graph, stored beside the first
+    (its field: ``NAME_sha256``, the graph file's digest).
+    """
     folder = _folder()
     digest = hashlib.sha256(graph).hexdigest()
     entry = read_json(folder / f"{key(spec)}.json") or {}
@@ -116,10 +120,25 @@ def store(spec: str, *, name: str, sha256: str, min_size: int, style: np.ndarray
     entry = {"spec": spec, "name": name, "sha256": sha256, "min_size": int(min_size),
              "style": [float(v) for v in np.asarray(style, np.float32).ravel()], "graph_sha256": digest,
              "threads": {**recorded, environment(): int(threads)}}
-    graph_file = folder / f"graph-{digest}.onnx"
-    if not graph_file.is_file() and not write(graph_file, graph):
-        return False  # a cache is a cache: unwritable means the next run builds the graph again
+    graphs = {digest: graph}
+    for field, value in (extra or {}).items():
+        if isinstance(value, bytes):
+            graphs[hashlib.sha256(value).hexdigest()] = value
+            entry[f"{field}_sha256"] = hashlib.sha256(value).hexdigest()
+        else:
+            entry[field] = value
+    for sha, data in graphs.items():
+        graph_file = folder / f"graph-{sha}.onnx"
+        if not _intact(graph_file, sha) and not write(graph_file, data):
+            return False  # a cache is a cache: unwritable means the next run builds the graph again
     return write(folder / f"{key(spec)}.json", json.dumps(entry, indent=1).encode())
+
+
+def _intact(graph: Path, sha: str) -> bool:
+    try:
+        return graph.is_file() and hashlib.sha256(graph.read_bytes()).hexdigest() == sha
+    except OSError:
+        return False
 
 
 def session(graph: Path, threads: int, data: bytes | None = None) -> Any:
@@ -153,13 +172,14 @@ def session(graph: Path, threads: int, data: bytes | None = None) -> Any:
 
 
 def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None = None,
-        overlap: int = 64) -> np.ndarray | None:
+        overlap: int = 64, style: Any = None) -> np.ndarray | None:
     """``photo`` (M, N, 3) float32 0..255 through the stored graph: (M, N, 3) float32 0..255.
 
     The arithmetic of :func:`~prisma_abu.neural.stylenets.runtime.run` (divide by
     255, reflect-pad to a multiple of 4, run, crop, times 255) in numpy, over
     ``tile`` pieces blended as :func:`~prisma_abu.neural.stylenets.stylize_tensor`
     blends them (:mod:`prisma_abu.neural.tiles`), then clamped.
+    ``style(piece) -> 1xD`` gives each piece's conditioning (default the entry's).
     None if the stored graph is not intact (the caller takes the torch path).
     """
     from .tiles import blend, check_tile
@@ -167,7 +187,7 @@ def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None
     session_ = session(entry["graph"], threads)
     if session_ is None:
         return None
-    style = np.asarray(entry["style"], np.float32)[None]
+    fixed = np.asarray(entry["style"], np.float32)[None]
 
     def whole(piece: np.ndarray) -> np.ndarray:
         h, w = piece.shape[:2]
@@ -175,7 +195,8 @@ def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None
         ph, pw = (-h) % 4, (-w) % 4
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
-        out = session_.run(None, {"image": np.ascontiguousarray(x), "style": style})[0]
+        vector = fixed if style is None else style(piece)
+        out = session_.run(None, {"image": np.ascontiguousarray(x), "style": vector})[0]
         return (out[0, :, :h, :w] * np.float32(255.0)).transpose(1, 2, 0)
 
     if tile is None or max(photo.shape[:2]) <= tile:
@@ -184,3 +205,42 @@ def run(entry: dict[str, Any], photo: np.ndarray, threads: int, tile: int | None
         check_tile(tile, overlap, int(entry["min_size"]))
         out = blend(photo, tile, overlap, whole)
     return np.clip(out, 0.0, 255.0).copy()
+
+
+# -- the arbitrary network with a style picture: its two graphs, and the style vector in numpy -----------------
+
+#: the entry of the arbitrary network (a name no spec parses to): its transformer and its predictor
+ARBITRARY = "arbitrary (style picture)"
+#: the side of the square the style predictor sees (:data:`prisma_abu.neural.stylenets.magenta.STYLE_SIZE`)
+STYLE_SIDE = 256
+
+
+def arbitrary_lookup() -> dict[str, Any] | None:
+    """The arbitrary network's stored entry, with ``predictor`` (its predictor graph's path) added; or None."""
+    entry = lookup(ARBITRARY)
+    if entry is None or not isinstance(entry.get("predictor_sha256"), str):
+        return None
+    predictor = _folder() / f"graph-{entry['predictor_sha256']}.onnx"
+    return {**entry, "predictor": predictor} if predictor.is_file() else None
+
+
+def style_input(image: np.ndarray) -> np.ndarray:
+    """The predictor's input from (M, N, 3) 0..255: the centre square, 0..1, resized to 256x256 (``1x3x256x256``),
+    as :func:`prisma_abu.neural.stylenets.magenta.style_input` (bicubic, antialiased when shrinking)."""
+    from .resample import resize_planes
+
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    planes = np.asarray(image, np.float32)[top:top + side, left:left + side].transpose(2, 0, 1) / np.float32(255.0)
+    if side != STYLE_SIDE:
+        planes = resize_planes(planes, (STYLE_SIDE, STYLE_SIDE), "bicubic", antialias=side > STYLE_SIDE)
+    return np.ascontiguousarray(np.clip(planes, 0.0, 1.0)[None], np.float32)
+
+
+def style_vector(entry: dict[str, Any], image: np.ndarray, threads: int) -> np.ndarray | None:
+    """The 1x100 style vector of (M, N, 3) ``image`` through the stored predictor; None if it is not intact."""
+    predictor = session(entry["predictor"], threads)
+    if predictor is None:
+        return None
+    return predictor.run(None, {"image": style_input(image)})[0].astype(np.float32)
