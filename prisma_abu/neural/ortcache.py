@@ -35,7 +35,7 @@ from .cache import read_json, write
 from .paths import cache_dir
 
 __all__ = ["key", "lookup", "store", "run", "session", "threads_here", "cpu_only_here", "environment", "package_version",
-           "MAX_ENTRY_BYTES"]
+           "torch_threads", "MAX_ENTRY_BYTES"]
 
 #: an entry's graph is at most this large (multistyle26's is about 7 MB)
 MAX_ENTRY_BYTES = 64 << 20
@@ -76,7 +76,23 @@ def threads_here(recorded: dict[str, Any]) -> int | None:
     if torch is not None:
         return int(torch.get_num_threads())
     value = recorded.get(environment())
-    return value if isinstance(value, int) and value > 0 else None
+    return value if isinstance(value, int) and value > 0 else torch_threads()
+
+
+def torch_threads() -> int | None:
+    """torch's thread count: its own when torch is loaded (recorded in the cache for this environment the first
+    time: call it before ``torch.set_num_threads``, as :func:`prisma_abu.pipeline.models.set_threads` does), else
+    the count recorded here by an earlier process, else None (then only torch can tell)."""
+    record = cache_dir() / "threads.json"
+    recorded = read_json(record) or {}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        threads = int(torch.get_num_threads())
+        if environment() not in recorded:
+            write(record, json.dumps({**recorded, environment(): threads}, indent=1).encode())
+        return threads
+    value = recorded.get(environment())
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def cpu_only_here() -> bool:
