@@ -15,6 +15,14 @@ would use is recorded per CPU set and ``OMP_NUM_THREADS``, so a run in
 another environment takes the torch path (and records its count). A
 missing, unreadable or stale entry is never an error: the torch path runs
 and writes it again (or, in a read-only cache, just runs).
+
+The ``arbitrary`` network with a style picture has one entry (:data:`ARBITRARY`)
+holding its two graphs, the style predictor's and the transformer's; the
+style picture's centre square is resized in numpy (:func:`style_input`), so
+:func:`prisma_abu.pipeline.stylize.stylize` runs it without torch on every CPU
+fp32 run, the first included (which builds the entry with torch first).
+:func:`torch_threads` keeps torch's thread count per environment for the
+runs that never import torch (what a picture records as its arithmetic).
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from .. import __version__
 from .cache import read_json, write
 from .paths import cache_dir
 
-__all__ = ["key", "lookup", "store", "run", "session", "threads_here", "cpu_only_here", "environment", "package_version",
-           "torch_threads", "MAX_ENTRY_BYTES"]
+__all__ = ["key", "lookup", "store", "run", "session", "threads_here", "cpu_only_here", "environment",
+           "package_version", "torch_threads", "arbitrary_lookup", "style_input", "style_vector", "ARBITRARY",
+           "STYLE_SIDE", "MAX_ENTRY_BYTES"]
 
 #: an entry's graph is at most this large (multistyle26's is about 7 MB)
 MAX_ENTRY_BYTES = 64 << 20
@@ -124,7 +133,7 @@ def lookup(spec: str) -> dict[str, Any] | None:
 
 def store(spec: str, *, name: str, sha256: str, min_size: int, style: np.ndarray, graph: bytes,
           threads: int, extra: dict[str, Any] | None = None) -> bool:
-    """Remember ``spec``'s graph and conditioning for the next runs; False (and nothing written) if the cache is unwritable.
+    """Remember ``spec``'s graph and conditioning for the next runs; False if the cache is unwritable.
 
     ``extra``: more fields of the entry; a ``bytes`` value is another graph, stored beside the first
     (its field: ``NAME_sha256``, the graph file's digest).
