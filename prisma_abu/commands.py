@@ -183,7 +183,7 @@ def render_mix_job(job: Job, *, callback: Callback | None = None, plain_dream_wi
     networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
     painted = guide is not None or job.params.guide_model is not None
     asked = job
-    if painted and job.params.with_texture().layer is None and job.params.precision == "auto":
+    if networks and painted and job.params.with_texture().layer is None and job.params.precision == "auto":
         # no dream: the networks that run (the classifier's saliency, the style network) run fp32 from their
         # stored ONNX graphs, so nothing is calibrated and, from the second run on, torch is not imported
         job = job.with_params(job.params.replace(precision="fp32"))
