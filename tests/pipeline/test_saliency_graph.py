@@ -95,3 +95,15 @@ def test_numpy_resampling_is_torchs(mode, antialias, size_in, size_out):
     theirs = F.interpolate(torch.from_numpy(x)[None], size=size_out, mode=mode, antialias=antialias,
                            align_corners=False)[0].numpy()
     np.testing.assert_allclose(resize_planes(x, size_out, mode, antialias), theirs, atol=2e-2)
+
+
+def test_an_unwritable_cache_still_gives_the_map(tmp_path, monkeypatch, cache):
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(cache))
+    photo = read_image("sample/coffee.jpg")
+    reference = saliency_graph.stored_saliency(SALIENCY_BACKBONE, photo)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("PRISMA_ABU_CACHE", str(blocker / "cache"))
+    for _ in range(2):  # built once, kept by the process
+        assert np.array_equal(saliency_graph.stored_saliency(SALIENCY_BACKBONE, photo).map, reference.map)
+    assert any("a_file" in key for key in saliency_graph._BUILT)
