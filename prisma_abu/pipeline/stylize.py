@@ -148,10 +148,12 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
         photo = resize_longer_side(photo, params.size)
     else:
         check_pixels(*photo.shape[:2])
-    plan = _stored_plan(params, photo.shape, model_file, style_image)
+    from .stylize_stored import stored_arbitrary, stored_plan
+
+    plan = stored_plan(params, photo.shape, model_file, style_image)
     painted = how = None
     if plan is None and _arbitrary_network(params, model_file) and style_image is not None:
-        painted, how = _stored_arbitrary(photo, params, style_image)
+        painted, how = stored_arbitrary(photo, params, style_image, _overlap(params), lambda: _arbitrary("cpu"))
     elif plan is not None:
         from ..neural import ortcache
 
@@ -171,87 +173,6 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     if callback is not None:
         callback(0, 1, 0.0)
     return np.uint8(np.clip(painted, 0, 255)), how
-
-
-def _onnx_on_cpu(params: StylizeParams) -> bool:
-    """Whether the network runs in fp32 on the CPU, where its torch path runs the ONNX graph (onnxruntime installed)."""
-    import importlib.util
-
-    from ..neural import ortcache
-
-    if params.precision not in ("auto", "fp32") or importlib.util.find_spec("onnxruntime") is None:
-        return False
-    return params.device == "cpu" or (params.device == "auto" and ortcache.cpu_only_here())
-
-
-def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, style_image) -> tuple[dict, int] | None:
-    """The stored graph and thread count to run ``params.model`` with, when its torch path would run that graph."""
-    from ..neural import ortcache
-
-    if model_file is not None or style_image is not None or not _onnx_on_cpu(params):
-        return None
-    entry = ortcache.lookup(params.model)
-    if entry is None or min(shape[:2]) < entry["min_size"]:
-        return None
-    threads = ortcache.threads_here(entry["threads"])
-    return None if threads is None else (entry, threads)
-
-
-def _stored_arbitrary(photo: np.ndarray, params: StylizeParams, style_image: np.ndarray):
-    """``arbitrary`` with a style picture on the CPU in fp32: its two graphs (predictor, transformer) from the
-    cache, the style picture's crop and resize in numpy, all in onnxruntime: ``(painting, how)``, or
-    ``(None, None)`` where the torch path must run (a picture under the network's size, an unwritable cache).
-
-    The first run builds and stores the graphs with torch, then runs this same path: every run gives the
-    same bytes (the style vector within float rounding of the torch path's)."""
-    from ..neural import ortcache
-
-    style = as_rgb(style_image, "style image")
-    if not _onnx_on_cpu(params) or min(style.shape[:2]) < 32 or min(photo.shape[:2]) < 32:
-        return None, None
-    for attempt in range(2):
-        entry = ortcache.arbitrary_lookup() if attempt == 0 else None
-        if entry is None or ortcache.threads_here(entry["threads"]) is None:
-            _remember_arbitrary()  # the first run here, or a damaged graph: built (with torch) and stored
-            entry = ortcache.arbitrary_lookup()
-        threads = None if entry is None else ortcache.threads_here(entry["threads"])
-        if threads is None:
-            return None, None
-        vector = ortcache.style_vector(entry, style, threads)
-        if vector is None:  # a damaged predictor graph: built again
-            continue
-        mixed = None
-        if params.strength < 1.0:
-            strength = np.float32(params.strength)
-
-            def mixed(piece: np.ndarray) -> np.ndarray:
-                own = ortcache.style_vector(entry, piece, threads)
-                return strength * vector + (np.float32(1.0) - strength) * own
-
-        painted = ortcache.run({**entry, "style": vector[0].tolist()}, photo, threads, params.tile,
-                               _overlap(params), style=mixed)
-        if painted is None:  # a damaged transformer graph
-            continue
-        return painted, {"threads": threads, "device": "cpu", "model": entry["name"], "model_sha256": entry["sha256"],
-                         "precision": "fp32", "runtime": "onnxruntime"}
-    return None, None
-
-
-def _remember_arbitrary() -> None:
-    """Build the arbitrary network's two graphs with torch and store them (and torch's thread count here)."""
-    import torch
-
-    from ..neural import ortcache
-    from ..neural.stylenets.magenta import MIN_SIZE, STYLE_SIZE
-    from ..neural.stylenets.magenta_files import MODEL_SHA256
-    from ..neural.stylenets.runtime import build_graph, build_predictor_graph
-
-    stylizer = _arbitrary("cpu")
-    ortcache.store(ortcache.ARBITRARY, name="arbitrary", sha256=MODEL_SHA256["arbitrary_transform"],
-                   min_size=MIN_SIZE, style=np.zeros(0, np.float32), graph=build_graph(stylizer.transformer),
-                   threads=torch.get_num_threads(),
-                   extra={"predictor": build_predictor_graph(stylizer.predictor, STYLE_SIZE),
-                          "predictor_model_sha256": MODEL_SHA256["arbitrary_predict"]})
 
 
 #: ``PRISMA_ABU_MEMORY_MB``: the memory a stylize may take (default: 2 GiB or half the available memory, less)
