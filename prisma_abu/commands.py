@@ -181,11 +181,17 @@ def render_mix_job(job: Job, *, callback: Callback | None = None, plain_dream_wi
 
     source, guide = job.input_image("source"), job.input_image("guide")  # a bad picture: refused before torch
     networks = job.params.layer is not None or uses_saliency(job.params) or job.params.guide_model is not None
+    painted = guide is not None or job.params.guide_model is not None
+    asked = job
+    if networks and painted and job.params.with_texture().layer is None and job.params.precision == "auto":
+        # no dream: the networks that run (the classifier's saliency, the style network) run fp32 from their
+        # stored ONNX graphs, so nothing is calibrated and, from the second run on, torch is not imported
+        job = job.with_params(job.params.replace(precision="fp32"))
     resolved, arithmetic = resolve_job(job, networks)
     result = mix(source, guide, resolved.params,
                  plain_dream_without_guide=plain_dream_without_guide, callback=callback,
                  guide_model_file=job.inputs.get("guide_model"))
-    return result, Rendered(result.image, resolved.with_params(result.params), job.params, arithmetic)
+    return result, Rendered(result.image, resolved.with_params(result.params), asked.params, arithmetic)
 
 
 def _mix_renderer(plain_dream_without_guide: bool) -> Renderer:

@@ -10,23 +10,27 @@ shrunk to a few sizes, weighs the maps of the top classes by their
 probabilities, and returns one map at the picture's size, 0..1.
 
 Thresholding and cleaning the map is numpy work (:mod:`prisma_abu.ops.regions`);
-this module is torch only and never prints.
+this module imports torch where it computes (:class:`SaliencyMap` and the
+argument checks are torch-free, for :mod:`prisma_abu.neural.saliency_graph`,
+which runs the same map from a stored ONNX graph) and never prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from ..errors import InvalidParameterError
 from ..images import check_rgb
-from .backbones import Backbone
-from .device import to_tensor
 
-__all__ = ["SaliencyMap", "class_saliency", "SALIENCY_SIDES"]
+if TYPE_CHECKING:
+    import torch
+
+    from .backbones import Backbone
+
+__all__ = ["SaliencyMap", "class_saliency", "check_saliency_args", "SALIENCY_SIDES"]
 
 #: the longer side(s) (px) the picture is classified at: about ImageNet's training size (several: their maps averaged)
 SALIENCY_SIDES = (240,)
@@ -52,6 +56,10 @@ class SaliencyMap:
 
 
 def _shrunk(image: np.ndarray, side: int) -> torch.Tensor:
+    import torch.nn.functional as F
+
+    from .device import to_tensor
+
     h, w = image.shape[:2]
     scale = side / max(h, w)
     x = to_tensor(image)
@@ -63,6 +71,9 @@ def _shrunk(image: np.ndarray, side: int) -> torch.Tensor:
 
 def _cam(backbone: Backbone, x: torch.Tensor, top_k: int, layer: str) -> tuple[torch.Tensor, tuple, tuple]:
     """Grad-CAM of the ``top_k`` classes weighed by probability, at ``x``'s size (0..1)."""
+    import torch
+    import torch.nn.functional as F
+
     logits, activation = backbone.classify_with(x, layer)
     probs = torch.softmax(logits.detach().float()[0], dim=0)
     top = torch.topk(probs, top_k)
@@ -113,11 +124,11 @@ def class_saliency(backbone: Backbone, image: np.ndarray, *, sides: tuple[int, .
     ModelError
         If the backbone has no classifier head.
     """
+    import torch
+    import torch.nn.functional as F
+
     image = check_rgb(image)
-    if not sides or any(isinstance(s, bool) or not isinstance(s, int) or s < 32 for s in sides):
-        raise InvalidParameterError(f"sides: expected integers >= 32, got {sides!r}")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000:
-        raise InvalidParameterError(f"top_k: expected an integer in 1..1000, got {top_k!r}")
+    check_saliency_args(sides, top_k)
     shape = tuple(image.shape[:2]) if shape is None else (int(shape[0]), int(shape[1]))
     total = torch.zeros(shape)
     classes: tuple[int, ...] = ()
@@ -132,3 +143,11 @@ def class_saliency(backbone: Backbone, image: np.ndarray, *, sides: tuple[int, .
     peak = float(total.max())
     out = (total / peak if peak > 0 else total).clamp(0, 1).numpy().astype(np.float32)
     return SaliencyMap(out, classes, probabilities)
+
+
+def check_saliency_args(sides: tuple[int, ...], top_k: int) -> None:
+    """Refuse a side under 32 or a ``top_k`` outside 1..1000 (:class:`InvalidParameterError`)."""
+    if not sides or any(isinstance(s, bool) or not isinstance(s, int) or s < 32 for s in sides):
+        raise InvalidParameterError(f"sides: expected integers >= 32, got {sides!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 1000:
+        raise InvalidParameterError(f"top_k: expected an integer in 1..1000, got {top_k!r}")

@@ -36,7 +36,10 @@ def subject_mask(photo: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Computed once per photo at a fixed working size
     (:data:`~prisma_abu.ops.regions.WORK_SIDE`, from the photo as given, so
     a preview and the full picture see the same subject), then zoomed to
-    ``shape``; the last few are remembered.
+    ``shape``; the last few are remembered. The classifier runs from its
+    stored ONNX graph (:mod:`prisma_abu.neural.saliency_graph`: no torch import
+    after the first run; every run takes that path, so every run gives the same
+    mask), or in torch where onnxruntime is missing.
 
     Parameters
     ----------
@@ -45,8 +48,7 @@ def subject_mask(photo: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     shape : (int, int)
         The mask's size (the resized photo ``mix`` works on; a square stretches it alike).
     """
-    from ..neural.backbones import load_backbone
-    from ..neural.saliency import class_saliency
+    from ..neural import saliency_graph
     from ..ops.regions import WORK_SIDE, saliency_mask
     from ..ops.resize import resize_longer_side, resize_mask
 
@@ -54,7 +56,13 @@ def subject_mask(photo: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     mask = _CACHE.get(key)
     if mask is None:
         work = resize_longer_side(photo, WORK_SIDE)
-        smap = class_saliency(load_backbone(SALIENCY_BACKBONE), photo, shape=work.shape[:2]).map
+        if saliency_graph.available():
+            smap = saliency_graph.stored_saliency(SALIENCY_BACKBONE, photo, shape=work.shape[:2]).map
+        else:
+            from ..neural.backbones import load_backbone
+            from ..neural.saliency import class_saliency
+
+            smap = class_saliency(load_backbone(SALIENCY_BACKBONE), photo, shape=work.shape[:2]).map
         mask = saliency_mask(smap, work)
         mask.setflags(write=False)
         _CACHE[key] = mask

@@ -170,6 +170,12 @@ def resolve_device(spec: str = "auto") -> str:
 
     The only place a device is decided: a job resolves it once (:func:`prisma_abu.commands.resolve_job`) and
     everything below takes the name as it is (``torch.device(name)``)."""
+    from ..neural.ortcache import cpu_only_here
+    from ..params.base import parse_device
+
+    kind, _ = parse_device(spec)
+    if kind == "cpu" or (kind == "auto" and cpu_only_here()):  # known without importing torch
+        return "cpu"
     from ..neural.device import device_name, torch_device
 
     return device_name(torch_device(spec))
@@ -197,17 +203,26 @@ def precision_verdicts() -> dict[str, dict[str, Any]]:
 
 
 def arithmetic() -> dict[str, Any]:
-    """What, besides the parameters, decides a network run's bytes here: torch's thread count."""
-    import torch
+    """What, besides the parameters, decides a network run's bytes here: torch's thread count (the one
+    recorded for this environment while torch is not imported: :func:`prisma_abu.neural.ortcache.torch_threads`)."""
+    from ..neural.ortcache import torch_threads
 
-    return {"threads": torch.get_num_threads()}
+    threads = torch_threads()
+    if threads is None:
+        import torch  # noqa: F401 (torch_threads asks it and records the count)
+
+        threads = torch_threads()
+    return {"threads": threads}
 
 
 def set_threads(threads: int) -> int:
     """Run torch with ``threads`` intra-op threads; returns the count before."""
     import torch
 
+    from ..neural.ortcache import torch_threads
+
     before = torch.get_num_threads()
+    torch_threads()  # torch's own count is recorded for the processes that run without torch, not this one
     if threads != before:
         torch.set_num_threads(threads)
     return before

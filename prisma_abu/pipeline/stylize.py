@@ -148,9 +148,13 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
         photo = resize_longer_side(photo, params.size)
     else:
         check_pixels(*photo.shape[:2])
-    plan = _stored_plan(params, photo.shape, model_file, style_image)
-    painted = None
-    if plan is not None:
+    from .stylize_stored import stored_arbitrary, stored_plan
+
+    plan = stored_plan(params, photo.shape, model_file, style_image)
+    painted = how = None
+    if plan is None and _arbitrary_network(params, model_file) and style_image is not None:
+        painted, how = stored_arbitrary(photo, params, style_image, _overlap(params), lambda: _arbitrary("cpu"))
+    elif plan is not None:
         from ..neural import ortcache
 
         entry, threads = plan
@@ -169,23 +173,6 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     if callback is not None:
         callback(0, 1, 0.0)
     return np.uint8(np.clip(painted, 0, 255)), how
-
-
-def _stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, style_image) -> tuple[dict, int] | None:
-    """The stored graph and thread count to run ``params.model`` with, when its torch path would run that graph."""
-    import importlib.util
-
-    from ..neural import ortcache
-
-    if model_file is not None or style_image is not None or params.precision not in ("auto", "fp32"):
-        return None
-    if params.device not in ("cpu", "auto") or (params.device == "auto" and not ortcache.cpu_only_here()):
-        return None
-    entry = ortcache.lookup(params.model)
-    if entry is None or min(shape[:2]) < entry["min_size"] or importlib.util.find_spec("onnxruntime") is None:
-        return None
-    threads = ortcache.threads_here(entry["threads"])
-    return None if threads is None else (entry, threads)
 
 
 #: ``PRISMA_ABU_MEMORY_MB``: the memory a stylize may take (default: 2 GiB or half the available memory, less)
