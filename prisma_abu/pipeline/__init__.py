@@ -11,7 +11,7 @@ Nothing here reads or writes files. The verbs are re-exported here, so
 from __future__ import annotations
 
 from .auto import AutoReport, auto_report, describe_choices, resolve_params
-from .dream import as_rgb, as_uint8, check_rgb, dream, resolve_layers
+from .dream import as_uint8, check_rgb, dream, resolve_layers
 from .masking import SALIENCY, check_mask_spec, mix_mask, subject_mask, uses_saliency
 from .mix import (PRISMA_LAYERS, MixResult, check_enhance, enhance_presets, feature_picture, mask_combinations,
                   mask_picture, mix, prepare_mix, prisma_layer, texture_names)
@@ -20,6 +20,6 @@ from .stylize import stylize, stylize_frames
 
 __all__ = ["dream", "mix", "style", "stylize", "stylize_frames", "MixResult", "StyleMonitor", "check_enhance",
            "check_mask_spec", "mix_mask", "mask_picture", "feature_picture", "prepare_mix", "enhance_presets",
-           "mask_combinations", "PRISMA_LAYERS", "prisma_layer", "resolve_layers", "as_uint8", "as_rgb", "check_rgb",
+           "mask_combinations", "PRISMA_LAYERS", "prisma_layer", "resolve_layers", "as_uint8", "check_rgb",
            "describe_choices", "auto_report", "AutoReport", "subject_mask", "resolve_params", "texture_names",
            "uses_saliency", "SALIENCY"]

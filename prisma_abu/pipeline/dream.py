@@ -13,10 +13,8 @@ from ..errors import InvalidParameterError
 from ..images import as_uint8, check_rgb
 from ..params import DreamParams
 
-#: the old name of :func:`prisma_abu.images.check_rgb`, public through ``prisma_abu.pipeline``
-as_rgb = check_rgb
 
-__all__ = ["dream", "resolve_layers", "as_uint8", "as_rgb", "check_rgb", "check_pixels", "MAX_PIXELS"]
+__all__ = ["dream", "resolve_layers", "as_uint8", "check_rgb", "check_pixels", "MAX_PIXELS"]
 
 #: the largest picture a pipeline makes (50 megapixels): below Pillow's decompression-bomb limit, so
 #: every picture prisma_abu writes can be read (and replayed) by prisma_abu again

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import InvalidParameterError
 from ..modelspec import builtin_source, file_label, parse_model_spec
 from ..params import StylizeParams
-from .dream import as_rgb, check_pixels
+from .dream import check_pixels, check_rgb
 
 __all__ = ["stylize", "stylize_and_say_how", "stylize_frames", "style_sheet", "load_model", "model_identity", "builtin_models", "model_files", "models_folder", "is_builtin",
            "auto_precision_note", "resolve_tile", "memory_budget", "MEMORY_ENV", "model_spec"]
@@ -87,7 +87,7 @@ def _network(params: StylizeParams, model_file, style_image: np.ndarray | None) 
     if _arbitrary_network(params, model_file):
         if style_image is None:
             raise InvalidParameterError("model arbitrary: expected a style picture (--style-image PAINTING)")
-        return _arbitrary(params.device).stylenet(as_rgb(style_image, "style image"), strength=params.strength)
+        return _arbitrary(params.device).stylenet(check_rgb(style_image, "style image"), strength=params.strength)
     if style_image is not None:
         raise InvalidParameterError(f"style image: only the arbitrary model takes one, got model {params.model!r}")
     return _load(params, model_file)
@@ -138,7 +138,7 @@ def stylize_and_say_how(photo: np.ndarray, params: StylizeParams = StylizeParams
     when a built-in network ran from its stored ONNX graph
     (:mod:`prisma_abu.neural.ortcache`: the second run on, no torch import), else None.
     """
-    photo = as_rgb(photo, "photo")
+    photo = check_rgb(photo, "photo")
     params = resolve_tile(photo.shape, params)
     if params.size is not None:
         from ..ops.resize import longer_side_size, resize_longer_side
@@ -296,7 +296,7 @@ def style_sheet(photo: np.ndarray, params: StylizeParams, specs: Sequence[str],
     """``photo`` in every model of ``specs`` and ``files``, labelled, on one sheet; returns (sheet, labels)."""
     from ..ops.sheet import labelled_grid
 
-    photo = as_rgb(photo, "photo")
+    photo = check_rgb(photo, "photo")
     size = params.size or 384
     pictures, labels = [photo], ["the photo"]
     for spec in specs:

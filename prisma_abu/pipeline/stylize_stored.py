@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..params import StylizeParams
-from .dream import as_rgb
+from .dream import check_rgb
 
 __all__ = ["onnx_on_cpu", "stored_plan", "stored_arbitrary", "remember_arbitrary"]
 
@@ -55,7 +55,7 @@ def stored_arbitrary(photo: np.ndarray, params: StylizeParams, style_image: np.n
     (``params.tile``); ``load()``: the arbitrary stylizer (torch), for building the graphs."""
     from ..neural import ortcache
 
-    style = as_rgb(style_image, "style image")
+    style = check_rgb(style_image, "style image")
     if not onnx_on_cpu(params) or min(style.shape[:2]) < 32 or min(photo.shape[:2]) < 32:
         return None, None
     for attempt in range(2):
