@@ -8,7 +8,12 @@ loop (numpy roll, scipy zoom, fp32, no tiling) on the same network, layer and
 size. The machine is shared
 and noisy: read the ratios, each a median of ``--repeats`` interleaved runs.
 
-    python bench/dream.py [--size 480] [--repeats 3] [--backbones efficientnet_lite0,vgg16]
+With ``--under-load`` the remembered verdicts are forgotten first and ``auto`` is calibrated while two
+busy processes keep both cores loaded (issue 21: a verdict measured on a busy machine must still be
+within 5% of the faster precision), then everything is timed quietly with what the next run's ``auto``
+is (a verdict inside the load's noise is not settled: that run used fp32 and the next measures again).
+
+    python bench/dream.py [--size 480] [--repeats 3] [--backbones efficientnet_lite0,vgg16] [--under-load]
 """
 
 from __future__ import annotations
@@ -63,7 +68,22 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
-def bench_backbone(name: str, size: int, repeats: int) -> None:
+def _calibrated_under_load(name: str) -> str:
+    """``auto``'s verdict for ``name``, measured while two spinning processes keep both cores busy."""
+    import subprocess
+    import sys
+
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        return resolve_precision("auto", name, "cpu")
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+
+
+def bench_backbone(name: str, size: int, repeats: int, under_load: bool = False) -> None:
     from skimage import data, transform
 
     net = load_backbone(name)
@@ -76,7 +96,10 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
     }
     if cpu_bf16():
         runs["ours bf16"] = lambda: deep_dream(net, image, objective, precision="bf16")
-    auto = resolve_precision("auto", name, "cpu")  # measured once on this machine (neural.calibrate)
+    # measured once on this machine (neural.calibrate), or now under load; a verdict the load left unsettled
+    # (fp32 for that run) is measured again by the next run, as a user's next run would
+    loaded = _calibrated_under_load(name) if under_load else None
+    auto = resolve_precision("auto", name, "cpu")
     runs[f"ours auto={auto}"] = lambda: deep_dream(net, image, objective, precision=auto)
     runs["reference fp32"]()  # warm-up (allocators, oneDNN primitives)
     times: dict[str, list[float]] = {k: [] for k in runs}
@@ -94,7 +117,8 @@ def bench_backbone(name: str, size: int, repeats: int) -> None:
     slower = statistics.median(times[f"ours auto={auto}"]) / fastest
     verdict = "PASS" if slower <= AUTO_SLACK else "FAIL"
     native = "" if cpu_bf16() else " (no native bf16 here: auto is fp32 without measuring)"
-    print(f"  auto / faster of fp32 and bf16 = {slower:.3f}   (goal <= {AUTO_SLACK})   {verdict}{native}")
+    load = f" (calibrated under load: {loaded} for that run, then {auto})" if under_load else ""
+    print(f"  auto / faster of fp32 and bf16 = {slower:.3f}   (goal <= {AUTO_SLACK})   {verdict}{native}{load}")
 
 
 def main() -> None:
@@ -102,9 +126,15 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=480)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backbones", default="efficientnet_lite0,vgg16")
+    parser.add_argument("--under-load", action="store_true",
+                        help="forget the verdicts and calibrate while both cores are busy, then time quietly")
     args = parser.parse_args()
+    if args.under_load:
+        from prisma_abu.pipeline.models import forget_precision_verdicts
+
+        forget_precision_verdicts()
     for name in args.backbones.split(","):
-        bench_backbone(name, args.size, args.repeats)
+        bench_backbone(name, args.size, args.repeats, args.under_load)
 
 
 if __name__ == "__main__":
