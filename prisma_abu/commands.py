@@ -103,7 +103,9 @@ class Command:
     ``steps(job)`` the progress steps the renderer reports (None: not known, or instant);
     ``naming`` how a batch names its pictures (None: not batchable); ``job_precision`` whether the job's
     ``precision`` is resolved into the job as rendered (False: the network's run plan decides it and the
-    picture records it with the arithmetic, as ``stylize``'s).
+    picture records it with the arithmetic, as ``stylize``'s); ``help`` its line in ``prisma-abu --help``
+    and ``shell`` whether the command line offers it (a described command without a sub-command of its own
+    gets a generic one: the first role's pictures as inputs, the other roles as ``--ROLE PICTURE``).
     """
 
     name: str
@@ -114,6 +116,8 @@ class Command:
     steps: Callable[[Job], int | None] = _no_steps
     naming: Naming | None = None
     job_precision: bool = True
+    help: str = ""
+    shell: bool = True
 
     def takes(self, role: str) -> bool:
         return any(re.fullmatch(pattern, role) for pattern in self.roles)
@@ -286,7 +290,8 @@ for _command in (
             Naming(("source", "guide"), name_fields=("enhance", "layer", "rb_rate", "mask"),
                    # the original's product(org, gd, nbk, enhance, rb_rate)
                    product_order=("layer", "enhance", "rb_rate", "mask"), **_GUIDE_NAMING)),
-    Command("mix_black_guide", MixParams, ("source", "guide"), ("source",), _mix_renderer(False), _mix_steps),
+    Command("mix_black_guide", MixParams, ("source", "guide"), ("source",), _mix_renderer(False), _mix_steps,
+            shell=False),  # the PrismaWorker façade's
     Command("mask", MixParams, ("source",), ("source",), _render_mask),
     Command("features", MixParams, ("source",), ("source",), _render_features),
     Command("style", StyleParams, ("content", r"style\d*", "init_image", "mask_file"), ("content",),

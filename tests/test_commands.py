@@ -97,3 +97,19 @@ def test_a_kind_of_one_s_own_keeps_what_it_says_and_takes_the_rest_from_the_desc
 
     kind = Mine()
     assert kind.name_fields == ("model",) and kind.roles == COMMANDS["stylize"].naming.roles
+
+
+def test_a_new_command_gets_its_command_line_from_its_descriptor(negative, tmp_path, capsys):
+    from prisma_abu.cli import main
+    from prisma_abu.io import read_image, read_metadata
+
+    out = tmp_path / "neg.png"
+    assert main(["negative", SAMPLE, "-o", str(out), "--strength", "0.5", "-q"]) == 0
+    photo = Job("negative", StylizeParams(), {"picture": SAMPLE}).input_image("picture")
+    assert np.array_equal(read_image(out), 255 - photo)
+    meta = read_metadata(out)
+    assert meta["command"] == "negative" and meta["params"]["strength"] == 0.5
+    assert main(["replay", str(out), "-o", str(tmp_path / "again.png"), "-q"]) == 0
+    assert np.array_equal(read_image(tmp_path / "again.png"), read_image(out))
+    assert main(["negative", SAMPLE, "--strength", "7", "-o", str(tmp_path / "x.png")]) == 2  # its knobs' checks
+    assert "strength" in capsys.readouterr().err and not (tmp_path / "x.png").exists()

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for family in _FAMILIES:
         family.register(sub)
+    render.register_described(sub)  # a described command without a sub-command of its own
     parser.commands = dict(sub.choices)
     return parser
 

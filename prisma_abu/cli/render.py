@@ -100,6 +100,36 @@ def _cmd_mask_like(args: argparse.Namespace) -> int:
                         steps=progress_steps)
 
 
+def _cmd_described(args: argparse.Namespace) -> int:
+    """A described command's generic sub-command (:func:`register_described`)."""
+    from ..commands import COMMANDS, Job
+
+    command = COMMANDS[args.described]
+    params = params_from_args(command.params_cls, args)
+    first, others = command.roles[0], {role: getattr(args, f"role_{role}") for role in command.roles[1:]}
+    return run_pictures(args, command.name, lambda s: Job(command.name, params, {first: s.path, **others}),
+                        steps=progress_steps)
+
+
+def register_described(sub: Any) -> None:
+    """A sub-command for every command described in :mod:`prisma_abu.commands` that has none of its own:
+    its first input role's pictures (or folders, or -) as inputs, ``--ROLE PICTURE`` for each other role,
+    its knobs as options; rendered, written and reported as every picture command's."""
+    from ..commands import COMMANDS
+
+    for name, command in COMMANDS.items():
+        plain = all(role.isidentifier() for role in command.roles)  # (a pattern such as style\d* needs a shell)
+        if name in sub.choices or not command.shell or not plain or not command.roles:
+            continue
+        p = sub.add_parser(name, help=command.help or f"{name}: {command.params_cls.__doc__.splitlines()[0]}")
+        add_common_options(p, inputs=command.roles[0].upper())
+        for role in command.roles[1:]:
+            p.add_argument("--" + role.replace("_", "-"), dest=f"role_{role}", metavar="PICTURE", type=find_picture,
+                           help=f"the {role.replace('_', ' ')} picture")
+        add_params_arguments(p, command.params_cls)
+        p.set_defaults(func=_cmd_described, described=name)
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from ..io import read_metadata
     from ..jobs import arithmetic_of, job_from_metadata, requested_params
