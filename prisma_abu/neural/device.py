@@ -31,7 +31,7 @@ from ..errors import InvalidParameterError
 from ..params.base import DEVICES, parse_device  # noqa: F401 (its names: one reading of a device name)
 
 __all__ = ["DEVICES", "parse_device", "torch_device", "device_name", "to_device", "autocast", "found_devices",
-           "cuda_bf16", "cpu_bf16", "native_bf16"]
+           "cuda_bf16", "cpu_bf16", "native_bf16", "resize_tensor"]
 
 
 def _cuda_count() -> int:
@@ -214,3 +214,13 @@ def check_image_tensor(image: Any, min_size: int = 1, *, name: str = "", net: st
         raise InvalidImageError(f"{name or 'picture'} too small{whose}: expected both sides >= {min_size} px, "
                                 f"got {w}x{h}")
     return h, w
+
+
+def resize_tensor(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A 3xHxW or Nx3xHxW picture tensor at ``size``: bilinear, antialiased when shrinking."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    batch = x if x.ndim == 4 else x[None]
+    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
+    out = torch.nn.functional.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=shrink)
+    return out if x.ndim == 4 else out[0]

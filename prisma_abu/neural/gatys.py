@@ -32,9 +32,9 @@ import torch
 
 from ..errors import InvalidImageError, InvalidParameterError
 from ..images import check_rgb
-from .device import device_of, to_array, to_device, to_tensor
+from .device import device_of, resize_tensor, to_array, to_device, to_tensor
 from .optim import image_optimization
-from .style_criterion import StyleCriterion, StyleLosses, resize_tensor
+from .style_criterion import StyleCriterion, StyleLosses
 
 __all__ = [
     "CONTENT_LAYERS",

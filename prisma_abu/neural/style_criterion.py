@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .device import autocast
 from .losses import content_loss, gram_loss, gram_matrix, total_variation
 
-__all__ = ["StyleLosses", "StyleCriterion", "resize_tensor"]
+__all__ = ["StyleLosses", "StyleCriterion"]
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,6 @@ class _NormalizeGrad(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         return grad * (ctx.strength / (grad.abs().sum() + 1e-8)), None
-
-
-def resize_tensor(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize, antialiased when shrinking."""
-    if tuple(x.shape[-2:]) == tuple(size):
-        return x
-    shrink = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrink)
 
 
 class StyleCriterion(torch.nn.Module):

@@ -35,11 +35,10 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from prisma_abu.errors import InvalidImageError, InvalidParameterError, ModelError
 from prisma_abu.images import check_rgb
-from prisma_abu.neural.device import autocast, native_bf16, to_tensor
+from prisma_abu.neural.device import autocast, native_bf16, resize_tensor, to_tensor
 from prisma_abu.neural.losses import content_loss, gram_loss, gram_matrix, total_variation
 from prisma_abu.neural.stylenets.transformer_net import TransformerNet, TransformerStyleNet, channels_for_width
 from prisma_abu.params import TrainStyleParams
@@ -67,19 +66,12 @@ Callback = Callable[[int, Mapping[str, float]], None]
 _RESUMABLE = ("steps", "checkpoint_every")
 
 
-def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """3xHxW or Nx3xHxW -> same at ``size`` (bilinear, antialiased when shrinking)."""
-    batch = x if x.ndim == 4 else x[None]
-    out = F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)
-    return out if x.ndim == 4 else out[0]
-
-
 def _longer_side(x: torch.Tensor, side: int | None) -> torch.Tensor:
     h, w = x.shape[-2:]
     if side is None or max(h, w) == side:
         return x
     scale = side / max(h, w)
-    return _resize(x, (max(1, round(h * scale)), max(1, round(w * scale))))
+    return resize_tensor(x, (max(1, round(h * scale)), max(1, round(w * scale))))
 
 
 def _fingerprint(style: torch.Tensor, photos: Sequence[torch.Tensor]) -> str:
@@ -111,7 +103,7 @@ class _Crops:
     def __init__(self, photos: Sequence[torch.Tensor], size: int, generator: torch.Generator) -> None:
         self.size, self.gen = size, generator
         self.photos = [p if min(p.shape[-2:]) >= size else
-                       _resize(p, tuple(max(size, round(s * size / min(p.shape[-2:]))) for s in p.shape[-2:]))
+                       resize_tensor(p, tuple(max(size, round(s * size / min(p.shape[-2:]))) for s in p.shape[-2:]))
                        for p in map(_not_a_strip, photos)]
 
     def _int(self, high: int) -> int:
@@ -127,7 +119,7 @@ class _Crops:
             top, left = self._int(h - side + 1), self._int(w - side + 1)
             crop = photo[:, top:top + side, left:left + side]
             if side != self.size:
-                crop = _resize(crop, (self.size, self.size))
+                crop = resize_tensor(crop, (self.size, self.size))
             if self._int(2):
                 crop = crop.flip(-1)
             crops.append(crop)
@@ -202,7 +194,7 @@ def evaluate_losses(net: torch.nn.Module, photos: Sequence[np.ndarray], style: n
         t = to_tensor(check_rgb(photo, f"photo {i}"))[0]
         h, w = t.shape[-2:]
         scale = size / min(h, w)
-        t = _resize(t, (max(size, round(h * scale)), max(size, round(w * scale))))
+        t = resize_tensor(t, (max(size, round(h * scale)), max(size, round(w * scale))))
         top, left = (t.shape[-2] - size) // 2, (t.shape[-1] - size) // 2
         x = t[None, :, top:top + size, left:left + size].contiguous()
         with torch.no_grad():
