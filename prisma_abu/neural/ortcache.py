@@ -42,7 +42,7 @@ from .. import __version__
 from .cache import read_json, write
 from .paths import cache_dir
 
-__all__ = ["key", "lookup", "store", "run", "session", "threads_here", "cpu_only_here", "environment",
+__all__ = ["key", "lookup", "store", "run", "session", "threads_here", "environment",
            "package_version", "torch_threads", "arbitrary_lookup", "style_input", "style_vector", "ARBITRARY",
            "STYLE_SIDE", "MAX_ENTRY_BYTES"]
 
@@ -102,13 +102,6 @@ def torch_threads() -> int | None:
         return threads
     value = recorded.get(environment())
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def cpu_only_here() -> bool:
-    """Whether ``--device auto`` can only mean the CPU here, known without importing torch (Linux, no GPU driver)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    return not any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/kfd"))
 
 
 def lookup(spec: str) -> dict[str, Any] | None:

@@ -165,16 +165,25 @@ def resolve_run(params: Any, *, precision: bool = True) -> Any:
     return params.replace(**changed) if changed else params
 
 
+def _cpu_only_here() -> bool:
+    """Whether ``--device auto`` can only mean the CPU here, known without importing torch (Linux, no GPU driver)."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    return not any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/kfd"))
+
+
 def resolve_device(spec: str = "auto") -> str:
     """The device ``spec`` names here, as a picture records it (``cpu``, ``cuda:0``); a missing one is refused.
 
     The only place a device is decided: a job resolves it once (:func:`prisma_abu.commands.resolve_job`) and
     everything below takes the name as it is (``torch.device(name)``)."""
-    from ..neural.ortcache import cpu_only_here
     from ..params.base import parse_device
 
     kind, _ = parse_device(spec)
-    if kind == "cpu" or (kind == "auto" and cpu_only_here()):  # known without importing torch
+    if kind == "cpu" or (kind == "auto" and _cpu_only_here()):  # known without importing torch
         return "cpu"
     from ..neural.device import device_name, torch_device
 

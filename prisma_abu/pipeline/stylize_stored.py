@@ -24,11 +24,11 @@ def onnx_on_cpu(params: StylizeParams) -> bool:
     """Whether the network runs in fp32 on the CPU, where its torch path runs the ONNX graph (onnxruntime installed)."""
     import importlib.util
 
-    from ..neural import ortcache
+    from .models import resolve_device
 
     if params.precision not in ("auto", "fp32") or importlib.util.find_spec("onnxruntime") is None:
         return False
-    return params.device == "cpu" or (params.device == "auto" and ortcache.cpu_only_here())
+    return resolve_device(params.device) == "cpu"  # (without torch where only the CPU is possible)
 
 
 def stored_plan(params: StylizeParams, shape: tuple[int, ...], model_file, style_image) -> tuple[dict, int] | None:
