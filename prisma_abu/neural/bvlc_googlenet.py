@@ -10,13 +10,7 @@ the cache folder (sha256-checked, converted again when the file changes).
 Preprocessing as the original's: RGB ``0..255`` to BGR, minus the mean pixel
 :data:`prisma_abu.neural.preprocess.BVLC_MEAN_BGR`.
 
-Layer names are Caffe's blob names, in network order, as pycaffe's
-``net.blobs`` lists them (less ``data``, the split blobs, the classifier and
-``prob``). A blob holds what ``net.forward(end=name)`` leaves in it, which is
-what the original amplified: a convolution's output *before* its in-place ReLU
-(the ReLU is the next layer, which ``forward(end=...)`` does not run), a
-concatenation of rectified branches for ``inception_*/output``. Aliases: the
-inception names without ``/output`` (``inception_4c``).
+Layer names are Caffe's blob names, as :mod:`prisma_abu.neural.bvlc_network` describes them.
 
 Channel widths are read from the file, so a fine-tuned copy of the topology
 (another classifier, other widths) loads as well as BVLC's own; the kernel

@@ -28,7 +28,9 @@ runs that never import torch (what a picture records as its arithmetic).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
@@ -43,7 +45,7 @@ from .cache import read_json, write
 from .paths import cache_dir
 
 __all__ = ["key", "lookup", "store", "run", "session", "threads_here", "environment",
-           "package_version", "torch_threads", "arbitrary_lookup", "style_input", "style_vector", "ARBITRARY",
+           "package_version", "torch_threads", "onnxruntime_installed", "arbitrary_lookup", "style_input", "style_vector", "ARBITRARY",
            "STYLE_SIDE", "MAX_ENTRY_BYTES"]
 
 #: an entry's graph is at most this large (multistyle26's is about 7 MB)
@@ -88,12 +90,20 @@ def threads_here(recorded: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and value > 0 else torch_threads()
 
 
-def torch_threads() -> int | None:
+def onnxruntime_installed() -> bool:
+    """Whether onnxruntime is installed (found without importing it)."""
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def torch_threads(*, load: bool = False) -> int | None:
     """torch's thread count: its own when torch is loaded (recorded in the cache for this environment the first
     time: call it before ``torch.set_num_threads``, as :func:`prisma_abu.pipeline.models.set_threads` does), else
-    the count recorded here by an earlier process, else None (then only torch can tell)."""
+    the count recorded here by an earlier process, else None (then only torch can tell; with ``load``, torch is
+    imported and asked)."""
     record = cache_dir() / "threads.json"
     recorded = read_json(record) or {}
+    if load and "torch" not in sys.modules and not isinstance(recorded.get(environment()), int):
+        importlib.import_module("torch")  # (asked below)
     torch = sys.modules.get("torch")
     if torch is not None:
         threads = int(torch.get_num_threads())

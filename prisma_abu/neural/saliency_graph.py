@@ -12,8 +12,8 @@ made the cache, and no torch import once it is there (about 1 s of a
 ``mix``). The map equals torch's up to float rounding (fp32 in both).
 
 An entry is keyed by the backbone, ``top_k`` and the versions that make its
-graph (prisma_abu, torch, onnx, the weights' package); the thread count is torch's, recorded per environment as
-:mod:`prisma_abu.neural.ortcache` does. A damaged or missing graph is built
+graph (prisma_abu, torch, onnx, the weights' package); the thread count is torch's, the one recorded per
+environment (:func:`prisma_abu.neural.ortcache.torch_threads`). A damaged or missing graph is built
 again; without onnxruntime the caller takes the torch path.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 from .. import __version__
 from ..errors import ModelError
 from .cache import read_json, write
-from .ortcache import environment, package_version, session, threads_here
+from .ortcache import onnxruntime_installed, package_version, session, torch_threads
 from .paths import cache_dir
 from .resample import resize_planes
 from .saliency import SALIENCY_SIDES, SaliencyMap, check_saliency_args
@@ -37,13 +37,8 @@ from .saliency import SALIENCY_SIDES, SaliencyMap, check_saliency_args
 __all__ = ["stored_saliency", "build_graph", "available", "GRAPH_OPSET"]
 
 GRAPH_OPSET = 17
-
-
-def available() -> bool:
-    """Whether onnxruntime is installed (found without importing it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
+#: whether the stored graph can run here: onnxruntime installed
+available = onnxruntime_installed
 
 
 def _entry_file(name: str, top_k: int) -> Path:
@@ -143,55 +138,41 @@ def build_graph(backbone: Any, top_k: int) -> bytes:
     return model.SerializeToString()
 
 
-def _stored(entry_file: Path) -> tuple[Path, dict[str, Any]] | None:
+def _stored(entry_file: Path) -> Path | None:
     entry = read_json(entry_file)
-    if entry is None or not isinstance(entry.get("threads"), dict) or not isinstance(entry.get("graph_sha256"), str):
+    if entry is None or not isinstance(entry.get("graph_sha256"), str):
         return None
     graph = entry_file.parent / f"graph-{entry['graph_sha256']}.onnx"
-    return (graph, entry["threads"]) if graph.is_file() else None
+    return graph if graph.is_file() else None
 
 
-def _built(name: str, top_k: int, entry_file: Path) -> tuple[Path, dict[str, Any]]:
-    """Build and store the graph (imports torch); the entry records torch's thread count here."""
-    import torch
-
+def _built(name: str, top_k: int, entry_file: Path) -> Path:
+    """Build and store the graph (imports torch)."""
     from .loading import load_backbone
 
     data = build_graph(load_backbone(name), top_k)
     digest = hashlib.sha256(data).hexdigest()
     graph = entry_file.parent / f"graph-{digest}.onnx"
-    old = read_json(entry_file) or {}
-    recorded = old.get("threads") if isinstance(old.get("threads"), dict) else {}
-    threads = {**recorded, environment(): int(torch.get_num_threads())}
-    entry = {"backbone": name, "top_k": top_k, "graph_sha256": digest, "threads": threads}
+    entry = {"backbone": name, "top_k": top_k, "graph_sha256": digest}
     if not (write(graph, data) and write(entry_file, json.dumps(entry, indent=1).encode())):
         _MEMORY[str(graph)] = data  # an unwritable cache: this process keeps the graph, the next builds it again
-        _BUILT[str(entry_file)] = (graph, threads)
-    return graph, threads
+        _BUILT[str(entry_file)] = graph
+    return graph
 
 
 _MEMORY: dict[str, bytes] = {}
-_BUILT: dict[str, tuple[Path, dict[str, Any]]] = {}
+_BUILT: dict[str, Path] = {}
 
 
 def _session_for(name: str, top_k: int) -> tuple[Any, int]:
     """The ONNX Runtime session of the stored graph and the thread count it runs with (building it when needed)."""
     entry_file = _entry_file(name, top_k)
     for attempt in range(2):
-        found = (_stored(entry_file) or _BUILT.get(str(entry_file))) if attempt == 0 else \
+        graph = (_stored(entry_file) or _BUILT.get(str(entry_file))) if attempt == 0 else \
             _built(name, top_k, entry_file)
-        if found is None:
+        if graph is None:
             continue
-        graph, recorded = found
-        threads = threads_here(recorded)
-        if threads is None:  # first run in this environment: ask torch, remember
-            import torch
-
-            threads = int(torch.get_num_threads())
-            entry = read_json(entry_file)
-            if entry is not None:
-                entry["threads"] = {**recorded, environment(): threads}
-                write(entry_file, json.dumps(entry, indent=1).encode())
+        threads = torch_threads(load=True)  # torch's count here (torch asked only when none is recorded)
         made = session(graph, threads, data=_MEMORY.get(str(graph)))
         if made is not None:
             return made, threads

@@ -216,12 +216,7 @@ def arithmetic() -> dict[str, Any]:
     recorded for this environment while torch is not imported: :func:`prisma_abu.neural.ortcache.torch_threads`)."""
     from ..neural.ortcache import torch_threads
 
-    threads = torch_threads()
-    if threads is None:
-        import torch  # noqa: F401 (torch_threads asks it and records the count)
-
-        threads = torch_threads()
-    return {"threads": threads}
+    return {"threads": torch_threads(load=True)}
 
 
 def set_threads(threads: int) -> int:

@@ -348,9 +348,9 @@ def auto_precision_note() -> str:
     path here); ``bench/stylize.py`` measures it again. So ``auto`` is not calibrated per machine as the
     backbones are: the fp32 graph in onnxruntime is the fastest path, and exact.
     """
-    import importlib.util
+    from ..neural.ortcache import onnxruntime_installed
 
-    runtime = "onnxruntime" if importlib.util.find_spec("onnxruntime") is not None else "torch (no onnxruntime)"
+    runtime = "onnxruntime" if onnxruntime_installed() else "torch (no onnxruntime)"
     return (f"stylize --precision auto: fp32 on the CPU through {runtime} (torch bf16 autocast measured 1.2x "
             "slower than torch fp32 and ~3x slower than onnxruntime fp32 on a CPU with native bf16; "
             "bench/stylize.py re-measures); bf16 (fp16) autocast on a GPU")

@@ -22,11 +22,10 @@ __all__ = ["onnx_on_cpu", "stored_plan", "stored_arbitrary", "remember_arbitrary
 
 def onnx_on_cpu(params: StylizeParams) -> bool:
     """Whether the network runs in fp32 on the CPU, where its torch path runs the ONNX graph (onnxruntime installed)."""
-    import importlib.util
-
+    from ..neural.ortcache import onnxruntime_installed
     from .models import resolve_device
 
-    if params.precision not in ("auto", "fp32") or importlib.util.find_spec("onnxruntime") is None:
+    if params.precision not in ("auto", "fp32") or not onnxruntime_installed():
         return False
     return resolve_device(params.device) == "cpu"  # (without torch where only the CPU is possible)
 
